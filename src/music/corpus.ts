@@ -1,0 +1,212 @@
+/**
+ * Jazz corpus: a MIDI file → bars of grammar tokens, chords per bar, vocabulary.
+ * - `faithful` reproduces deepjazz/Coursera's 18-bar P78 corpus exactly (deepjazz-grammar.md §2–6).
+ * - `full` (the product default) reads the whole melody, keeps rests and the gaps between notes, and
+ *   carries the interval chain across bar lines, so the model learns rhythm and phrasing too.
+ */
+import { InputFileError } from './errors.ts';
+import {
+  analyzeChordEvent,
+  encodeBar,
+  formatToken,
+  type AnalyzedChord,
+  type ChordEvent,
+  type GrammarToken,
+  type MelodyElement,
+} from './grammar.ts';
+import { groupAndQuantize, type TimedObject } from './group.ts';
+import type { Midi } from './pitch.ts';
+import type { SmfSong } from './smf.ts';
+import { TWELFTHS_PER_QUARTER, type Twelfths } from './time.ts';
+import { findChordTrack, findMelodyTrack } from './tracks.ts';
+
+export type CorpusProfile = 'faithful' | 'full';
+
+export interface CorpusOptions {
+  readonly profile: CorpusProfile;
+  /** File track index of the melody (auto-detected when absent). */
+  readonly melodyTrack?: number;
+  /** File track index of the chord source (auto-detected when absent). */
+  readonly chordTrack?: number;
+}
+
+export interface CorpusBar {
+  /** 0-based bar number in the file. */
+  readonly bar: number;
+  readonly tokens: readonly GrammarToken[];
+  /** Chords with onsets relative to the bar start. */
+  readonly chords: readonly ChordEvent[];
+}
+
+export interface JazzCorpus {
+  readonly file: string;
+  readonly profile: CorpusProfile;
+  readonly melodyTrack: { readonly index: number; readonly name: string };
+  readonly chordTrack: { readonly index: number; readonly name: string };
+  readonly barLength: Twelfths;
+  readonly bpm: number;
+  readonly bars: readonly CorpusBar[];
+  /** Melody pitches in order, for statistics. */
+  readonly melodyPitches: readonly Midi[];
+}
+
+/** Faithful window, in twelfths: quarter offsets 476..548 inclusive (§3.1). */
+const FAITHFUL_WINDOW = [476 * TWELFTHS_PER_QUARTER, 548 * TWELFTHS_PER_QUARTER] as const;
+
+/** Builds the corpus of one MIDI file. Throws InputFileError naming the file when something is missing. */
+export function buildCorpus(song: SmfSong, options: CorpusOptions): JazzCorpus {
+  const melody = findMelodyTrack(song, options.melodyTrack);
+  const chordTrack = findChordTrack(song, melody, options.chordTrack);
+  const tpq = song.ticksPerQuarter;
+  const melodyObjects = groupAndQuantize(melody.notes, tpq);
+  const chordObjects = groupAndQuantize(chordTrack.notes, tpq).filter((o) => o.kind === 'chord');
+  if (chordObjects.length === 0) {
+    throw new InputFileError(song.file, `no chords in track ${chordTrack.index} ('${chordTrack.name}')`);
+  }
+  const build = options.profile === 'faithful' ? faithfulBars : fullBars;
+  const { bars, pitches, barLength } = build(song, melodyObjects, chordObjects);
+  if (bars.length === 0) throw new InputFileError(song.file, 'no melody notes to encode');
+  return {
+    file: song.file,
+    profile: options.profile,
+    melodyTrack: { index: melody.index, name: melody.name },
+    chordTrack: { index: chordTrack.index, name: chordTrack.name },
+    barLength,
+    bpm: Math.round((60_000_000 / song.microsecondsPerQuarter) * 100) / 100,
+    bars,
+    melodyPitches: pitches,
+  };
+}
+
+interface Built {
+  bars: CorpusBar[];
+  pitches: Midi[];
+  barLength: Twelfths;
+}
+
+/** Consecutive runs of equal key, in order (Python's groupby). */
+function runs<T>(items: readonly T[], key: (t: T) => number): { key: number; items: T[] }[] {
+  const out: { key: number; items: T[] }[] = [];
+  for (const item of items) {
+    const k = key(item);
+    const last = out[out.length - 1];
+    if (last && last.key === k) last.items.push(item);
+    else out.push({ key: k, items: [item] });
+  }
+  return out;
+}
+
+function faithfulBars(song: SmfSong, melodyObjects: TimedObject[], chordObjects: TimedObject[]): Built {
+  const barLength = 4 * TWELFTHS_PER_QUARTER;
+  const [lo, hi] = FAITHFUL_WINDOW;
+  const inWindow = (o: TimedObject): boolean => o.onset >= lo && o.onset <= hi;
+  // P78: the melody is its single notes only (§2.4); zero lengths become 0.25 (§2.5).
+  const notes = melodyObjects.filter((o) => o.kind === 'note' && inWindow(o));
+  const chords = chordObjects.filter(inWindow);
+  const melodyRuns = runs(notes, (o) => Math.floor(o.onset / barLength));
+  const chordRuns = runs(chords, (o) => Math.floor(o.onset / barLength));
+  chordRuns.pop(); // deepjazz drops the last chord group (§3.4)
+  if (melodyRuns.length !== chordRuns.length) {
+    throw new InputFileError(
+      song.file,
+      `faithful profile: ${melodyRuns.length} melody bars but ${chordRuns.length} chord bars in the window 476–548 (it fits the original file only)`,
+    );
+  }
+  const bars: CorpusBar[] = [];
+  const pitches: Midi[] = [];
+  melodyRuns.forEach((run, k) => {
+    const barStart = run.key * barLength;
+    const chordRun = chordRuns[k] as { items: TimedObject[] };
+    const barChords = chordRun.items.map((c) => analyzeChordEvent({ onset: c.onset - barStart, pitches: c.pitches }));
+    const elements: MelodyElement[] = run.items.map((o) => ({
+      onset: o.onset - barStart,
+      dur: o.dur === 0 ? 3 : o.dur,
+      midi: o.pitches[0] as Midi,
+    }));
+    pitches.push(...elements.map((e) => e.midi as Midi));
+    const { tokens } = encodeBar(elements, barChords, null);
+    bars.push({ bar: run.key, tokens, chords: barChords.map(stripAnalysis) });
+  });
+  return { bars, pitches, barLength };
+}
+
+const stripAnalysis = (c: AnalyzedChord): ChordEvent => ({ onset: c.onset, pitches: c.pitches });
+
+/** Whole melody, monophonic: the top note of a double-stop, each note clipped at the next onset, gaps as rests. */
+function fullBars(song: SmfSong, melodyObjects: TimedObject[], chordObjects: TimedObject[]): Built {
+  const barLength = Math.round((song.meter.numerator * 4 * TWELFTHS_PER_QUARTER) / song.meter.denominator);
+  const byOnset = runs(melodyObjects, (o) => o.onset).map((r) => ({
+    onset: r.key,
+    dur: Math.max(...r.items.map((o) => o.dur)),
+    midi: Math.max(...r.items.flatMap((o) => o.pitches)),
+  }));
+  const first = byOnset[0];
+  if (!first) throw new InputFileError(song.file, 'no melody notes');
+  // Timeline of notes and rests from the first melody bar line on.
+  const timeline: MelodyElement[] = [];
+  let t = Math.floor(first.onset / barLength) * barLength;
+  byOnset.forEach((n, i) => {
+    if (n.onset > t) timeline.push({ onset: t, dur: n.onset - t, midi: null });
+    const next = byOnset[i + 1];
+    const end = next ? Math.min(n.onset + Math.max(n.dur, 1), next.onset) : n.onset + Math.max(n.dur, 3);
+    timeline.push({ onset: n.onset, dur: end - n.onset, midi: n.midi });
+    t = end;
+  });
+  // Rests split at bar lines; every element belongs to the bar of its onset.
+  const split: MelodyElement[] = [];
+  for (const e of timeline) {
+    if (e.midi !== null) {
+      split.push(e);
+      continue;
+    }
+    let start = e.onset;
+    const end = e.onset + e.dur;
+    while (start < end) {
+      const barEnd = (Math.floor(start / barLength) + 1) * barLength;
+      const stop = Math.min(end, barEnd);
+      split.push({ onset: start, dur: stop - start, midi: null });
+      start = stop;
+    }
+  }
+  const chordsAbs = chordObjects.map((c) => ({ onset: c.onset, pitches: c.pitches }));
+  const bars: CorpusBar[] = [];
+  let prev: Midi | null = null;
+  let silentRun = 0;
+  for (const run of runs(split, (e) => Math.floor(e.onset / barLength))) {
+    const barStart = run.key * barLength;
+    const wholeBarRest = run.items.length === 1 && run.items[0]?.midi === null;
+    silentRun = wholeBarRest ? silentRun + 1 : 0;
+    if (silentRun > 1) continue; // long tacets: keep one bar of rest, drop the rest of them
+    const barChords = chordsForBar(chordsAbs, barStart, barLength);
+    const elements = run.items.map((e) => ({ ...e, onset: e.onset - barStart }));
+    const encoded = encodeBar(elements, barChords.map(analyzeChordEvent), prev);
+    prev = encoded.prev;
+    bars.push({ bar: run.key, tokens: encoded.tokens, chords: barChords });
+  }
+  // A trailing bar of rest teaches nothing.
+  while (bars.length && bars[bars.length - 1]?.tokens.every((tk) => tk.type === 'R')) bars.pop();
+  return { bars, pitches: byOnset.map((n) => n.midi), barLength };
+}
+
+/** Chords of a bar (onsets relative to it); a bar with no chord change keeps the one still sounding. */
+function chordsForBar(chords: readonly ChordEvent[], barStart: Twelfths, barLength: Twelfths): ChordEvent[] {
+  const inBar = chords.filter((c) => c.onset >= barStart && c.onset < barStart + barLength);
+  const before = chords.filter((c) => c.onset < barStart);
+  const sounding = before[before.length - 1];
+  const out = inBar.map((c) => ({ onset: c.onset - barStart, pitches: c.pitches }));
+  if (sounding && (out.length === 0 || (out[0] as ChordEvent).onset > 0)) {
+    out.unshift({ onset: 0, pitches: sounding.pitches });
+  }
+  if (out.length === 0) out.push({ onset: 0, pitches: (chords[0] as ChordEvent).pitches });
+  return out;
+}
+
+/** All tokens of the corpus in bar order, as strings. */
+export function corpusTokens(corpus: JazzCorpus): string[] {
+  return corpus.bars.flatMap((b) => b.tokens.map(formatToken));
+}
+
+/** Sorted (code-point order) distinct values, the deterministic vocabulary (§6). */
+export function buildVocabulary(tokens: readonly string[]): string[] {
+  return [...new Set(tokens)].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+}

@@ -1,0 +1,29 @@
+import seedrandom from 'seedrandom';
+
+/** A seedable source of uniform numbers in [0, 1); every random choice in the project takes one. */
+export interface Rng {
+  /** Uniform float in [0, 1). */
+  next(): number;
+  /** Uniform integer in [0, n). */
+  int(n: number): number;
+  /** One element of a non-empty array, uniformly. */
+  pick<T>(items: readonly T[]): T;
+  /** Fair coin. */
+  coin(): boolean;
+}
+
+/** Creates a deterministic RNG from a seed. @example createRng(7).int(10) // => same value every run */
+export function createRng(seed: number | string): Rng {
+  const prng = seedrandom(String(seed));
+  const next = (): number => prng.quick();
+  const int = (n: number): number => Math.floor(next() * n);
+  return {
+    next,
+    int,
+    pick<T>(items: readonly T[]): T {
+      if (items.length === 0) throw new RangeError('pick: items is empty');
+      return items[int(items.length)] as T;
+    },
+    coin: () => next() < 0.5,
+  };
+}
