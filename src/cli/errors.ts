@@ -1,0 +1,20 @@
+/** Turns errors into one clear line and an exit code: 2 for bad input or configuration, 1 for anything else. */
+import { ChordSymbolError } from '../music/chordSymbols.ts';
+import { BundleError, InputFileError } from '../music/errors.ts';
+import { TokenFormatError } from '../music/grammar.ts';
+import { FidelityError } from '../train/exportBundle.ts';
+
+export class UsageError extends Error {
+  override readonly name = 'UsageError';
+}
+
+const USER_ERRORS = [InputFileError, BundleError, ChordSymbolError, TokenFormatError, FidelityError, RangeError, UsageError];
+
+export function reportError(err: unknown): number {
+  if (err instanceof Error && USER_ERRORS.some((E) => err instanceof E)) {
+    process.stderr.write(`improv: ${err.name}: ${err.message}\n`);
+    return 2;
+  }
+  process.stderr.write(`improv: unexpected error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  return 1;
+}

@@ -1,0 +1,99 @@
+/** The jazz pipeline's CLI actions: generate a solo to MIDI, and score a MIDI file under a model. */
+import { dirname } from 'node:path';
+import { mkdirSync } from 'node:fs';
+import { parseProgression } from '../music/chordSymbols.ts';
+import { buildCorpus, corpusTokens, type CorpusProfile } from '../music/corpus.ts';
+import { validateRange, type PitchRange } from '../music/decode.ts';
+import { createRng } from '../music/rng.ts';
+import { readSmf } from '../music/smf.ts';
+import { TWELFTHS_PER_QUARTER } from '../music/time.ts';
+import { scoreTokens, type NllReport } from '../runtime/evaluate.ts';
+import { generateSolo, summarize, type Solo, type SoloSummary } from '../runtime/jazz.ts';
+import { validateSampler, type SamplerOptions } from '../runtime/sampler.ts';
+import { LstmSession } from '../runtime/session.ts';
+import { writeSmf } from '../midi/smfWriter.ts';
+import { BundleError } from '../music/errors.ts';
+
+export interface GenerateJazzOptions {
+  readonly model: string;
+  readonly bars: number;
+  readonly seed: number;
+  readonly sampler: SamplerOptions;
+  readonly chords?: string;
+  readonly range?: PitchRange;
+  readonly bpm?: number;
+  readonly out: string;
+}
+
+export interface GeneratedJazz {
+  readonly solo: Solo;
+  readonly summary: SoloSummary;
+  readonly bpm: number;
+  readonly trainingShare: number;
+}
+
+const SOLO_VELOCITY = 90;
+const COMP_VELOCITY = 64;
+
+/** Generates a solo and writes it (solo track + chord track + tempo) to `out`. */
+export async function generateJazz(opts: GenerateJazzOptions): Promise<GeneratedJazz> {
+  const sampler = validateSampler(opts.sampler);
+  const session = await LstmSession.load(opts.model);
+  try {
+    const jazz = session.manifest.jazz;
+    if (session.manifest.kind !== 'jazz-grammar' || !jazz) {
+      throw new BundleError(opts.model, 'kind', `expected a jazz-grammar bundle, found '${session.manifest.kind}'`);
+    }
+    const progression = opts.chords ? parseProgression(opts.chords, jazz.barLength) : jazz.progression;
+    const [low, high] = jazz.melodyRange;
+    const range = validateRange(opts.range ?? { low, high: Math.max(high, low + 12) });
+    const solo = await generateSolo(session, {
+      bars: opts.bars,
+      progression,
+      barLength: jazz.barLength,
+      sampler,
+      range,
+      rng: createRng(opts.seed),
+    });
+    const bpm = opts.bpm ?? jazz.bpm;
+    const q = (t: number): number => t / TWELFTHS_PER_QUARTER;
+    mkdirSync(dirname(opts.out), { recursive: true });
+    writeSmf(opts.out, {
+      bpm,
+      meter: { numerator: Math.round(jazz.barLength / TWELFTHS_PER_QUARTER), denominator: 4 },
+      title: 'improv jazz solo',
+      parts: [
+        { name: 'Solo', channel: 0, program: 26, notes: solo.notes.map((n) => ({ start: q(n.start), dur: q(n.dur), midi: n.midi, velocity: SOLO_VELOCITY })) },
+        {
+          name: 'Chords',
+          channel: 1,
+          program: 0,
+          notes: solo.chords.flatMap((c) => c.pitches.map((midi) => ({ start: q(c.start), dur: q(c.dur), midi, velocity: COMP_VELOCITY }))),
+        },
+      ],
+    });
+    return { solo, summary: summarize(solo, opts.bars), bpm, trainingShare: jazz.chordScaleShare };
+  } finally {
+    await session.dispose();
+  }
+}
+
+export interface EvalJazzOptions {
+  readonly model: string;
+  readonly data: string;
+  readonly profile: CorpusProfile;
+  readonly melodyTrack?: number;
+  readonly chordTrack?: number;
+}
+
+/** NLL per token of a MIDI file's grammar tokens under a jazz bundle. */
+export async function evalJazz(opts: EvalJazzOptions): Promise<NllReport> {
+  const corpus = buildCorpus(readSmf(opts.data), opts);
+  const session = await LstmSession.load(opts.model);
+  try {
+    return await scoreTokens(session, corpusTokens(corpus));
+  } finally {
+    await session.dispose();
+  }
+}
+

@@ -1,0 +1,132 @@
+#!/usr/bin/env node
+/** The `improv` command line: train, generate, eval, demo. */
+import { Command, Option } from 'commander';
+import { BACKEND_ORDER, type BackendName } from '../train/backend.ts';
+import { JAZZ_DEFAULTS, trainJazz } from '../train/jazz.ts';
+import { reportError } from './errors.ts';
+import { evalJazz, generateJazz } from './jazzCommands.ts';
+import { runDemo } from './demo.ts';
+import { float, int, midiRange, oneOf } from './options.ts';
+
+const log = (line: string): void => void process.stderr.write(`${line}\n`);
+
+const program = new Command()
+  .name('improv')
+  .description('A realtime MIDI improviser: LSTM models trained offline, played live.')
+  .showHelpAfterError();
+
+const train = program.command('train').description('train a model and export it as an ONNX bundle');
+
+train
+  .command('jazz')
+  .description('train the jazz value-LSTM on MIDI files (melody + accompaniment)')
+  .requiredOption('--data <files...>', 'MIDI files to learn from')
+  .option('--out <dir>', 'bundle folder', 'models/jazz')
+  .addOption(new Option('--profile <name>', 'corpus: full (whole melody, rests) or faithful (the original 18 bars)').choices(['full', 'faithful']).default(JAZZ_DEFAULTS.profile))
+  .option('--melody-track <n>', 'file track index of the melody (default: detected)', int(0))
+  .option('--chord-track <n>', 'file track index of the chords (default: detected)', int(0))
+  .option('--units <n>', 'LSTM units (n_a)', int(1), JAZZ_DEFAULTS.units)
+  .option('--layers <n>', 'stacked LSTM layers', int(1, 8), JAZZ_DEFAULTS.layers)
+  .option('--dropout <p>', 'dropout after each LSTM', float(0, 0.9), JAZZ_DEFAULTS.dropout)
+  .option('--epochs <n>', 'epochs', int(1), JAZZ_DEFAULTS.epochs)
+  .option('--lr <rate>', 'Adam learning rate', float(1e-6, 1), JAZZ_DEFAULTS.learningRate)
+  .option('--batch <n>', 'batch size', int(1), JAZZ_DEFAULTS.batchSize)
+  .option('--tx <n>', 'training window length in tokens (Tx)', int(2), JAZZ_DEFAULTS.sequenceLength)
+  .option('--stride <n>', 'distance between window starts', int(1), JAZZ_DEFAULTS.stride)
+  .option('--val <share>', 'share of bars held out for validation (full profile)', float(0, 0.5), JAZZ_DEFAULTS.validation)
+  .option('--seed <n>', 'random seed', int(0), JAZZ_DEFAULTS.seed)
+  .addOption(new Option('--backend <name>', 'TensorFlow.js backend (default: the fastest that starts)').choices(BACKEND_ORDER))
+  .option('--resume', 'continue from the checkpoint in the output folder', false)
+  .option('--no-progress', 'no progress bar')
+  .action(async (o: Record<string, unknown>) => {
+    await trainJazz({
+      data: o.data as string[],
+      out: o.out as string,
+      profile: o.profile as 'full' | 'faithful',
+      melodyTrack: o.melodyTrack as number | undefined,
+      chordTrack: o.chordTrack as number | undefined,
+      units: o.units as number,
+      layers: o.layers as number,
+      dropout: o.dropout as number,
+      epochs: o.epochs as number,
+      learningRate: o.lr as number,
+      batchSize: o.batch as number,
+      sequenceLength: o.tx as number,
+      stride: o.stride as number,
+      validation: o.val as number,
+      seed: o.seed as number,
+      backend: o.backend as BackendName | undefined,
+      resume: o.resume as boolean,
+      progress: (o.progress as boolean) && Boolean(process.stderr.isTTY),
+      log,
+    });
+  });
+
+program
+  .command('generate')
+  .description('generate a jazz solo over a chord progression and write it as a Standard MIDI File')
+  .option('--model <dir>', 'bundle folder', 'models/jazz')
+  .option('--bars <n>', 'bars to generate', int(1, 10_000), 16)
+  .option('--seed <n>', 'random seed (same seed, same solo)', int(0), 7)
+  .option('--temperature <t>', 'sampling temperature (0 = argmax)', float(0, 100), 1)
+  .option('--top-k <k>', 'sample only among the k likeliest tokens (0 = all)', int(0), 0)
+  .option('--top-p <p>', 'nucleus sampling mass (1 = all)', float(1e-6, 1), 1)
+  .option('--chords <progression>', 'your own progression, one chord per bar: "Dm7 G7 Cmaj7"; two in a bar: "Dm7,G7"')
+  .option('--range <low-high>', 'MIDI pitch range of the solo, e.g. 55-84 (default: the training melody\'s)', midiRange)
+  .option('--bpm <n>', 'tempo (default: the training file\'s)', float(20, 400))
+  .option('--out <file>', 'output MIDI file', 'solo.mid')
+  .action(async (o: Record<string, unknown>) => {
+    const r = await generateJazz({
+      model: o.model as string,
+      bars: o.bars as number,
+      seed: o.seed as number,
+      sampler: { temperature: o.temperature as number, topK: o.topK as number, topP: o.topP as number },
+      chords: o.chords as string | undefined,
+      range: o.range as { low: number; high: number } | undefined,
+      bpm: o.bpm as number | undefined,
+      out: o.out as string,
+    });
+    const s = r.summary;
+    const pct = (x: number): string => `${(100 * x).toFixed(1)} %`;
+    process.stdout.write(
+      `wrote ${o.out as string}: ${s.bars} bars at ${r.bpm} BPM, ${s.notes} notes, range ${s.low ?? '-'}–${s.high ?? '-'}\n` +
+        `chord tones ${pct(s.chordToneShare)}, chord or scale tones ${pct(s.chordOrScaleShare)} (training melody: ${pct(r.trainingShare)})\n`,
+    );
+  });
+
+program
+  .command('eval')
+  .description('mean negative log-likelihood per token of a MIDI file under a model')
+  .option('--model <dir>', 'bundle folder', 'models/jazz')
+  .requiredOption('--data <file>', 'MIDI file to score')
+  .addOption(new Option('--profile <name>', 'how to read the file').choices(['full', 'faithful']).default('full'))
+  .option('--melody-track <n>', 'file track index of the melody', int(0))
+  .option('--chord-track <n>', 'file track index of the chords', int(0))
+  .action(async (o: Record<string, unknown>) => {
+    const r = await evalJazz({
+      model: o.model as string,
+      data: o.data as string,
+      profile: oneOf(['full', 'faithful'] as const)(o.profile as string),
+      melodyTrack: o.melodyTrack as number | undefined,
+      chordTrack: o.chordTrack as number | undefined,
+    });
+    process.stdout.write(
+      `${o.data as string}: ${r.scored} tokens scored, NLL ${r.nll.toFixed(4)} nats/token (${r.bitsPerToken.toFixed(3)} bits, perplexity ${r.perplexity.toFixed(2)}); ` +
+        `${r.outOfVocabulary} of ${r.tokens} tokens outside the vocabulary (${((100 * r.outOfVocabulary) / Math.max(r.tokens, 1)).toFixed(1)} %), skipped\n`,
+    );
+  });
+
+program
+  .command('demo', { isDefault: false })
+  .description('what `npm start` runs: a solo from the shipped model, written to out/ (and rendered to WAV where fluidsynth exists)')
+  .option('--model <dir>', 'bundle folder', 'models/jazz')
+  .option('--seed <n>', 'random seed', int(0), 7)
+  .action(async (o: Record<string, unknown>) => {
+    await runDemo({ model: o.model as string, seed: o.seed as number, log });
+  });
+
+try {
+  await program.parseAsync(process.argv);
+} catch (err) {
+  process.exitCode = reportError(err);
+}

@@ -1,0 +1,87 @@
+/**
+ * The model bundle manifest shared by trainer (writer) and runtime (reader): what the ONNX graph
+ * expects and what the model was trained on. Validated with zod; errors name the field.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { z } from 'zod';
+import { BundleError } from './errors.ts';
+
+export const BUNDLE_MANIFEST = 'manifest.json';
+
+const chordEvent = z.object({ onset: z.number().int().nonnegative(), pitches: z.array(z.number().int()).min(1) });
+
+export const manifestSchema = z.object({
+  format: z.literal('improv-bundle'),
+  version: z.literal(1),
+  kind: z.enum(['jazz-grammar', 'abc-char']),
+  model: z.string().min(1),
+  vocabulary: z.array(z.string()).min(2),
+  /** Id fed as the first input of a fresh sequence: its input row is all zeros. */
+  startToken: z.number().int().nonnegative(),
+  io: z.object({
+    inputs: z.object({ tokens: z.string(), h: z.string(), c: z.string() }),
+    outputs: z.object({ logits: z.string(), probs: z.string(), h: z.string(), c: z.string() }),
+    /** [layers, units]: the shape of h and c per batch row. */
+    stateShape: z.tuple([z.number().int().positive(), z.number().int().positive()]),
+  }),
+  hyperparameters: z.object({
+    units: z.number().int().positive(),
+    layers: z.number().int().positive(),
+    dropout: z.number().min(0).max(1),
+    embedding: z.number().int().nonnegative(),
+    epochs: z.number().int().nonnegative(),
+    learningRate: z.number().positive(),
+    batchSize: z.number().int().positive(),
+    sequenceLength: z.number().int().positive(),
+    seed: z.number().int(),
+  }),
+  training: z.object({
+    data: z.array(z.object({ file: z.string(), sha256: z.string().regex(/^[0-9a-f]{64}$/) })),
+    profile: z.string(),
+    tokens: z.number().int().nonnegative(),
+    finalLoss: z.number(),
+    validationLoss: z.number().nullable(),
+    backend: z.string(),
+    tokensPerSecond: z.number().nonnegative(),
+    trainedAt: z.string(),
+  }),
+  fidelity: z.object({ sequences: z.number().int(), maxAbsDiff: z.number() }),
+  jazz: z
+    .object({
+      barLength: z.number().int().positive(),
+      bpm: z.number().positive(),
+      progression: z.array(z.array(chordEvent).min(1)).min(1),
+      melodyRange: z.tuple([z.number().int(), z.number().int()]),
+      /** Share of training melody notes that are chord or scale tones of their chord. */
+      chordScaleShare: z.number().min(0).max(1),
+    })
+    .optional(),
+});
+
+export type BundleManifest = z.infer<typeof manifestSchema>;
+
+/** Reads and validates `<dir>/manifest.json`; throws BundleError naming the field that is wrong. */
+export function readManifest(dir: string): BundleManifest {
+  const file = join(dir, BUNDLE_MANIFEST);
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new BundleError(file, '(file)', code ? `cannot read (${code})` : `not valid JSON (${String(err)})`);
+  }
+  const parsed = manifestSchema.safeParse(raw);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new BundleError(file, issue?.path.join('.') || '(root)', issue?.message ?? 'invalid');
+  }
+  const m = parsed.data;
+  if (m.startToken !== m.vocabulary.length) {
+    throw new BundleError(file, 'startToken', `must equal the vocabulary size ${m.vocabulary.length}`);
+  }
+  if (new Set(m.vocabulary).size !== m.vocabulary.length) {
+    throw new BundleError(file, 'vocabulary', 'has duplicate entries');
+  }
+  return m;
+}

@@ -1,0 +1,155 @@
+/**
+ * A stateful inference session over an ONNX bundle: it keeps h and c between calls, so a phrase can be
+ * primed in one run and the model then stepped one token at a time, live.
+ */
+import { join } from 'node:path';
+import * as ort from 'onnxruntime-node';
+import { readManifest, type BundleManifest } from '../music/bundle.ts';
+import { BundleError } from '../music/errors.ts';
+
+/** h and c, copied: what snapshot() returns and restore() takes. */
+export interface SessionState {
+  readonly h: Float32Array;
+  readonly c: Float32Array;
+}
+
+export interface StepOutput {
+  /** Probabilities over the vocabulary for the next token. */
+  readonly probs: Float32Array;
+  readonly logits: Float32Array;
+}
+
+export class LstmSession {
+  private h: Float32Array;
+  private c: Float32Array;
+  private readonly stateSize: number;
+  private readonly stateDims: readonly number[];
+  private readonly tokenBuf = new BigInt64Array(1);
+
+  private constructor(
+    readonly manifest: BundleManifest,
+    private readonly session: ort.InferenceSession,
+  ) {
+    const [layers, units] = manifest.io.stateShape;
+    this.stateSize = layers * units;
+    this.stateDims = [layers, 1, units];
+    this.h = new Float32Array(this.stateSize);
+    this.c = new Float32Array(this.stateSize);
+  }
+
+  /** Loads `<dir>/manifest.json` and its ONNX model on one thread; checks names, shapes and vocabulary. */
+  static async load(dir: string): Promise<LstmSession> {
+    const manifest = readManifest(dir);
+    const modelPath = join(dir, manifest.model);
+    let session: ort.InferenceSession;
+    try {
+      session = await ort.InferenceSession.create(modelPath, {
+        intraOpNumThreads: 1,
+        interOpNumThreads: 1,
+        executionMode: 'sequential',
+        graphOptimizationLevel: 'all',
+      });
+    } catch (err) {
+      throw new BundleError(modelPath, 'model', `cannot load ONNX model (${err instanceof Error ? err.message.split('\n')[0] : String(err)})`);
+    }
+    const { inputs, outputs } = manifest.io;
+    for (const name of Object.values(inputs)) {
+      if (!session.inputNames.includes(name)) throw new BundleError(modelPath, `io.inputs`, `the model has no input '${name}' (it has ${session.inputNames.join(', ')})`);
+    }
+    for (const name of Object.values(outputs)) {
+      if (!session.outputNames.includes(name)) throw new BundleError(modelPath, `io.outputs`, `the model has no output '${name}' (it has ${session.outputNames.join(', ')})`);
+    }
+    const s = new LstmSession(manifest, session);
+    const probe = await s.step(manifest.startToken);
+    if (probe.probs.length !== manifest.vocabulary.length) {
+      throw new BundleError(
+        modelPath,
+        'vocabulary',
+        `the manifest lists ${manifest.vocabulary.length} tokens but the model predicts ${probe.probs.length}`,
+      );
+    }
+    if (s.h.length !== s.stateSize) {
+      throw new BundleError(modelPath, 'io.stateShape', `the model's state has ${s.h.length} values, the manifest says ${s.stateSize}`);
+    }
+    s.reset();
+    return s;
+  }
+
+  get vocabulary(): readonly string[] {
+    return this.manifest.vocabulary;
+  }
+
+  get startToken(): number {
+    return this.manifest.startToken;
+  }
+
+  /** Back to the zero state of a fresh sequence. */
+  reset(): void {
+    this.h = new Float32Array(this.stateSize);
+    this.c = new Float32Array(this.stateSize);
+  }
+
+  snapshot(): SessionState {
+    return { h: this.h.slice(), c: this.c.slice() };
+  }
+
+  restore(state: SessionState): void {
+    if (state.h.length !== this.stateSize || state.c.length !== this.stateSize) {
+      throw new RangeError(`restore: state has ${state.h.length} values, this model needs ${this.stateSize}`);
+    }
+    this.h = state.h.slice();
+    this.c = state.c.slice();
+  }
+
+  private checkToken(id: number): void {
+    if (!Number.isInteger(id) || id < 0 || id > this.manifest.startToken) {
+      throw new RangeError(`token id ${id} is outside 0..${this.manifest.startToken}`);
+    }
+  }
+
+  /** Feeds one token and returns the distribution over the next one; the state moves on. */
+  async step(id: number): Promise<StepOutput> {
+    this.checkToken(id);
+    this.tokenBuf[0] = BigInt(id);
+    const out = await this.runTensor(new ort.Tensor('int64', this.tokenBuf, [1, 1]));
+    return { probs: out.probs, logits: out.logits };
+  }
+
+  /**
+   * Feeds a whole sequence in one run (the fast path for priming); returns the per-step
+   * probabilities [seq × V] and leaves the state after the last token.
+   */
+  async run(ids: readonly number[]): Promise<{ probs: Float32Array; logits: Float32Array }> {
+    if (ids.length === 0) throw new RangeError('run: empty token sequence');
+    ids.forEach((id) => this.checkToken(id));
+    const tokens = BigInt64Array.from(ids.map((id) => BigInt(id)));
+    return this.runTensor(new ort.Tensor('int64', tokens, [ids.length, 1]));
+  }
+
+  /** Primes with a sequence; returns the distribution after its last token. */
+  async prime(ids: readonly number[]): Promise<StepOutput> {
+    const { probs, logits } = await this.run(ids);
+    const V = this.manifest.vocabulary.length;
+    const from = probs.length - V;
+    return { probs: probs.subarray(from), logits: logits.subarray(from) };
+  }
+
+  private async runTensor(tokens: ort.Tensor): Promise<{ probs: Float32Array; logits: Float32Array }> {
+    const { inputs, outputs } = this.manifest.io;
+    const result = await this.session.run({
+      [inputs.tokens]: tokens,
+      [inputs.h]: new ort.Tensor('float32', this.h, this.stateDims),
+      [inputs.c]: new ort.Tensor('float32', this.c, this.stateDims),
+    });
+    this.h = result[outputs.h]?.data as Float32Array;
+    this.c = result[outputs.c]?.data as Float32Array;
+    return {
+      probs: result[outputs.probs]?.data as Float32Array,
+      logits: result[outputs.logits]?.data as Float32Array,
+    };
+  }
+
+  async dispose(): Promise<void> {
+    await this.session.release();
+  }
+}

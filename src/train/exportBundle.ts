@@ -1,0 +1,106 @@
+/**
+ * Exports a trained model as an ONNX bundle (model.onnx + manifest.json), after checking the ONNX graph
+ * under onnxruntime against the trainer's own forward pass on random sequences. A bundle that does not
+ * agree within tolerance is refused and nothing is written.
+ */
+import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import * as ort from 'onnxruntime-node';
+import { BUNDLE_MANIFEST, type BundleManifest } from '../music/bundle.ts';
+import { createRng } from '../music/rng.ts';
+import { extractWeights, oneHotBatch, type LstmLmSpec } from './model.ts';
+import { buildOnnx, ONNX_IO } from './onnxGraph.ts';
+
+export const MODEL_FILE = 'model.onnx';
+export const FIDELITY_TOLERANCE = 1e-4;
+
+export class FidelityError extends Error {
+  override readonly name = 'FidelityError';
+}
+
+/**
+ * Max |Δ| between the trainer's probabilities and ONNX's over `count` random sequences of `length`
+ * tokens, each starting from the start token with zero state.
+ */
+export async function fidelityCheck(
+  model: tf.LayersModel,
+  spec: LstmLmSpec,
+  onnxBytes: Uint8Array,
+  opts: { count: number; length: number; seed: number },
+): Promise<number> {
+  const rng = createRng(`fidelity:${opts.seed}`);
+  const rows = Array.from({ length: opts.count }, () => [
+    spec.vocabSize,
+    ...Array.from({ length: opts.length - 1 }, () => rng.int(spec.vocabSize)),
+  ]);
+  const expected = tf.tidy(() => (model.predict(oneHotBatch(rows, spec.vocabSize)) as tf.Tensor).dataSync());
+  const session = await ort.InferenceSession.create(onnxBytes, { intraOpNumThreads: 1 });
+  try {
+    const T = opts.length;
+    const B = opts.count;
+    const tokens = new BigInt64Array(T * B);
+    rows.forEach((row, b) => row.forEach((id, t) => (tokens[t * B + b] = BigInt(id))));
+    const state = (): ort.Tensor => new ort.Tensor('float32', new Float32Array(spec.layers * B * spec.units), [spec.layers, B, spec.units]);
+    const out = await session.run({
+      [ONNX_IO.inputs.tokens]: new ort.Tensor('int64', tokens, [T, B]),
+      [ONNX_IO.inputs.h]: state(),
+      [ONNX_IO.inputs.c]: state(),
+    });
+    const probs = out[ONNX_IO.outputs.probs]?.data as Float32Array;
+    const V = spec.vocabSize;
+    let max = 0;
+    for (let b = 0; b < B; b++) {
+      for (let t = 0; t < T; t++) {
+        for (let v = 0; v < V; v++) {
+          const d = Math.abs((expected[(b * T + t) * V + v] as number) - (probs[(t * B + b) * V + v] as number));
+          if (!(d <= max)) max = Number.isNaN(d) ? Infinity : d;
+        }
+      }
+    }
+    return max;
+  } finally {
+    await session.release();
+  }
+}
+
+export interface ExportOptions {
+  readonly model: tf.LayersModel;
+  readonly spec: LstmLmSpec;
+  readonly outDir: string;
+  /** Everything of the manifest but what the exporter fills in itself. */
+  readonly manifest: Omit<BundleManifest, 'format' | 'version' | 'model' | 'startToken' | 'io' | 'fidelity'>;
+  /** Test hook: alters the ONNX weights before the check, to prove the check refuses. */
+  readonly tamper?: (onnxBytes: Uint8Array) => Uint8Array;
+}
+
+/** Builds, checks and writes the bundle; returns the manifest written. Throws FidelityError (nothing written). */
+export async function exportBundle(opts: ExportOptions): Promise<BundleManifest> {
+  const { spec } = opts;
+  let bytes = buildOnnx(spec, extractWeights(opts.model, spec), `improv ${opts.manifest.kind} language model`);
+  if (opts.tamper) bytes = opts.tamper(bytes);
+  const sequences = 100;
+  const maxAbsDiff = await fidelityCheck(opts.model, spec, bytes, { count: sequences, length: 16, seed: spec.seed });
+  if (!(maxAbsDiff <= FIDELITY_TOLERANCE)) {
+    throw new FidelityError(
+      `ONNX export disagrees with the trainer: max |Δ| = ${maxAbsDiff} over ${sequences} sequences (limit ${FIDELITY_TOLERANCE}); no bundle written to ${opts.outDir}`,
+    );
+  }
+  const manifest: BundleManifest = {
+    format: 'improv-bundle',
+    version: 1,
+    ...opts.manifest,
+    model: MODEL_FILE,
+    startToken: spec.vocabSize,
+    io: { ...ONNX_IO, stateShape: [spec.layers, spec.units] },
+    fidelity: { sequences, maxAbsDiff },
+  };
+  mkdirSync(opts.outDir, { recursive: true });
+  const modelPath = join(opts.outDir, MODEL_FILE);
+  const manifestPath = join(opts.outDir, BUNDLE_MANIFEST);
+  writeFileSync(`${modelPath}.tmp`, bytes);
+  writeFileSync(`${manifestPath}.tmp`, `${JSON.stringify(manifest, null, 2)}\n`);
+  renameSync(`${modelPath}.tmp`, modelPath);
+  renameSync(`${manifestPath}.tmp`, manifestPath);
+  return manifest;
+}

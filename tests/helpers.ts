@@ -1,0 +1,73 @@
+/** Shared test fixtures: tiny trained bundles and synthetic MIDI files. */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { encodeSmf, type SmfPart } from '../src/midi/smfWriter.ts';
+import { selectBackend } from '../src/train/backend.ts';
+import { trainJazz } from '../src/train/jazz.ts';
+
+export const METHENY = 'data/original_metheny.mid';
+
+export const tempDir = (prefix: string): string => mkdtempSync(join(tmpdir(), `improv-${prefix}-`));
+
+let tinyJazz: Promise<string> | null = null;
+
+/** A tiny jazz bundle (8 units, 3 epochs, faithful corpus), trained once per test file. */
+export function tinyJazzBundle(): Promise<string> {
+  tinyJazz ??= (async () => {
+    await selectBackend('cpu');
+    const out = join(tempDir('tiny-jazz'), 'bundle');
+    await trainJazz({
+      data: [METHENY],
+      out,
+      profile: 'faithful',
+      units: 8,
+      layers: 1,
+      dropout: 0,
+      epochs: 3,
+      learningRate: 0.01,
+      batchSize: 16,
+      sequenceLength: 12,
+      stride: 4,
+      validation: 0,
+      seed: 1,
+      backend: 'cpu',
+      resume: false,
+      progress: false,
+      log: () => undefined,
+    });
+    return out;
+  })();
+  return tinyJazz;
+}
+
+/** A melody line (top) over a chord track, on arbitrary track numbers: the shape any lead sheet MIDI has. */
+export function songParts(bars: number): { melody: SmfPart; chords: SmfPart; bass: SmfPart } {
+  const prog = [
+    [50, 53, 57, 60],
+    [55, 59, 62, 65],
+    [48, 52, 55, 59],
+    [48, 52, 55, 59],
+  ];
+  const line = [74, 72, 69, 71, 72, 74, 76, 77, 79, 77, 76, 74];
+  const melody: SmfPart['notes'][number][] = [];
+  const chords: SmfPart['notes'][number][] = [];
+  const bass: SmfPart['notes'][number][] = [];
+  for (let b = 0; b < bars; b++) {
+    const chord = prog[b % prog.length] as number[];
+    for (const p of chord) chords.push({ start: b * 4, dur: 3.5, midi: p, velocity: 60 });
+    bass.push({ start: b * 4, dur: 2, midi: (chord[0] as number) - 12, velocity: 70 });
+    for (let i = 0; i < 6; i++) {
+      melody.push({ start: b * 4 + i * 0.5 + (i > 3 ? 0.5 : 0), dur: i === 5 ? 0.75 : 0.4, midi: line[(b * 6 + i) % line.length] as number, velocity: 90 });
+    }
+  }
+  return {
+    melody: { name: 'Lead', channel: 3, program: 65, notes: melody },
+    chords: { name: 'Keys', channel: 1, program: 4, notes: chords },
+    bass: { name: 'Bass', channel: 2, program: 32, notes: bass },
+  };
+}
+
+export function smfBytes(parts: SmfPart[]): Uint8Array {
+  return encodeSmf({ bpm: 120, meter: { numerator: 4, denominator: 4 }, title: 'test', parts });
+}
