@@ -11,10 +11,11 @@
  *   (the original stepped ± a whole tone with no check);
  * - durations stay on their 1/12-quarter grid (no random up/down rounding, no zero-length notes).
  */
-import { classifyNote, type ChordAnalysis } from './chord.ts';
-import type { GrammarToken } from './grammar.ts';
+import { classifyNote, type ChordAnalysis, type NoteType } from './chord.ts';
+import { governingChord, type GrammarToken } from './grammar.ts';
 import { intervalSemitones, type Midi } from './pitch.ts';
 import type { Rng } from './rng.ts';
+import type { Twelfths } from './time.ts';
 
 export interface PitchRange {
   readonly low: Midi;
@@ -88,4 +89,75 @@ export function decodeToken(token: GrammarToken, ctx: DecodeContext): DecodedPit
   if (candidates.length === 1) return { midi: candidates[0] as Midi, fallback: false };
   const near = nearestOfType(token.type, (lo + hi) / 2, ctx) ?? nearestOfType('C', (lo + hi) / 2, ctx);
   return { midi: near ?? Math.min(Math.max(ctx.prev, low), high), fallback: true };
+}
+
+/** The chord pitch class nearest to `center`, in that register. */
+export function chordToneNear(chord: ChordAnalysis, center: number): Midi {
+  let best = Math.round(center);
+  let bestD = Infinity;
+  for (let p = Math.round(center) - 6; p <= Math.round(center) + 6; p++) {
+    const d = Math.abs(p - center);
+    if (chord.pitchClasses.has(((p % 12) + 12) % 12) && d < bestD) {
+      best = p;
+      bestD = d;
+    }
+  }
+  return best;
+}
+
+export interface DecodedNote {
+  readonly start: Twelfths;
+  readonly dur: Twelfths;
+  readonly midi: Midi;
+  /** What the note is against the chord sounding at its start. */
+  readonly type: NoteType;
+  readonly fallback: boolean;
+}
+
+/**
+ * Decodes a stream of tokens into a timeline: each note starts where the previous element ended, is
+ * decoded against the chord sounding at its start, and chains its interval from the previous note.
+ * A line with no previous note is anchored on the chord tone nearest the middle of the range (the
+ * original crashed on a bracketed first token and resampled up to 1000 times to avoid one).
+ */
+export class LineDecoder {
+  private t: Twelfths;
+  private last: Midi | null;
+
+  constructor(
+    private readonly chords: readonly { readonly onset: Twelfths; readonly analysis: ChordAnalysis }[],
+    private readonly range: PitchRange,
+    private readonly rng: Rng,
+    start: Twelfths = 0,
+    prev: Midi | null = null,
+  ) {
+    if (chords.length === 0) throw new RangeError('LineDecoder: no chords');
+    this.t = start;
+    this.last = prev;
+  }
+
+  /** Time where the next element starts. */
+  get time(): Twelfths {
+    return this.t;
+  }
+
+  get prev(): Midi | null {
+    return this.last;
+  }
+
+  chordAt(t: Twelfths): ChordAnalysis {
+    return governingChord(this.chords, t).analysis;
+  }
+
+  /** Decodes one token; returns the note (null for a rest) and moves time on by its duration. */
+  push(token: GrammarToken): DecodedNote | null {
+    const start = this.t;
+    this.t += token.dur;
+    if (token.type === 'R') return null;
+    const chord = this.chordAt(start);
+    const anchor = this.last ?? chordToneNear(chord, (this.range.low + this.range.high) / 2);
+    const pitch = decodeToken(token, { prev: anchor, chord, range: this.range, rng: this.rng }) as DecodedPitch;
+    this.last = pitch.midi;
+    return { start, dur: token.dur, midi: pitch.midi, type: classifyNote(pitch.midi, chord), fallback: pitch.fallback };
+  }
 }

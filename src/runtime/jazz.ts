@@ -3,10 +3,10 @@
  * unlike the original, which re-seeded every bar) and decode them against the chord sounding at each
  * note's start. Output is a list of timed notes on the 1/12-quarter grid.
  */
-import { analyzeChord, classifyNote, type ChordAnalysis, type NoteType } from '../music/chord.ts';
-import { decodeToken, type PitchRange } from '../music/decode.ts';
+import { analyzeChord, type ChordAnalysis, type NoteType } from '../music/chord.ts';
+import { LineDecoder, type PitchRange } from '../music/decode.ts';
 import { BundleError } from '../music/errors.ts';
-import { governingChord, parseToken, TokenFormatError, type ChordEvent, type GrammarToken } from '../music/grammar.ts';
+import { parseToken, TokenFormatError, type ChordEvent, type GrammarToken } from '../music/grammar.ts';
 import type { Midi } from '../music/pitch.ts';
 import type { Rng } from '../music/rng.ts';
 import type { Twelfths } from '../music/time.ts';
@@ -67,56 +67,36 @@ export function placeChords(progression: readonly (readonly ChordEvent[])[], bar
   return starts.map((c, i) => ({ start: c.start, pitches: c.pitches, dur: (starts[i + 1]?.start ?? end) - c.start }));
 }
 
-/** The chord pitch class nearest to `center`, placed in that register. */
-export function chordToneNear(chord: ChordAnalysis, center: number): Midi {
-  let best = Math.round(center);
-  let bestD = Infinity;
-  for (let p = Math.round(center) - 6; p <= Math.round(center) + 6; p++) {
-    const d = Math.abs(p - center);
-    if (chord.pitchClasses.has(((p % 12) + 12) % 12) && d < bestD) {
-      best = p;
-      bestD = d;
-    }
-  }
-  return best;
-}
-
 /** Generates a solo of `bars` bars from a fresh session state. */
 export async function generateSolo(session: LstmSession, opts: SoloOptions): Promise<Solo> {
   const tokens = parseVocabulary(session.vocabulary, 'bundle');
   const chords = placeChords(opts.progression, opts.bars, opts.barLength);
   const analyses = new Map<readonly Midi[], ChordAnalysis>();
-  const analysisOf = (c: PlacedChord): ChordAnalysis => {
-    let a = analyses.get(c.pitches);
-    if (!a) analyses.set(c.pitches, (a = analyzeChord(c.pitches)));
+  const analysisOf = (pitches: readonly Midi[]): ChordAnalysis => {
+    let a = analyses.get(pitches);
+    if (!a) analyses.set(pitches, (a = analyzeChord(pitches)));
     return a;
   };
-  const chordsByOnset = chords.map((c) => ({ onset: c.start, chord: c }));
+  const decoder = new LineDecoder(
+    chords.map((c) => ({ onset: c.start, analysis: analysisOf(c.pitches) })),
+    opts.range,
+    opts.rng,
+  );
   const end = opts.bars * opts.barLength;
   const notes: SoloNote[] = [];
   const out: string[] = [];
   let fallbacks = 0;
-  let prev: Midi | null = null;
-  let t = 0;
   session.reset();
   let step = await session.step(session.startToken);
-  while (t < end) {
+  while (decoder.time < end) {
     const id = sample(step.logits, opts.sampler, opts.rng);
-    const token = tokens[id] as GrammarToken;
     out.push(session.vocabulary[id] as string);
-    const dur = Math.min(token.dur, end - t);
-    const chord = analysisOf(governingChord(chordsByOnset, t).chord);
-    // The original crashed on a bracketed first token and resampled up to 1000 times to avoid one;
-    // here a line with no previous note is anchored on the chord tone nearest the middle of the range.
-    const anchor = prev ?? chordToneNear(chord, (opts.range.low + opts.range.high) / 2);
-    const pitch = decodeToken(token, { prev: anchor, chord, range: opts.range, rng: opts.rng });
-    if (pitch) {
-      if (pitch.fallback) fallbacks++;
-      notes.push({ start: t, dur, midi: pitch.midi, type: classifyNote(pitch.midi, chord) });
-      prev = pitch.midi;
+    const note = decoder.push(tokens[id] as GrammarToken);
+    if (note) {
+      if (note.fallback) fallbacks++;
+      notes.push({ start: note.start, dur: Math.min(note.dur, end - note.start), midi: note.midi, type: note.type });
     }
-    t += token.dur;
-    if (t < end) step = await session.step(id);
+    if (decoder.time < end) step = await session.step(id);
   }
   return { notes, chords, tokens: out, fallbacks };
 }

@@ -60,7 +60,13 @@ export class LstmSession {
       if (!session.outputNames.includes(name)) throw new BundleError(modelPath, `io.outputs`, `the model has no output '${name}' (it has ${session.outputNames.join(', ')})`);
     }
     const s = new LstmSession(manifest, session);
-    const probe = await s.step(manifest.startToken);
+    let probe: StepOutput;
+    try {
+      probe = await s.step(manifest.startToken);
+    } catch (err) {
+      const why = err instanceof Error ? err.message.split('\n')[0] : String(err);
+      throw new BundleError(modelPath, 'vocabulary', `the model cannot run the start token ${manifest.startToken}, so the vocabulary does not match it (${why})`);
+    }
     if (probe.probs.length !== manifest.vocabulary.length) {
       throw new BundleError(
         modelPath,
