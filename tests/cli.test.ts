@@ -15,7 +15,10 @@ describe('improv train jazz: bad input gets a clear error, a non-zero exit and n
   const files: Record<string, Uint8Array | string> = {
     'notes.txt': 'X:1\nT:not midi\nK:D\nABc|\n',
     'truncated.mid': readFileSync(METHENY).subarray(0, 3000),
-    'empty.mid': smfBytes([{ ...melody, notes: [] }, { ...chords, notes: [] }]),
+    'empty.mid': smfBytes([
+      { ...melody, notes: [] },
+      { ...chords, notes: [] },
+    ]),
     'pads.mid': smfBytes([chords, bass]),
     'lead.mid': smfBytes([melody, bass]),
   };
@@ -60,10 +63,24 @@ describe('improv generate and eval from the command line', () => {
 
   it('writes the solo and prints a summary', () => {
     const out = join(tempDir('cli'), 'solo.mid');
-    const r = cli('generate', '--model', bundle, '--bars', '4', '--seed', '2', '--chords', 'Dm7 G7 Cmaj7 A7', '--out', out);
+    const r = cli(
+      'generate',
+      '--model',
+      bundle,
+      '--bars',
+      '4',
+      '--seed',
+      '2',
+      '--chords',
+      'Dm7 G7 Cmaj7 A7',
+      '--out',
+      out,
+    );
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
-    expect(r.stdout).toMatch(/^wrote .*solo\.mid: 4 bars at 112 BPM, \d+ notes, range \d+–\d+\nchord tones [\d.]+ %, chord or scale tones [\d.]+ % \(training melody: [\d.]+ %\)\n$/);
+    expect(r.stdout).toMatch(
+      /^wrote .*solo\.mid: 4 bars at 112 BPM, \d+ notes, range \d+–\d+\nchord tones [\d.]+ %, chord or scale tones [\d.]+ % \(training melody: [\d.]+ %\)\n$/,
+    );
     expect(existsSync(out)).toBe(true);
   });
 
@@ -78,7 +95,9 @@ describe('improv generate and eval from the command line', () => {
   it('names a missing model folder', () => {
     const r = cli('generate', '--model', 'models/nothing-here', '--out', join(tempDir('cli'), 'x.mid'));
     expect(r.code).toBe(2);
-    expect(r.stderr).toContain('improv: BundleError: models/nothing-here/manifest.json: (file): cannot read (ENOENT)');
+    expect(r.stderr).toContain(
+      'improv: BundleError: models/nothing-here/manifest.json: (file): cannot read (ENOENT)',
+    );
   });
 
   it('scores a MIDI file: NLL per token and the out-of-vocabulary share', () => {
@@ -87,7 +106,10 @@ describe('improv generate and eval from the command line', () => {
     writeFileSync(lead, smfBytes([melody, chords]));
     const r = cli('eval', '--model', bundle, '--data', lead);
     expect(r.code).toBe(0);
-    const m = /(\d+) tokens scored, NLL ([\d.]+) nats\/token .*; (\d+) of (\d+) tokens outside the vocabulary/.exec(r.stdout);
+    const m =
+      /(\d+) tokens scored, NLL ([\d.]+) nats\/token .*; (\d+) of (\d+) tokens outside the vocabulary/.exec(
+        r.stdout,
+      );
     expect(m).not.toBeNull();
     expect(Number(m?.[1]) + Number(m?.[3])).toBe(Number(m?.[4]));
     expect(Number(m?.[3])).toBeGreaterThan(0); // the faithful P78 vocabulary has no rests

@@ -21,7 +21,9 @@ describe('faithful profile reproduces the P78 corpus (deepjazz-grammar.md Append
   it('has 18 bars, 193 tokens and 78 values', () => {
     expect(corpus.bars).toHaveLength(18);
     expect(tokens).toHaveLength(193);
-    expect(corpus.bars.map((b) => b.tokens.length)).toEqual([12, 12, 15, 12, 12, 8, 11, 7, 6, 12, 10, 11, 10, 8, 12, 19, 8, 8]);
+    expect(corpus.bars.map((b) => b.tokens.length)).toEqual([
+      12, 12, 15, 12, 12, 8, 11, 7, 6, 12, 10, 11, 10, 8, 12, 19, 8, 8,
+    ]);
     expect(buildVocabulary(tokens)).toEqual(fixture('p78-vocab.txt'));
   });
 
@@ -33,12 +35,21 @@ describe('faithful profile reproduces the P78 corpus (deepjazz-grammar.md Append
   it('counts token types and durations as the spec does', () => {
     const count = (re: RegExp): number => tokens.filter((t) => re.test(t)).length;
     expect([count(/^C/), count(/^S/), count(/^A/), count(/^X/)]).toEqual([117, 44, 25, 7]);
-    expect([count(/,0\.250/), count(/,0\.333/), count(/,0\.500/), count(/,0\.667/), count(/,0\.750/)]).toEqual([153, 20, 12, 5, 3]);
+    expect([
+      count(/,0\.250/),
+      count(/,0\.333/),
+      count(/,0\.500/),
+      count(/,0\.667/),
+      count(/,0\.750/),
+    ]).toEqual([153, 20, 12, 5, 3]);
   });
 
   it('analyses every chord as Appendix B lists it (root, quality, scale)', () => {
     const rows = fixture('p78-chords.txt').map((line) => {
-      const m = /^bar (\d+) beat ([\d.]+):\s*\[([^\]]+)\]\s+root=(\S+)\s+(?:quality=)?(\S+)\s+scale=(\S+) (\S+)/.exec(line);
+      const m =
+        /^bar (\d+) beat ([\d.]+):\s*\[([^\]]+)\]\s+root=(\S+)\s+(?:quality=)?(\S+)\s+scale=(\S+) (\S+)/.exec(
+          line,
+        );
       if (!m) throw new Error(`unparsed fixture line: ${line}`);
       return `${m[1]} ${Number(m[2])} [${m[3]}] ${m[4]} ${m[5]} ${m[6]} ${m[7]}`;
     });

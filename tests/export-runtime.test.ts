@@ -15,8 +15,27 @@ const vocabulary = 'abcdefghijk'.split('');
 const manifestPart = {
   kind: 'abc-char' as const,
   vocabulary,
-  hyperparameters: { units: 12, layers: 2, dropout: 0.1, embedding: 6, epochs: 1, learningRate: 0.01, batchSize: 8, sequenceLength: 10, seed: 5 },
-  training: { data: [], profile: 'test', tokens: 400, finalLoss: 0, validationLoss: null, backend: 'cpu', tokensPerSecond: 0, trainedAt: 'test' },
+  hyperparameters: {
+    units: 12,
+    layers: 2,
+    dropout: 0.1,
+    embedding: 6,
+    epochs: 1,
+    learningRate: 0.01,
+    batchSize: 8,
+    sequenceLength: 10,
+    seed: 5,
+  },
+  training: {
+    data: [],
+    profile: 'test',
+    tokens: 400,
+    finalLoss: 0,
+    validationLoss: null,
+    backend: 'cpu',
+    tokensPerSecond: 0,
+    trainedAt: 'test',
+  },
 };
 
 let model: Awaited<ReturnType<typeof trainLm>>['model'];
@@ -44,7 +63,10 @@ beforeAll(async () => {
 
 describe('ONNX export', () => {
   it('agrees with the trainer within 1e-4 on 100 random sequences and records it', () => {
-    const manifest = JSON.parse(readFileSync(join(bundle, 'manifest.json'), 'utf8')) as { fidelity: { sequences: number; maxAbsDiff: number }; startToken: number };
+    const manifest = JSON.parse(readFileSync(join(bundle, 'manifest.json'), 'utf8')) as {
+      fidelity: { sequences: number; maxAbsDiff: number };
+      startToken: number;
+    };
     expect(manifest.fidelity.sequences).toBe(100);
     expect(manifest.fidelity.maxAbsDiff).toBeLessThanOrEqual(1e-4);
     expect(manifest.startToken).toBe(11);
@@ -61,8 +83,12 @@ describe('ONNX export', () => {
       (w as { rawData: Uint8Array }).rawData = new Uint8Array(f.buffer);
       return onnxProto.onnx.ModelProto.encode(m).finish();
     };
-    await expect(exportBundle({ model, spec, outDir: out, manifest: manifestPart, tamper })).rejects.toThrow(FidelityError);
-    await expect(exportBundle({ model, spec, outDir: out, manifest: manifestPart, tamper })).rejects.toThrow(/disagrees with the trainer: max \|Δ\|/);
+    await expect(exportBundle({ model, spec, outDir: out, manifest: manifestPart, tamper })).rejects.toThrow(
+      FidelityError,
+    );
+    await expect(exportBundle({ model, spec, outDir: out, manifest: manifestPart, tamper })).rejects.toThrow(
+      /disagrees with the trainer: max \|Δ\|/,
+    );
     expect(existsSync(out)).toBe(false);
   });
 });
@@ -125,17 +151,23 @@ describe('bundle checks at load', () => {
       m.startToken = 12;
     });
     await expect(LstmSession.load(dir)).rejects.toThrow(BundleError);
-    await expect(LstmSession.load(dir)).rejects.toThrow(/vocabulary: the model cannot run the start token 12/);
+    await expect(LstmSession.load(dir)).rejects.toThrow(
+      /vocabulary: the model cannot run the start token 12/,
+    );
     const shorter = copy((m) => {
       m.vocabulary = vocabulary.slice(0, 10);
       m.startToken = 10;
     });
-    await expect(LstmSession.load(shorter)).rejects.toThrow(/vocabulary: the manifest lists 10 tokens but the model predicts 11/);
+    await expect(LstmSession.load(shorter)).rejects.toThrow(
+      /vocabulary: the manifest lists 10 tokens but the model predicts 11/,
+    );
   });
 
   it('names a missing or wrong field', async () => {
     await expect(LstmSession.load(copy((m) => delete m.io))).rejects.toThrow(/manifest\.json: io: Required/);
-    await expect(LstmSession.load(copy((m) => (m.kind = 'polka')))).rejects.toThrow(/manifest\.json: kind: Invalid enum value/);
+    await expect(LstmSession.load(copy((m) => (m.kind = 'polka')))).rejects.toThrow(
+      /manifest\.json: kind: Invalid enum value/,
+    );
   });
 
   it('names the input the model lacks', async () => {

@@ -9,6 +9,9 @@ import { midoAvailable, midoCheck } from './judges.ts';
 
 let bundle: string;
 const sampler = { temperature: 1, topK: 0, topP: 1 };
+type GenOptions = Partial<Parameters<typeof generateJazz>[0]>;
+const gen = (name: string, options: GenOptions) =>
+  generateJazz({ model: bundle, bars: 8, seed: 1, sampler, out: join(tempDir('gen'), name), ...options });
 
 beforeAll(async () => {
   bundle = await tinyJazzBundle();
@@ -27,9 +30,8 @@ describe('improv generate (jazz)', () => {
     expect(c.solo.notes).not.toEqual(a.solo.notes);
   });
 
-  it('plays over the user\'s own progression, one chord per bar, and the notes follow it', async () => {
-    const out = join(tempDir('gen'), 'own.mid');
-    const r = await generateJazz({ model: bundle, bars: 4, seed: 3, sampler, chords: 'Dm7 G7 Cmaj7 Cmaj7', out });
+  it("plays over the user's own progression, one chord per bar, and the notes follow it", async () => {
+    const r = await gen('own.mid', { bars: 4, seed: 3, chords: 'Dm7 G7 Cmaj7 Cmaj7' });
     expect(r.solo.chords.map((c) => [c.start, c.dur, c.pitches])).toEqual([
       [0, 48, voiceChord('Dm7')],
       [48, 48, voiceChord('G7')],
@@ -45,8 +47,7 @@ describe('improv generate (jazz)', () => {
   });
 
   it('keeps the solo inside --range', async () => {
-    const out = join(tempDir('gen'), 'range.mid');
-    const r = await generateJazz({ model: bundle, bars: 8, seed: 5, sampler, range: { low: 60, high: 76 }, out });
+    const r = await gen('range.mid', { seed: 5, range: { low: 60, high: 76 } });
     expect(r.summary.low).toBeGreaterThanOrEqual(60);
     expect(r.summary.high).toBeLessThanOrEqual(76);
   });
@@ -67,24 +68,37 @@ describe('improv generate (jazz)', () => {
 describe('the generated .mid, judged by mido (Debian python3-mido)', () => {
   const run = process.env.CI === 'true' || midoAvailable() ? it : it.skip;
   if (!midoAvailable() && process.env.CI !== 'true') {
-    console.warn('python3-mido is not installed for /usr/bin/python3: the mido judge is skipped (apt-get install python3-mido)');
+    console.warn(
+      'python3-mido is not installed for /usr/bin/python3: the mido judge is skipped (apt-get install python3-mido)',
+    );
   }
 
-  run('reads it, every note-on has its note-off, pitches lie in the declared range, tempo and tracks as written', async () => {
-    const out = join(tempDir('mido'), 'solo.mid');
-    const r = await generateJazz({ model: bundle, bars: 16, seed: 11, sampler, range: { low: 55, high: 84 }, bpm: 132, out });
-    const m = midoCheck(out);
-    expect(m.type).toBe(1);
-    expect(m.tracks.map((t) => t.name)).toEqual(['improv jazz solo', 'Solo', 'Chords']);
-    expect(m.tracks[1]?.notes).toBe(r.solo.notes.length);
-    expect(m.hanging).toBe(0);
-    expect(m.unmatched_offs).toBe(0);
-    expect(m.tempos).toHaveLength(1);
-    expect(m.tempos[0]).toBeCloseTo(132, 3);
-    const soloPitches = r.solo.notes.map((n) => n.midi);
-    expect(Math.min(...soloPitches)).toBeGreaterThanOrEqual(55);
-    expect(Math.max(...soloPitches)).toBeLessThanOrEqual(84);
-    // 16 bars of 4/4 at 132 BPM
-    expect(m.length_seconds).toBeLessThanOrEqual((16 * 4 * 60) / 132 + 0.01);
-  });
+  run(
+    'reads it, every note-on has its note-off, pitches lie in the declared range, tempo and tracks as written',
+    async () => {
+      const out = join(tempDir('mido'), 'solo.mid');
+      const r = await generateJazz({
+        model: bundle,
+        bars: 16,
+        seed: 11,
+        sampler,
+        range: { low: 55, high: 84 },
+        bpm: 132,
+        out,
+      });
+      const m = midoCheck(out);
+      expect(m.type).toBe(1);
+      expect(m.tracks.map((t) => t.name)).toEqual(['improv jazz solo', 'Solo', 'Chords']);
+      expect(m.tracks[1]?.notes).toBe(r.solo.notes.length);
+      expect(m.hanging).toBe(0);
+      expect(m.unmatched_offs).toBe(0);
+      expect(m.tempos).toHaveLength(1);
+      expect(m.tempos[0]).toBeCloseTo(132, 3);
+      const soloPitches = r.solo.notes.map((n) => n.midi);
+      expect(Math.min(...soloPitches)).toBeGreaterThanOrEqual(55);
+      expect(Math.max(...soloPitches)).toBeLessThanOrEqual(84);
+      // 16 bars of 4/4 at 132 BPM
+      expect(m.length_seconds).toBeLessThanOrEqual((16 * 4 * 60) / 132 + 0.01);
+    },
+  );
 });

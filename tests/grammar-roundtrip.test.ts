@@ -10,9 +10,12 @@ import { METHENY } from './helpers.ts';
 const song = readSmf(METHENY);
 
 describe('token format', () => {
-  it.each(['C,0.250,<m2,P-4>', 'C,0.500', 'R,0.083', 'X,0.250,<A4,d-2>', 'S,1.000,<dd5,d1>'])('%s parses and formats back', (t) => {
-    expect(formatToken(parseToken(t))).toBe(t);
-  });
+  it.each(['C,0.250,<m2,P-4>', 'C,0.500', 'R,0.083', 'X,0.250,<A4,d-2>', 'S,1.000,<dd5,d1>'])(
+    '%s parses and formats back',
+    (t) => {
+      expect(formatToken(parseToken(t))).toBe(t);
+    },
+  );
 
   it.each([
     ['Q,0.250', /malformed/],
@@ -53,7 +56,9 @@ describe.each(['faithful', 'full'] as const)('encode → decode on the %s corpus
         expect(profile, where).toBe('faithful');
         expect(note?.fallback, where).toBe(true);
         const chord = decoder.chordAt(at);
-        const possible = Array.from({ length: 12 }, (_, pc) => 60 + pc).some((p) => classifyNote(p, chord) === token.type);
+        const possible = Array.from({ length: 12 }, (_, pc) => 60 + pc).some(
+          (p) => classifyNote(p, chord) === token.type,
+        );
         expect(possible, where).toBe(false);
         fallbacks++;
       }

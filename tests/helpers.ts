@@ -58,7 +58,12 @@ export function songParts(bars: number): { melody: SmfPart; chords: SmfPart; bas
     for (const p of chord) chords.push({ start: b * 4, dur: 3.5, midi: p, velocity: 60 });
     bass.push({ start: b * 4, dur: 2, midi: (chord[0] as number) - 12, velocity: 70 });
     for (let i = 0; i < 6; i++) {
-      melody.push({ start: b * 4 + i * 0.5 + (i > 3 ? 0.5 : 0), dur: i === 5 ? 0.75 : 0.4, midi: line[(b * 6 + i) % line.length] as number, velocity: 90 });
+      melody.push({
+        start: b * 4 + i * 0.5 + (i > 3 ? 0.5 : 0),
+        dur: i === 5 ? 0.75 : 0.4,
+        midi: line[(b * 6 + i) % line.length] as number,
+        velocity: 90,
+      });
     }
   }
   return {

@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { intervalBetween, intervalName, intervalSemitones, nameWithOctave, spell } from '../src/music/pitch.ts';
+import {
+  intervalBetween,
+  intervalName,
+  intervalSemitones,
+  nameWithOctave,
+  spell,
+} from '../src/music/pitch.ts';
 
 describe('spelling (music21 default table)', () => {
   it.each([

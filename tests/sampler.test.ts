@@ -7,7 +7,8 @@ const draw = (opts: { temperature: number; topK: number; topP: number }, n: numb
   const rng = createRng(seed);
   return Array.from({ length: n }, () => sample(logits, opts, rng));
 };
-const counts = (xs: number[]): number[] => [0, 1, 2, 3, 4].map((i) => xs.filter((x) => x === i).length);
+const counts = (xs: number[]): [number, number, number, number, number] =>
+  [0, 1, 2, 3, 4].map((i) => xs.filter((x) => x === i).length) as [number, number, number, number, number];
 
 describe('sampler', () => {
   it('argmax (temperature 0) always takes the likeliest token', () => {
@@ -37,7 +38,8 @@ describe('sampler', () => {
     expect(draw(opts, 100, 9)).toEqual(draw(opts, 100, 9));
     expect(draw(opts, 100, 9)).not.toEqual(draw(opts, 100, 10));
     const rng = createRng(1);
-    for (let i = 0; i < 100; i++) expect(sample(logits, opts, rng, (t) => t === 3 || t === 4)).toBeGreaterThanOrEqual(3);
+    for (let i = 0; i < 100; i++)
+      expect(sample(logits, opts, rng, (t) => t === 3 || t === 4)).toBeGreaterThanOrEqual(3);
     expect(() => sample(logits, opts, rng, () => false)).toThrow('every token is masked out');
   });
 

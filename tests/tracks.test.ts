@@ -24,7 +24,9 @@ describe('any MIDI file with a melody and an accompaniment', () => {
     const song = parseSmf(smfBytes([melody, chords, bass]), 'song.mid');
     const corpus = buildCorpus(song, { profile: 'full', melodyTrack: 3, chordTrack: 2 });
     expect(corpus.melodyTrack.name).toBe('Bass');
-    expect(() => buildCorpus(song, { profile: 'full', melodyTrack: 9 })).toThrow(/melody track 9 does not exist/);
+    expect(() => buildCorpus(song, { profile: 'full', melodyTrack: 9 })).toThrow(
+      /melody track 9 does not exist/,
+    );
   });
 
   it('reads the whole melody with its rests and rhythm', () => {

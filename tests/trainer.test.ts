@@ -65,6 +65,8 @@ describe('trainLm', () => {
   });
 
   it('refuses --resume without a checkpoint', async () => {
-    await expect(trainLm({ ...base, epochs: 1, checkpointDir: tempDir('none'), resume: true })).rejects.toThrow(/--resume: no checkpoint in/);
+    await expect(
+      trainLm({ ...base, epochs: 1, checkpointDir: tempDir('none'), resume: true }),
+    ).rejects.toThrow(/--resume: no checkpoint in/);
   });
 });

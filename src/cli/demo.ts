@@ -23,7 +23,7 @@ export function pianoRoll(notes: readonly SoloNote[], bars: number, barLength: n
   const rows: string[] = [];
   for (let p = hi; p >= lo; p--) {
     const cells = new Array<string>(width).fill(' ');
-    for (let c = 0; c < width; c += (barLength / col)) cells[c] = '·';
+    for (let c = 0; c < width; c += barLength / col) cells[c] = '·';
     for (const n of notes.filter((x) => x.midi === p)) {
       const a = Math.floor(n.start / col);
       const b = Math.max(a + 1, Math.ceil((n.start + n.dur) / col));
@@ -34,7 +34,11 @@ export function pianoRoll(notes: readonly SoloNote[], bars: number, barLength: n
   return rows.join('\n');
 }
 
-export async function runDemo(opts: { model: string; seed: number; log: (line: string) => void }): Promise<void> {
+export async function runDemo(opts: {
+  model: string;
+  seed: number;
+  log: (line: string) => void;
+}): Promise<void> {
   const out = 'out/demo-solo.mid';
   const bars = 16;
   const r = await generateJazz({
@@ -46,17 +50,27 @@ export async function runDemo(opts: { model: string; seed: number; log: (line: s
     out,
   });
   process.stdout.write(`${pianoRoll(r.solo.notes, bars, 4 * TWELFTHS_PER_QUARTER)}\n`);
-  process.stdout.write(`(letters: C chord tone, S scale tone, A approach, X other; '=' held; '·' bar lines)\n`);
-  process.stdout.write(`chords: ${DEMO_CHORDS}\nwrote ${out}: ${r.summary.notes} notes, range ${r.summary.low}–${r.summary.high}\n`);
+  process.stdout.write(
+    `(letters: C chord tone, S scale tone, A approach, X other; '=' held; '·' bar lines)\n`,
+  );
+  process.stdout.write(
+    `chords: ${DEMO_CHORDS}\nwrote ${out}: ${r.summary.notes} notes, range ${r.summary.low}–${r.summary.high}\n`,
+  );
   const font = SOUNDFONTS.find((f) => existsSync(f));
   const synth = spawnSync('fluidsynth', ['--version'], { encoding: 'utf8' });
   if (font && synth.status === 0) {
     const wav = 'out/demo-solo.wav';
-    const render = spawnSync('fluidsynth', ['-ni', '-F', wav, '-r', '44100', font, out], { encoding: 'utf8' });
+    const render = spawnSync('fluidsynth', ['-ni', '-F', wav, '-r', '44100', font, out], {
+      encoding: 'utf8',
+    });
     if (render.status === 0) process.stdout.write(`rendered ${wav} with fluidsynth (${font})\n`);
     else opts.log(`fluidsynth could not render: ${render.stderr.split('\n')[0] ?? ''}`);
   } else {
-    process.stdout.write('no fluidsynth + GM soundfont here (apt-get install fluidsynth fluid-soundfont-gm to hear it); play the .mid in any player or DAW\n');
+    process.stdout.write(
+      'no fluidsynth + GM soundfont here (apt-get install fluidsynth fluid-soundfont-gm to hear it); play the .mid in any player or DAW\n',
+    );
   }
-  process.stdout.write('no MIDI ports are opened by this demo: live playing through MIDI ports comes with `improv live`\n');
+  process.stdout.write(
+    'no MIDI ports are opened by this demo: live playing through MIDI ports comes with `improv live`\n',
+  );
 }

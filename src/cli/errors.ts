@@ -8,13 +8,23 @@ export class UsageError extends Error {
   override readonly name = 'UsageError';
 }
 
-const USER_ERRORS = [InputFileError, BundleError, ChordSymbolError, TokenFormatError, FidelityError, RangeError, UsageError];
+const USER_ERRORS = [
+  InputFileError,
+  BundleError,
+  ChordSymbolError,
+  TokenFormatError,
+  FidelityError,
+  RangeError,
+  UsageError,
+];
 
 export function reportError(err: unknown): number {
   if (err instanceof Error && USER_ERRORS.some((E) => err instanceof E)) {
     process.stderr.write(`improv: ${err.name}: ${err.message}\n`);
     return 2;
   }
-  process.stderr.write(`improv: unexpected error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  process.stderr.write(
+    `improv: unexpected error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
+  );
   return 1;
 }

@@ -42,7 +42,11 @@ export async function generateJazz(opts: GenerateJazzOptions): Promise<Generated
   try {
     const jazz = session.manifest.jazz;
     if (session.manifest.kind !== 'jazz-grammar' || !jazz) {
-      throw new BundleError(opts.model, 'kind', `expected a jazz-grammar bundle, found '${session.manifest.kind}'`);
+      throw new BundleError(
+        opts.model,
+        'kind',
+        `expected a jazz-grammar bundle, found '${session.manifest.kind}'`,
+      );
     }
     const progression = opts.chords ? parseProgression(opts.chords, jazz.barLength) : jazz.progression;
     const [low, high] = jazz.melodyRange;
@@ -63,12 +67,24 @@ export async function generateJazz(opts: GenerateJazzOptions): Promise<Generated
       meter: { numerator: Math.round(jazz.barLength / TWELFTHS_PER_QUARTER), denominator: 4 },
       title: 'improv jazz solo',
       parts: [
-        { name: 'Solo', channel: 0, program: 26, notes: solo.notes.map((n) => ({ start: q(n.start), dur: q(n.dur), midi: n.midi, velocity: SOLO_VELOCITY })) },
+        {
+          name: 'Solo',
+          channel: 0,
+          program: 26,
+          notes: solo.notes.map((n) => ({
+            start: q(n.start),
+            dur: q(n.dur),
+            midi: n.midi,
+            velocity: SOLO_VELOCITY,
+          })),
+        },
         {
           name: 'Chords',
           channel: 1,
           program: 0,
-          notes: solo.chords.flatMap((c) => c.pitches.map((midi) => ({ start: q(c.start), dur: q(c.dur), midi, velocity: COMP_VELOCITY }))),
+          notes: solo.chords.flatMap((c) =>
+            c.pitches.map((midi) => ({ start: q(c.start), dur: q(c.dur), midi, velocity: COMP_VELOCITY })),
+          ),
         },
       ],
     });
@@ -96,4 +112,3 @@ export async function evalJazz(opts: EvalJazzOptions): Promise<NllReport> {
     await session.dispose();
   }
 }
-

@@ -2,6 +2,7 @@
 /** The `improv` command line: train, generate, eval, demo. */
 import { Command, Option } from 'commander';
 import { BACKEND_ORDER, type BackendName } from '../train/backend.ts';
+import { ABC_DEFAULTS, trainAbc } from '../train/abc.ts';
 import { JAZZ_DEFAULTS, trainJazz } from '../train/jazz.ts';
 import { reportError } from './errors.ts';
 import { evalJazz, generateJazz } from './jazzCommands.ts';
@@ -22,7 +23,11 @@ train
   .description('train the jazz value-LSTM on MIDI files (melody + accompaniment)')
   .requiredOption('--data <files...>', 'MIDI files to learn from')
   .option('--out <dir>', 'bundle folder', 'models/jazz')
-  .addOption(new Option('--profile <name>', 'corpus: full (whole melody, rests) or faithful (the original 18 bars)').choices(['full', 'faithful']).default(JAZZ_DEFAULTS.profile))
+  .addOption(
+    new Option('--profile <name>', 'corpus: full (whole melody, rests) or faithful (the original 18 bars)')
+      .choices(['full', 'faithful'])
+      .default(JAZZ_DEFAULTS.profile),
+  )
   .option('--melody-track <n>', 'file track index of the melody (default: detected)', int(0))
   .option('--chord-track <n>', 'file track index of the chords (default: detected)', int(0))
   .option('--units <n>', 'LSTM units (n_a)', int(1), JAZZ_DEFAULTS.units)
@@ -33,9 +38,18 @@ train
   .option('--batch <n>', 'batch size', int(1), JAZZ_DEFAULTS.batchSize)
   .option('--tx <n>', 'training window length in tokens (Tx)', int(2), JAZZ_DEFAULTS.sequenceLength)
   .option('--stride <n>', 'distance between window starts', int(1), JAZZ_DEFAULTS.stride)
-  .option('--val <share>', 'share of bars held out for validation (full profile)', float(0, 0.5), JAZZ_DEFAULTS.validation)
+  .option(
+    '--val <share>',
+    'share of bars held out for validation (full profile)',
+    float(0, 0.5),
+    JAZZ_DEFAULTS.validation,
+  )
   .option('--seed <n>', 'random seed', int(0), JAZZ_DEFAULTS.seed)
-  .addOption(new Option('--backend <name>', 'TensorFlow.js backend (default: the fastest that starts)').choices(BACKEND_ORDER))
+  .addOption(
+    new Option('--backend <name>', 'TensorFlow.js backend (default: the fastest that starts)').choices(
+      BACKEND_ORDER,
+    ),
+  )
   .option('--resume', 'continue from the checkpoint in the output folder', false)
   .option('--no-progress', 'no progress bar')
   .action(async (o: Record<string, unknown>) => {
@@ -62,6 +76,51 @@ train
     });
   });
 
+train
+  .command('abc')
+  .description('train the char-LSTM on ABC tunes')
+  .requiredOption('--data <files...>', 'ABC files (tunes start at X: lines)')
+  .option('--out <dir>', 'bundle folder', 'models/abc')
+  .option('--embedding <n>', 'embedding width (lab: 256)', int(1), ABC_DEFAULTS.embedding)
+  .option('--units <n>', 'LSTM units (lab: 1024)', int(1), ABC_DEFAULTS.units)
+  .option('--layers <n>', 'stacked LSTM layers', int(1, 8), ABC_DEFAULTS.layers)
+  .option('--dropout <p>', 'dropout after each LSTM', float(0, 0.9), ABC_DEFAULTS.dropout)
+  .option('--epochs <n>', 'epochs', int(1), ABC_DEFAULTS.epochs)
+  .option('--batches <n>', 'random batches per epoch', int(1), ABC_DEFAULTS.batchesPerEpoch)
+  .option('--lr <rate>', 'Adam learning rate (lab: 5e-3)', float(1e-6, 1), ABC_DEFAULTS.learningRate)
+  .option('--batch <n>', 'batch size (lab: 25–32)', int(1), ABC_DEFAULTS.batchSize)
+  .option('--seq <n>', 'sequence length (lab: 100–200)', int(2), ABC_DEFAULTS.sequenceLength)
+  .option('--val <share>', 'share of tunes held out for validation', float(0, 0.5), ABC_DEFAULTS.validation)
+  .option('--seed <n>', 'random seed', int(0), ABC_DEFAULTS.seed)
+  .addOption(
+    new Option('--backend <name>', 'TensorFlow.js backend (default: the fastest that starts)').choices(
+      BACKEND_ORDER,
+    ),
+  )
+  .option('--resume', 'continue from the checkpoint in the output folder', false)
+  .option('--no-progress', 'no progress bar')
+  .action(async (o: Record<string, unknown>) => {
+    await trainAbc({
+      data: o.data as string[],
+      out: o.out as string,
+      embedding: o.embedding as number,
+      units: o.units as number,
+      layers: o.layers as number,
+      dropout: o.dropout as number,
+      epochs: o.epochs as number,
+      batchesPerEpoch: o.batches as number,
+      learningRate: o.lr as number,
+      batchSize: o.batch as number,
+      sequenceLength: o.seq as number,
+      validation: o.val as number,
+      seed: o.seed as number,
+      backend: o.backend as BackendName | undefined,
+      resume: o.resume as boolean,
+      progress: (o.progress as boolean) && Boolean(process.stderr.isTTY),
+      log,
+    });
+  });
+
 program
   .command('generate')
   .description('generate a jazz solo over a chord progression and write it as a Standard MIDI File')
@@ -71,9 +130,16 @@ program
   .option('--temperature <t>', 'sampling temperature (0 = argmax)', float(0, 100), 1)
   .option('--top-k <k>', 'sample only among the k likeliest tokens (0 = all)', int(0), 0)
   .option('--top-p <p>', 'nucleus sampling mass (1 = all)', float(1e-6, 1), 1)
-  .option('--chords <progression>', 'your own progression, one chord per bar: "Dm7 G7 Cmaj7"; two in a bar: "Dm7,G7"')
-  .option('--range <low-high>', 'MIDI pitch range of the solo, e.g. 55-84 (default: the training melody\'s)', midiRange)
-  .option('--bpm <n>', 'tempo (default: the training file\'s)', float(20, 400))
+  .option(
+    '--chords <progression>',
+    'your own progression, one chord per bar: "Dm7 G7 Cmaj7"; two in a bar: "Dm7,G7"',
+  )
+  .option(
+    '--range <low-high>',
+    "MIDI pitch range of the solo, e.g. 55-84 (default: the training melody's)",
+    midiRange,
+  )
+  .option('--bpm <n>', "tempo (default: the training file's)", float(20, 400))
   .option('--out <file>', 'output MIDI file', 'solo.mid')
   .action(async (o: Record<string, unknown>) => {
     const r = await generateJazz({
@@ -99,7 +165,9 @@ program
   .description('mean negative log-likelihood per token of a MIDI file under a model')
   .option('--model <dir>', 'bundle folder', 'models/jazz')
   .requiredOption('--data <file>', 'MIDI file to score')
-  .addOption(new Option('--profile <name>', 'how to read the file').choices(['full', 'faithful']).default('full'))
+  .addOption(
+    new Option('--profile <name>', 'how to read the file').choices(['full', 'faithful']).default('full'),
+  )
   .option('--melody-track <n>', 'file track index of the melody', int(0))
   .option('--chord-track <n>', 'file track index of the chords', int(0))
   .action(async (o: Record<string, unknown>) => {
@@ -118,7 +186,9 @@ program
 
 program
   .command('demo', { isDefault: false })
-  .description('what `npm start` runs: a solo from the shipped model, written to out/ (and rendered to WAV where fluidsynth exists)')
+  .description(
+    'what `npm start` runs: a solo from the shipped model, written to out/ (and rendered to WAV where fluidsynth exists)',
+  )
   .option('--model <dir>', 'bundle folder', 'models/jazz')
   .option('--seed <n>', 'random seed', int(0), 7)
   .action(async (o: Record<string, unknown>) => {

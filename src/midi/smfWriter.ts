@@ -37,8 +37,22 @@ function partTrack(part: SmfPart): MidiEvent[] {
     if (!(n.dur > 0)) continue;
     const on = Math.round(n.start * TICKS_PER_QUARTER);
     const off = Math.max(on + 1, Math.round((n.start + n.dur) * TICKS_PER_QUARTER));
-    timed.push({ tick: on, order: 1, event: { deltaTime: 0, type: 'noteOn', channel: part.channel, noteNumber: n.midi, velocity: n.velocity } });
-    timed.push({ tick: off, order: 0, event: { deltaTime: 0, type: 'noteOff', channel: part.channel, noteNumber: n.midi, velocity: 0 } });
+    timed.push({
+      tick: on,
+      order: 1,
+      event: {
+        deltaTime: 0,
+        type: 'noteOn',
+        channel: part.channel,
+        noteNumber: n.midi,
+        velocity: n.velocity,
+      },
+    });
+    timed.push({
+      tick: off,
+      order: 0,
+      event: { deltaTime: 0, type: 'noteOff', channel: part.channel, noteNumber: n.midi, velocity: 0 },
+    });
   }
   timed.sort((a, b) => a.tick - b.tick || a.order - b.order);
   const events: MidiEvent[] = [

@@ -9,7 +9,10 @@ import { BundleError } from './errors.ts';
 
 export const BUNDLE_MANIFEST = 'manifest.json';
 
-const chordEvent = z.object({ onset: z.number().int().nonnegative(), pitches: z.array(z.number().int()).min(1) });
+const chordEvent = z.object({
+  onset: z.number().int().nonnegative(),
+  pitches: z.array(z.number().int()).min(1),
+});
 
 export const manifestSchema = z.object({
   format: z.literal('improv-bundle'),

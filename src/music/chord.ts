@@ -94,8 +94,7 @@ const MODE_STEPS = { major: [2, 2, 1, 2, 2, 2, 1], dorian: [2, 1, 2, 2, 2, 1, 2]
 
 /** tonal spelling ('Bb') ↔ music21 spelling ('B-'). */
 export const toTonalName = (m21: string): string => m21.replace(/-/g, 'b');
-export const fromTonalName = (tonal: string): string =>
-  tonal.charAt(0) + tonal.slice(1).replace(/b/g, '-');
+export const fromTonalName = (tonal: string): string => tonal.charAt(0) + tonal.slice(1).replace(/b/g, '-');
 
 function scalePitchClasses(tonicPs: number, mode: 'major' | 'dorian'): Set<number> {
   const pcs = new Set<number>();

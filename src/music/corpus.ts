@@ -117,7 +117,9 @@ function faithfulBars(song: SmfSong, melodyObjects: TimedObject[], chordObjects:
   melodyRuns.forEach((run, k) => {
     const barStart = run.key * barLength;
     const chordRun = chordRuns[k] as { items: TimedObject[] };
-    const barChords = chordRun.items.map((c) => analyzeChordEvent({ onset: c.onset - barStart, pitches: c.pitches }));
+    const barChords = chordRun.items.map((c) =>
+      analyzeChordEvent({ onset: c.onset - barStart, pitches: c.pitches }),
+    );
     const elements: MelodyElement[] = run.items.map((o) => ({
       onset: o.onset - barStart,
       dur: o.dur === 0 ? 3 : o.dur,

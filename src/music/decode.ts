@@ -39,7 +39,8 @@ export function validateRange(range: PitchRange): PitchRange {
   if (!(Number.isInteger(range.low) && Number.isInteger(range.high) && range.low >= 0 && range.high <= 127)) {
     throw new RangeError(`pitch range must be MIDI 0–127, got ${range.low}–${range.high}`);
   }
-  if (range.high - range.low < 12) throw new RangeError(`pitch range must span at least an octave, got ${range.low}–${range.high}`);
+  if (range.high - range.low < 12)
+    throw new RangeError(`pitch range must span at least an octave, got ${range.low}–${range.high}`);
   return range;
 }
 
@@ -74,7 +75,9 @@ export function decodeToken(token: GrammarToken, ctx: DecodeContext): DecodedPit
   const a = intervalSemitones(token.bracket.up);
   const b = intervalSemitones(token.bracket.lo);
   if (a === null || b === null) {
-    throw new RangeError(`token bracket <${token.bracket.up},${token.bracket.lo}> is not a pair of intervals`);
+    throw new RangeError(
+      `token bracket <${token.bracket.up},${token.bracket.lo}> is not a pair of intervals`,
+    );
   }
   const lo = ctx.prev + Math.min(a, b);
   const hi = ctx.prev + Math.max(a, b);
@@ -156,8 +159,19 @@ export class LineDecoder {
     if (token.type === 'R') return null;
     const chord = this.chordAt(start);
     const anchor = this.last ?? chordToneNear(chord, (this.range.low + this.range.high) / 2);
-    const pitch = decodeToken(token, { prev: anchor, chord, range: this.range, rng: this.rng }) as DecodedPitch;
+    const pitch = decodeToken(token, {
+      prev: anchor,
+      chord,
+      range: this.range,
+      rng: this.rng,
+    }) as DecodedPitch;
     this.last = pitch.midi;
-    return { start, dur: token.dur, midi: pitch.midi, type: classifyNote(pitch.midi, chord), fallback: pitch.fallback };
+    return {
+      start,
+      dur: token.dur,
+      midi: pitch.midi,
+      type: classifyNote(pitch.midi, chord),
+      fallback: pitch.fallback,
+    };
   }
 }

@@ -73,7 +73,10 @@ export interface AnalyzedChord extends ChordEvent {
   readonly analysis: ChordAnalysis;
 }
 
-export const analyzeChordEvent = (c: ChordEvent): AnalyzedChord => ({ ...c, analysis: analyzeChord(c.pitches) });
+export const analyzeChordEvent = (c: ChordEvent): AnalyzedChord => ({
+  ...c,
+  analysis: analyzeChord(c.pitches),
+});
 
 /**
  * Encodes one bar's melody against its chords. `prev` is the previous note (null resets the
@@ -92,7 +95,9 @@ export function encodeBar(
     }
     const chord = governingChord(chords, e.onset);
     const type = classifyNote(e.midi, chord.analysis);
-    tokens.push(prev === null ? { type, dur: e.dur } : { type, dur: e.dur, bracket: bracketFor(prev, e.midi) });
+    tokens.push(
+      prev === null ? { type, dur: e.dur } : { type, dur: e.dur, bracket: bracketFor(prev, e.midi) },
+    );
     prev = e.midi;
   }
   return { tokens, prev };

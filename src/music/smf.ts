@@ -64,7 +64,13 @@ function pairNotes(events: MidiData['tracks'][number]): { notes: RawNote[]; name
   // A note never switched off ends at the track's last tick.
   for (const [key, list] of open) {
     for (const s of list) {
-      slots[s.index] = { on: s.on, off: tick, midi: key % 128, channel: Math.floor(key / 128), velocity: s.velocity };
+      slots[s.index] = {
+        on: s.on,
+        off: tick,
+        midi: key % 128,
+        channel: Math.floor(key / 128),
+        velocity: s.velocity,
+      };
     }
   }
   return { notes: slots.filter((n): n is RawNote => n !== null), name };
@@ -84,7 +90,10 @@ export function parseSmf(bytes: Uint8Array, file: string): SmfSong {
   }
   const declared = new DataView(bytes.buffer, bytes.byteOffset).getUint16(10);
   if (data.tracks.length < declared) {
-    throw new InputFileError(file, `truncated: header declares ${declared} tracks, found ${data.tracks.length}`);
+    throw new InputFileError(
+      file,
+      `truncated: header declares ${declared} tracks, found ${data.tracks.length}`,
+    );
   }
   const tpq = data.header.ticksPerBeat;
   if (!tpq) throw new InputFileError(file, 'SMPTE time division is not supported; ticks per quarter needed');
@@ -118,7 +127,10 @@ export function readSmf(file: string): SmfSong {
   try {
     bytes = readFileSync(file);
   } catch (err) {
-    throw new InputFileError(file, `cannot read file (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
+    throw new InputFileError(
+      file,
+      `cannot read file (${(err as NodeJS.ErrnoException).code ?? String(err)})`,
+    );
   }
   return parseSmf(bytes, file);
 }

@@ -44,8 +44,13 @@ export function trackStats(song: SmfSong, track: SmfTrack): TrackStats {
 
 function trackByIndex(song: SmfSong, index: number, what: string): SmfTrack {
   const t = song.tracks[index];
-  if (!t) throw new InputFileError(song.file, `${what} ${index} does not exist (the file has ${song.tracks.length} tracks)`);
-  if (t.notes.length === 0) throw new InputFileError(song.file, `${what} ${index} ('${t.name}') has no notes`);
+  if (!t)
+    throw new InputFileError(
+      song.file,
+      `${what} ${index} does not exist (the file has ${song.tracks.length} tracks)`,
+    );
+  if (t.notes.length === 0)
+    throw new InputFileError(song.file, `${what} ${index} ('${t.name}') has no notes`);
   return t;
 }
 

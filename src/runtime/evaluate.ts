@@ -22,7 +22,15 @@ export async function scoreTokens(session: LstmSession, tokens: readonly string[
     if (id === undefined) oov++;
     else ids.push(id);
   }
-  if (ids.length === 0) return { tokens: tokens.length, scored: 0, outOfVocabulary: oov, nll: NaN, bitsPerToken: NaN, perplexity: NaN };
+  if (ids.length === 0)
+    return {
+      tokens: tokens.length,
+      scored: 0,
+      outOfVocabulary: oov,
+      nll: NaN,
+      bitsPerToken: NaN,
+      perplexity: NaN,
+    };
   session.reset();
   const V = session.vocabulary.length;
   const { probs } = await session.run([session.startToken, ...ids.slice(0, -1)]);

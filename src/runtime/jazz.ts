@@ -58,13 +58,22 @@ export function parseVocabulary(vocab: readonly string[], where: string): Gramma
 }
 
 /** Places a looping progression on the timeline of `bars` bars; each chord lasts until the next. */
-export function placeChords(progression: readonly (readonly ChordEvent[])[], bars: number, barLength: Twelfths): PlacedChord[] {
+export function placeChords(
+  progression: readonly (readonly ChordEvent[])[],
+  bars: number,
+  barLength: Twelfths,
+): PlacedChord[] {
   const starts: { start: number; pitches: readonly Midi[] }[] = [];
   for (let b = 0; b < bars; b++) {
-    for (const c of progression[b % progression.length] ?? []) starts.push({ start: b * barLength + c.onset, pitches: c.pitches });
+    for (const c of progression[b % progression.length] ?? [])
+      starts.push({ start: b * barLength + c.onset, pitches: c.pitches });
   }
   const end = bars * barLength;
-  return starts.map((c, i) => ({ start: c.start, pitches: c.pitches, dur: (starts[i + 1]?.start ?? end) - c.start }));
+  return starts.map((c, i) => ({
+    start: c.start,
+    pitches: c.pitches,
+    dur: (starts[i + 1]?.start ?? end) - c.start,
+  }));
 }
 
 /** Generates a solo of `bars` bars from a fresh session state. */
@@ -94,7 +103,12 @@ export async function generateSolo(session: LstmSession, opts: SoloOptions): Pro
     const note = decoder.push(tokens[id] as GrammarToken);
     if (note) {
       if (note.fallback) fallbacks++;
-      notes.push({ start: note.start, dur: Math.min(note.dur, end - note.start), midi: note.midi, type: note.type });
+      notes.push({
+        start: note.start,
+        dur: Math.min(note.dur, end - note.start),
+        midi: note.midi,
+        type: note.type,
+      });
     }
     if (decoder.time < end) step = await session.step(id);
   }

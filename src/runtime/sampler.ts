@@ -16,14 +16,21 @@ export interface SamplerOptions {
 export const DEFAULT_SAMPLER: SamplerOptions = { temperature: 1, topK: 0, topP: 1 };
 
 export function validateSampler(o: SamplerOptions): SamplerOptions {
-  if (!(o.temperature >= 0) || !Number.isFinite(o.temperature)) throw new RangeError(`temperature must be ≥ 0, got ${o.temperature}`);
-  if (!Number.isInteger(o.topK) || o.topK < 0) throw new RangeError(`top-k must be a whole number ≥ 0, got ${o.topK}`);
+  if (!(o.temperature >= 0) || !Number.isFinite(o.temperature))
+    throw new RangeError(`temperature must be ≥ 0, got ${o.temperature}`);
+  if (!Number.isInteger(o.topK) || o.topK < 0)
+    throw new RangeError(`top-k must be a whole number ≥ 0, got ${o.topK}`);
   if (!(o.topP > 0 && o.topP <= 1)) throw new RangeError(`top-p must be in (0, 1], got ${o.topP}`);
   return o;
 }
 
 /** Samples an index from logits. `allowed(i)` false excludes token i; throws if nothing is allowed. */
-export function sample(logits: Float32Array, opts: SamplerOptions, rng: Rng, allowed?: (i: number) => boolean): number {
+export function sample(
+  logits: Float32Array,
+  opts: SamplerOptions,
+  rng: Rng,
+  allowed?: (i: number) => boolean,
+): number {
   const ids: number[] = [];
   for (let i = 0; i < logits.length; i++) if (!allowed || allowed(i)) ids.push(i);
   if (ids.length === 0) throw new RangeError('sample: every token is masked out');

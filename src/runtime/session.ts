@@ -50,22 +50,36 @@ export class LstmSession {
         graphOptimizationLevel: 'all',
       });
     } catch (err) {
-      throw new BundleError(modelPath, 'model', `cannot load ONNX model (${err instanceof Error ? err.message.split('\n')[0] : String(err)})`);
+      throw new BundleError(
+        modelPath,
+        'model',
+        `cannot load ONNX model (${err instanceof Error ? err.message.split('\n')[0] : String(err)})`,
+      );
     }
-    const { inputs, outputs } = manifest.io;
-    for (const name of Object.values(inputs)) {
-      if (!session.inputNames.includes(name)) throw new BundleError(modelPath, `io.inputs`, `the model has no input '${name}' (it has ${session.inputNames.join(', ')})`);
-    }
-    for (const name of Object.values(outputs)) {
-      if (!session.outputNames.includes(name)) throw new BundleError(modelPath, `io.outputs`, `the model has no output '${name}' (it has ${session.outputNames.join(', ')})`);
-    }
+    const requireNames = (field: string, what: string, wanted: object, have: readonly string[]): void => {
+      for (const name of Object.values(wanted) as string[]) {
+        if (!have.includes(name)) {
+          throw new BundleError(
+            modelPath,
+            field,
+            `the model has no ${what} '${name}' (it has ${have.join(', ')})`,
+          );
+        }
+      }
+    };
+    requireNames('io.inputs', 'input', manifest.io.inputs, session.inputNames);
+    requireNames('io.outputs', 'output', manifest.io.outputs, session.outputNames);
     const s = new LstmSession(manifest, session);
     let probe: StepOutput;
     try {
       probe = await s.step(manifest.startToken);
     } catch (err) {
       const why = err instanceof Error ? err.message.split('\n')[0] : String(err);
-      throw new BundleError(modelPath, 'vocabulary', `the model cannot run the start token ${manifest.startToken}, so the vocabulary does not match it (${why})`);
+      throw new BundleError(
+        modelPath,
+        'vocabulary',
+        `the model cannot run the start token ${manifest.startToken}, so the vocabulary does not match it (${why})`,
+      );
     }
     if (probe.probs.length !== manifest.vocabulary.length) {
       throw new BundleError(
@@ -75,7 +89,11 @@ export class LstmSession {
       );
     }
     if (s.h.length !== s.stateSize) {
-      throw new BundleError(modelPath, 'io.stateShape', `the model's state has ${s.h.length} values, the manifest says ${s.stateSize}`);
+      throw new BundleError(
+        modelPath,
+        'io.stateShape',
+        `the model's state has ${s.h.length} values, the manifest says ${s.stateSize}`,
+      );
     }
     s.reset();
     return s;

@@ -48,7 +48,9 @@ export async function selectBackend(
     }
     skipped.push({ name, why });
   }
-  throw new Error(`no TensorFlow.js backend could start: ${skipped.map((s) => `${s.name}: ${s.why}`).join('; ')}`);
+  throw new Error(
+    `no TensorFlow.js backend could start: ${skipped.map((s) => `${s.name}: ${s.why}`).join('; ')}`,
+  );
 }
 
 export function isBackendName(v: string): v is BackendName {

@@ -41,7 +41,8 @@ export async function fidelityCheck(
     const B = opts.count;
     const tokens = new BigInt64Array(T * B);
     rows.forEach((row, b) => row.forEach((id, t) => (tokens[t * B + b] = BigInt(id))));
-    const state = (): ort.Tensor => new ort.Tensor('float32', new Float32Array(spec.layers * B * spec.units), [spec.layers, B, spec.units]);
+    const state = (): ort.Tensor =>
+      new ort.Tensor('float32', new Float32Array(spec.layers * B * spec.units), [spec.layers, B, spec.units]);
     const out = await session.run({
       [ONNX_IO.inputs.tokens]: new ort.Tensor('int64', tokens, [T, B]),
       [ONNX_IO.inputs.h]: state(),
@@ -53,7 +54,9 @@ export async function fidelityCheck(
     for (let b = 0; b < B; b++) {
       for (let t = 0; t < T; t++) {
         for (let v = 0; v < V; v++) {
-          const d = Math.abs((expected[(b * T + t) * V + v] as number) - (probs[(t * B + b) * V + v] as number));
+          const d = Math.abs(
+            (expected[(b * T + t) * V + v] as number) - (probs[(t * B + b) * V + v] as number),
+          );
           if (!(d <= max)) max = Number.isNaN(d) ? Infinity : d;
         }
       }
@@ -77,10 +80,18 @@ export interface ExportOptions {
 /** Builds, checks and writes the bundle; returns the manifest written. Throws FidelityError (nothing written). */
 export async function exportBundle(opts: ExportOptions): Promise<BundleManifest> {
   const { spec } = opts;
-  let bytes = buildOnnx(spec, extractWeights(opts.model, spec), `improv ${opts.manifest.kind} language model`);
+  let bytes = buildOnnx(
+    spec,
+    extractWeights(opts.model, spec),
+    `improv ${opts.manifest.kind} language model`,
+  );
   if (opts.tamper) bytes = opts.tamper(bytes);
   const sequences = 100;
-  const maxAbsDiff = await fidelityCheck(opts.model, spec, bytes, { count: sequences, length: 16, seed: spec.seed });
+  const maxAbsDiff = await fidelityCheck(opts.model, spec, bytes, {
+    count: sequences,
+    length: 16,
+    seed: spec.seed,
+  });
   if (!(maxAbsDiff <= FIDELITY_TOLERANCE)) {
     throw new FidelityError(
       `ONNX export disagrees with the trainer: max |Δ| = ${maxAbsDiff} over ${sequences} sequences (limit ${FIDELITY_TOLERANCE}); no bundle written to ${opts.outDir}`,

@@ -2,7 +2,11 @@
  * The loss curve as an SVG image written beside the model. A dozen lines of SVG need no plotting
  * library (the Node ones pull in a canvas or a browser).
  */
-export function lossCurveSvg(train: readonly number[], validation: readonly (number | null)[], title: string): string {
+export function lossCurveSvg(
+  train: readonly number[],
+  validation: readonly (number | null)[],
+  title: string,
+): string {
   const w = 640;
   const h = 360;
   const pad = 48;
@@ -25,6 +29,7 @@ export function lossCurveSvg(train: readonly number[], validation: readonly (num
 <line x1="${pad}" y1="${pad}" x2="${pad}" y2="${h - pad}" stroke="black"/>
 ${ticks.map((t) => `<text x="${pad - 6}" y="${y(t) + 4}" text-anchor="end">${t.toFixed(2)}</text>`).join('\n')}
 <text x="${w / 2}" y="${h - 12}" text-anchor="middle">epoch (1–${train.length})</text>
+<text x="${pad}" y="${pad - 10}">cross-entropy (nats/token)</text>
 <polyline fill="none" stroke="#1f77b4" stroke-width="2" points="${path(train)}"/>
 <polyline fill="none" stroke="#ff7f0e" stroke-width="2" stroke-dasharray="6 3" points="${path(validation)}"/>
 <text x="${w - pad}" y="${pad}" text-anchor="end" fill="#1f77b4">training loss</text>

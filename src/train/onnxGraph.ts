@@ -20,15 +20,29 @@ const OPSET = 14;
 const KERAS_GATE = [0, 3, 1, 2] as const;
 
 function floatTensor(name: string, dims: number[], data: Float32Array): onnxProto.onnx.ITensorProto {
-  return { name, dims, dataType: onnx.TensorProto.DataType.FLOAT, rawData: new Uint8Array(data.buffer.slice(data.byteOffset, data.byteOffset + data.byteLength)) };
+  return {
+    name,
+    dims,
+    dataType: onnx.TensorProto.DataType.FLOAT,
+    rawData: new Uint8Array(data.buffer.slice(data.byteOffset, data.byteOffset + data.byteLength)),
+  };
 }
 
 function int64Tensor(name: string, values: number[]): onnxProto.onnx.ITensorProto {
   const data = BigInt64Array.from(values.map((v) => BigInt(v)));
-  return { name, dims: [values.length], dataType: onnx.TensorProto.DataType.INT64, rawData: new Uint8Array(data.buffer) };
+  return {
+    name,
+    dims: [values.length],
+    dataType: onnx.TensorProto.DataType.INT64,
+    rawData: new Uint8Array(data.buffer),
+  };
 }
 
-function valueInfo(name: string, elemType: number, dims: (number | string)[]): onnxProto.onnx.IValueInfoProto {
+function valueInfo(
+  name: string,
+  elemType: number,
+  dims: (number | string)[],
+): onnxProto.onnx.IValueInfoProto {
   return {
     name,
     type: {
@@ -40,7 +54,11 @@ function valueInfo(name: string, elemType: number, dims: (number | string)[]): o
   };
 }
 
-const intAttr = (name: string, i: number): onnxProto.onnx.IAttributeProto => ({ name, type: onnx.AttributeProto.AttributeType.INT, i });
+const intAttr = (name: string, i: number): onnxProto.onnx.IAttributeProto => ({
+  name,
+  type: onnx.AttributeProto.AttributeType.INT,
+  i,
+});
 
 /** Transposes Keras [in, 4H] (i f c o) into ONNX [4H, in] (i o f c). */
 function reorderGates(kernel: Float32Array, inputs: number, units: number): Float32Array {
@@ -48,7 +66,8 @@ function reorderGates(kernel: Float32Array, inputs: number, units: number): Floa
   for (let g = 0; g < 4; g++) {
     const kg = KERAS_GATE[g] as number;
     for (let u = 0; u < units; u++) {
-      for (let k = 0; k < inputs; k++) out[(g * units + u) * inputs + k] = kernel[k * 4 * units + kg * units + u] as number;
+      for (let k = 0; k < inputs; k++)
+        out[(g * units + u) * inputs + k] = kernel[k * 4 * units + kg * units + u] as number;
     }
   }
   return out;
@@ -56,7 +75,11 @@ function reorderGates(kernel: Float32Array, inputs: number, units: number): Floa
 
 function reorderBias(bias: Float32Array, units: number): Float32Array {
   const out = new Float32Array(8 * units); // Wb then Rb (zeros): Keras has one bias
-  for (let g = 0; g < 4; g++) out.set(bias.subarray((KERAS_GATE[g] as number) * units, ((KERAS_GATE[g] as number) + 1) * units), g * units);
+  for (let g = 0; g < 4; g++)
+    out.set(
+      bias.subarray((KERAS_GATE[g] as number) * units, ((KERAS_GATE[g] as number) + 1) * units),
+      g * units,
+    );
   return out;
 }
 
@@ -71,7 +94,13 @@ export function buildOnnx(spec: LstmLmSpec, w: LstmLmWeights, docString: string)
   else for (let i = 0; i < V; i++) table[i * V + i] = 1;
   const initializer: onnxProto.onnx.ITensorProto[] = [floatTensor('input_table', [V + 1, inputWidth], table)];
   const node: onnxProto.onnx.INodeProto[] = [
-    { opType: 'Gather', input: ['input_table', ONNX_IO.inputs.tokens], output: ['x0'], name: 'lookup', attribute: [intAttr('axis', 0)] },
+    {
+      opType: 'Gather',
+      input: ['input_table', ONNX_IO.inputs.tokens],
+      output: ['x0'],
+      name: 'lookup',
+      attribute: [intAttr('axis', 0)],
+    },
   ];
   initializer.push(int64Tensor('axis0', [0]), int64Tensor('axis1', [1]));
   const hOut: string[] = [];
@@ -87,8 +116,18 @@ export function buildOnnx(spec: LstmLmSpec, w: LstmLmWeights, docString: string)
       int64Tensor(`e${l}`, [l + 1]),
     );
     node.push(
-      { opType: 'Slice', input: [ONNX_IO.inputs.h, `s${l}`, `e${l}`, 'axis0'], output: [`h0_${l}`], name: `h_slice${l}` },
-      { opType: 'Slice', input: [ONNX_IO.inputs.c, `s${l}`, `e${l}`, 'axis0'], output: [`c0_${l}`], name: `c_slice${l}` },
+      {
+        opType: 'Slice',
+        input: [ONNX_IO.inputs.h, `s${l}`, `e${l}`, 'axis0'],
+        output: [`h0_${l}`],
+        name: `h_slice${l}`,
+      },
+      {
+        opType: 'Slice',
+        input: [ONNX_IO.inputs.c, `s${l}`, `e${l}`, 'axis0'],
+        output: [`c0_${l}`],
+        name: `c_slice${l}`,
+      },
       {
         opType: 'LSTM',
         name: `lstm${l}`,
@@ -106,9 +145,27 @@ export function buildOnnx(spec: LstmLmSpec, w: LstmLmWeights, docString: string)
   node.push(
     { opType: 'MatMul', input: [x, 'Wd'], output: ['matmul_out'], name: 'dense' },
     { opType: 'Add', input: ['matmul_out', 'bd'], output: [ONNX_IO.outputs.logits], name: 'bias' },
-    { opType: 'Softmax', input: [ONNX_IO.outputs.logits], output: [ONNX_IO.outputs.probs], name: 'softmax', attribute: [intAttr('axis', -1)] },
-    { opType: 'Concat', input: hOut, output: [ONNX_IO.outputs.h], name: 'h_concat', attribute: [intAttr('axis', 0)] },
-    { opType: 'Concat', input: cOut, output: [ONNX_IO.outputs.c], name: 'c_concat', attribute: [intAttr('axis', 0)] },
+    {
+      opType: 'Softmax',
+      input: [ONNX_IO.outputs.logits],
+      output: [ONNX_IO.outputs.probs],
+      name: 'softmax',
+      attribute: [intAttr('axis', -1)],
+    },
+    {
+      opType: 'Concat',
+      input: hOut,
+      output: [ONNX_IO.outputs.h],
+      name: 'h_concat',
+      attribute: [intAttr('axis', 0)],
+    },
+    {
+      opType: 'Concat',
+      input: cOut,
+      output: [ONNX_IO.outputs.c],
+      name: 'c_concat',
+      attribute: [intAttr('axis', 0)],
+    },
   );
   const L = spec.layers;
   const FLOAT = onnx.TensorProto.DataType.FLOAT;

@@ -6,7 +6,7 @@ import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from '
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import cliProgress from 'cli-progress';
-import { createRng } from '../music/rng.ts';
+import { createRng, type Rng } from '../music/rng.ts';
 import { buildModel, oneHotBatch, type LstmLmSpec } from './model.ts';
 
 export interface TrainOptions {
@@ -20,6 +20,17 @@ export interface TrainOptions {
   readonly learningRate: number;
   /** Distance between window starts (1 = every position). */
   readonly stride: number;
+  /**
+   * When set, each epoch is this many batches of windows drawn at random positions (the ABC lab's
+   * get_batch) instead of every window at `stride`.
+   */
+  readonly randomBatches?: number;
+  /**
+   * Input rows take the token before the window (input = window, target = window shifted by one);
+   * only a window at the very start of a stream begins with the start token. Off: every window
+   * begins with the start token (the jazz assignment's zero x⁰).
+   */
+  readonly contextual?: boolean;
   /** Folder for checkpoint/; also where --resume looks. */
   readonly checkpointDir: string;
   readonly resume: boolean;
@@ -65,6 +76,7 @@ export function windowRows(
   windows: readonly Window[],
   len: number,
   startToken: number,
+  contextual = false,
 ): { x: number[][]; y: number[][] } {
   const x: number[][] = [];
   const y: number[][] = [];
@@ -73,9 +85,30 @@ export function windowRows(
     const target = s.slice(w.start, w.start + len);
     const padded = [...target, ...new Array<number>(len - target.length).fill(-1)];
     y.push(padded);
-    x.push([startToken, ...padded.slice(0, len - 1)]);
+    const first = contextual && w.start > 0 ? (s[w.start - 1] as number) : startToken;
+    x.push([first, ...padded.slice(0, len - 1)]);
   }
   return { x, y };
+}
+
+/** `count` windows at random positions, streams weighted by their length. */
+export function randomWindows(
+  streams: readonly (readonly number[])[],
+  len: number,
+  count: number,
+  rng: Rng,
+): Window[] {
+  const spans = streams.map((s) => Math.max(s.length - len + 1, s.length > 0 ? 1 : 0));
+  const total = spans.reduce((a, b) => a + b, 0);
+  if (total === 0) return [];
+  const out: Window[] = [];
+  for (let i = 0; i < count; i++) {
+    let r = rng.int(total);
+    let stream = 0;
+    while (r >= (spans[stream] as number)) r -= spans[stream++] as number;
+    out.push({ stream, start: r });
+  }
+  return out;
 }
 
 interface Checkpoint {
@@ -88,7 +121,12 @@ interface Checkpoint {
   optimizer: { name: string; shape: number[]; offset: number }[];
 }
 
-async function saveCheckpoint(dir: string, model: tf.LayersModel, optimizer: tf.Optimizer, meta: Omit<Checkpoint, 'weights' | 'optimizer'>): Promise<void> {
+async function saveCheckpoint(
+  dir: string,
+  model: tf.LayersModel,
+  optimizer: tf.Optimizer,
+  meta: Omit<Checkpoint, 'weights' | 'optimizer'>,
+): Promise<void> {
   mkdirSync(dir, { recursive: true });
   const chunks: Float32Array[] = [];
   let offset = 0;
@@ -109,12 +147,19 @@ async function saveCheckpoint(dir: string, model: tf.LayersModel, optimizer: tf.
   }
   // Write beside, then rename: a crash mid-write never leaves a broken checkpoint.
   writeFileSync(join(dir, 'checkpoint.bin.tmp'), Buffer.from(all.buffer));
-  writeFileSync(join(dir, 'checkpoint.json.tmp'), JSON.stringify({ ...meta, weights, optimizer: optimizer_ }));
+  writeFileSync(
+    join(dir, 'checkpoint.json.tmp'),
+    JSON.stringify({ ...meta, weights, optimizer: optimizer_ }),
+  );
   renameSync(join(dir, 'checkpoint.bin.tmp'), join(dir, 'checkpoint.bin'));
   renameSync(join(dir, 'checkpoint.json.tmp'), join(dir, 'checkpoint.json'));
 }
 
-async function loadCheckpoint(dir: string, model: tf.LayersModel, optimizer: tf.Optimizer): Promise<Checkpoint> {
+async function loadCheckpoint(
+  dir: string,
+  model: tf.LayersModel,
+  optimizer: tf.Optimizer,
+): Promise<Checkpoint> {
   const meta = JSON.parse(readFileSync(join(dir, 'checkpoint.json'), 'utf8')) as Checkpoint;
   const buf = readFileSync(join(dir, 'checkpoint.bin'));
   const all = new Float32Array(buf.buffer, buf.byteOffset, buf.byteLength / 4);
@@ -123,8 +168,13 @@ async function loadCheckpoint(dir: string, model: tf.LayersModel, optimizer: tf.
     return tf.tensor(all.slice(e.offset, e.offset + size), e.shape);
   };
   const expected = model.getWeights();
-  if (expected.length !== meta.weights.length || expected.some((t, i) => t.shape.join() !== meta.weights[i]?.shape.join())) {
-    throw new Error(`${join(dir, 'checkpoint.json')}: the checkpoint's weights do not fit this model's configuration`);
+  if (
+    expected.length !== meta.weights.length ||
+    expected.some((t, i) => t.shape.join() !== meta.weights[i]?.shape.join())
+  ) {
+    throw new Error(
+      `${join(dir, 'checkpoint.json')}: the checkpoint's weights do not fit this model's configuration`,
+    );
   }
   model.setWeights(meta.weights.map(take));
   await optimizer.setWeights(meta.optimizer.map((e) => ({ name: e.name, tensor: take(e) })));
@@ -138,10 +188,11 @@ export function evaluateLoss(
   spec: LstmLmSpec,
   len: number,
   batchSize: number,
+  contextual = false,
 ): number | null {
   const windows = windowStarts(streams, len, len);
   if (windows.length === 0) return null;
-  const { x, y } = windowRows(streams, windows, len, spec.vocabSize);
+  const { x, y } = windowRows(streams, windows, len, spec.vocabSize, contextual);
   let total = 0;
   let count = 0;
   for (let i = 0; i < x.length; i += batchSize) {
@@ -167,7 +218,9 @@ export async function trainLm(opts: TrainOptions): Promise<TrainResult> {
   const model = buildModel(spec);
   const optimizer = tf.train.adam(opts.learningRate, 0.9, 0.999);
   model.compile({ optimizer, loss: 'categoricalCrossentropy' });
-  const windows = windowStarts(opts.train, len, opts.stride);
+  const windows = opts.randomBatches
+    ? randomWindows(opts.train, len, 1, createRng(0))
+    : windowStarts(opts.train, len, opts.stride);
   if (windows.length === 0) throw new Error('training data is empty: no token windows to learn from');
   let firstEpoch = 0;
   let losses: number[] = [];
@@ -176,7 +229,8 @@ export async function trainLm(opts: TrainOptions): Promise<TrainResult> {
   let tokens = 0;
   const ckptDir = join(opts.checkpointDir, 'checkpoint');
   if (opts.resume) {
-    if (!existsSync(join(ckptDir, 'checkpoint.json'))) throw new Error(`--resume: no checkpoint in ${ckptDir}`);
+    if (!existsSync(join(ckptDir, 'checkpoint.json')))
+      throw new Error(`--resume: no checkpoint in ${ckptDir}`);
     const meta = await loadCheckpoint(ckptDir, model, optimizer);
     firstEpoch = meta.epoch;
     losses = meta.losses;
@@ -185,30 +239,47 @@ export async function trainLm(opts: TrainOptions): Promise<TrainResult> {
     tokens = meta.tokens;
     log(`resumed from ${ckptDir} after epoch ${firstEpoch}`);
   }
-  const batchesPerEpoch = Math.ceil(windows.length / batchSize);
+  const batchesPerEpoch = opts.randomBatches ?? Math.ceil(windows.length / batchSize);
   const bar = opts.progress
     ? new cliProgress.SingleBar(
         {
-          format: 'epoch {epoch}/{epochs} |{bar}| {percentage}% | loss {loss} | {tps} tok/s | ETA {eta_formatted}',
+          format:
+            'epoch {epoch}/{epochs} |{bar}| {percentage}% | loss {loss} | {tps} tok/s | ETA {eta_formatted}',
           etaBuffer: 50,
           stream: process.stderr,
         },
         cliProgress.Presets.shades_classic,
       )
     : null;
-  bar?.start((opts.epochs - firstEpoch) * batchesPerEpoch, 0, { epoch: firstEpoch + 1, epochs: opts.epochs, loss: '-', tps: '-' });
+  bar?.start((opts.epochs - firstEpoch) * batchesPerEpoch, 0, {
+    epoch: firstEpoch + 1,
+    epochs: opts.epochs,
+    loss: '-',
+    tps: '-',
+  });
   for (let epoch = firstEpoch; epoch < opts.epochs; epoch++) {
     const rng = createRng(`${spec.seed}:epoch:${epoch}`);
-    const order = [...windows];
-    for (let i = order.length - 1; i > 0; i--) {
-      const j = rng.int(i + 1);
-      [order[i], order[j]] = [order[j] as Window, order[i] as Window];
+    let order: Window[];
+    if (opts.randomBatches) {
+      order = randomWindows(opts.train, len, opts.randomBatches * batchSize, rng);
+    } else {
+      order = [...windows];
+      for (let i = order.length - 1; i > 0; i--) {
+        const j = rng.int(i + 1);
+        [order[i], order[j]] = [order[j] as Window, order[i] as Window];
+      }
     }
     let epochLoss = 0;
     let epochTokens = 0;
     const t0 = performance.now();
     for (let b = 0; b < order.length; b += batchSize) {
-      const { x, y } = windowRows(opts.train, order.slice(b, b + batchSize), len, spec.vocabSize);
+      const { x, y } = windowRows(
+        opts.train,
+        order.slice(b, b + batchSize),
+        len,
+        spec.vocabSize,
+        opts.contextual,
+      );
       const xb = oneHotBatch(x, spec.vocabSize);
       const yb = oneHotBatch(y, spec.vocabSize);
       const loss = (await model.trainOnBatch(xb, yb)) as number;
@@ -227,8 +298,14 @@ export async function trainLm(opts: TrainOptions): Promise<TrainResult> {
     seconds += dt;
     tokens += epochTokens;
     losses.push(epochLoss / epochTokens);
-    validationLosses.push(evaluateLoss(model, opts.validation, spec, len, batchSize));
-    await saveCheckpoint(ckptDir, model, optimizer, { epoch: epoch + 1, losses, validationLosses, seconds, tokens });
+    validationLosses.push(evaluateLoss(model, opts.validation, spec, len, batchSize, opts.contextual));
+    await saveCheckpoint(ckptDir, model, optimizer, {
+      epoch: epoch + 1,
+      losses,
+      validationLosses,
+      seconds,
+      tokens,
+    });
     if (!bar || !process.stderr.isTTY) {
       const v = validationLosses[validationLosses.length - 1];
       log(

@@ -1,0 +1,504 @@
+/**
+ * An incremental ABC reader: characters go in one at a time (as a char-LSTM emits them) and note
+ * events come out as soon as each note is complete — after its length, a broken-rhythm mark or a tie
+ * that would change it. Malformed text never stops the stream: the bad token is skipped and counted,
+ * and the reader resynchronises at the next bar line (the rest of that bar stays silent) or tune header.
+ *
+ * abcjs parses whole tunes well but cannot be fed one character at a time, so this tokenizer is written
+ * by hand; abcjs validates whole tunes (see validate.ts). Times are in quarter notes from the tune's
+ * start, as written: repeats are expanded afterwards by RepeatExpander.
+ */
+import { parseKey, parseMeter, parseUnitLength, type KeyAccidentals } from './key.ts';
+
+export type Quarters = number;
+
+export type AbcEvent =
+  | { readonly type: 'tune'; readonly index: number; readonly number: number }
+  | { readonly type: 'header'; readonly field: string; readonly value: string }
+  | { readonly type: 'note'; readonly pitch: number; readonly start: Quarters; readonly dur: Quarters }
+  | { readonly type: 'rest'; readonly start: Quarters; readonly dur: Quarters }
+  | {
+      readonly type: 'bar';
+      readonly at: Quarters;
+      /** The bar line as written: |, ||, |], [|, |:, :|, ::, and an ending number after it, if any. */
+      readonly text: string;
+      readonly repeatStart: boolean;
+      readonly repeatEnd: boolean;
+      readonly ending: number | null;
+    }
+  | { readonly type: 'skip'; readonly reason: string; readonly text: string; readonly line: number }
+  | { readonly type: 'tune-end'; readonly at: Quarters };
+
+export interface ReaderStats {
+  tunes: number;
+  notes: number;
+  /** Malformed tokens skipped (each one starts a resynchronisation). */
+  skippedTokens: number;
+  /** Characters dropped while skipping and resynchronising. */
+  skippedChars: number;
+}
+
+const HEADER_FIELDS = new Set('ABCDFGHIKLMmNOPQRrSsTUVWwXZ'.split(''));
+const SINGLE_DECORATIONS = new Set('~.HLMOPSTuvJR'.split(''));
+const NATURAL: Record<string, number> = { C: 0, D: 2, E: 4, F: 5, G: 7, A: 9, B: 11 };
+const ACCIDENTAL: Record<string, number> = { '^^': 2, '^': 1, __: -2, _: -1, '=': 0 };
+const LENGTH = String.raw`(\d*)(\/*)(\d*)`;
+const NOTE_RE = new RegExp(String.raw`^(\^\^|\^|__|_|=)?([A-Ga-g])([',]*)${LENGTH}`);
+const REST_RE = new RegExp(String.raw`^([zx])${LENGTH}`);
+const MULTI_REST_RE = /^([ZX])(\d*)/;
+const BAR_RE = /^(:*\|\]|:*\|\||:*\[\||:*\|:*|::+)(\s?\d+(?:[,-]\d+)*)?/;
+const ENDING_RE = /^\[(\d+(?:[,-]\d+)*)/;
+const TUPLET_RE = /^\((\d+)(?::(\d*))?(?::(\d*))?/;
+const INLINE_FIELD_RE = /^\[([A-Za-z]):([^\]\n]*)\]/;
+const CHORD_RE = new RegExp(
+  String.raw`^\[((?:(?:\^\^|\^|__|_|=)?[A-Ga-g][',]*\d*\/*\d*[-]?\s*)+)\]${LENGTH}`,
+);
+const CHORD_NOTE_RE = /(\^\^|\^|__|_|=)?([A-Ga-g])([',]*)(\d*)(\/*)(\d*)/g;
+
+/** Multiplier of a length suffix: '' → 1, '2' → 2, '/' → 1/2, '//' → 1/4, '3/2' → 3/2, '/4' → 1/4. */
+export function lengthMultiplier(num: string, slashes: string, den: string): number {
+  const n = num === '' ? 1 : Number(num);
+  if (slashes === '') return n;
+  const d = den === '' ? 2 ** slashes.length : Number(den) * 2 ** (slashes.length - 1);
+  return n / d;
+}
+
+interface Pending {
+  pitches: number[];
+  start: Quarters;
+  dur: Quarters;
+  tied: boolean;
+  rest: boolean;
+}
+
+type Mode = 'idle' | 'header' | 'body';
+
+export class AbcStreamReader {
+  readonly stats: ReaderStats = { tunes: 0, notes: 0, skippedTokens: 0, skippedChars: 0 };
+  private buf = '';
+  private atLineStart = true;
+  private line = 1;
+  private mode: Mode = 'idle';
+  private out: AbcEvent[] = [];
+  // tune state
+  private unit: Quarters = 0.5;
+  private unitSet = false;
+  private meterQuarters = 4;
+  private key: KeyAccidentals = new Map();
+  private barAccidentals = new Map<string, number>();
+  private time: Quarters = 0;
+  private barStart: Quarters = 0;
+  private pending: Pending | null = null;
+  private brokenNext = 1;
+  private tuplet: { factor: number; left: number } | null = null;
+  private resync = false;
+
+  /** Feeds text (any number of characters); returns the events completed by it. */
+  push(text: string): AbcEvent[] {
+    for (const ch of text) {
+      if (ch === '\r') continue;
+      this.buf += ch;
+      this.drain(false);
+    }
+    return this.take();
+  }
+
+  /** Ends the stream: flushes the last note and closes the open tune. */
+  end(): AbcEvent[] {
+    this.drain(true);
+    if (this.buf.length) this.processLine(true);
+    this.endTune();
+    return this.take();
+  }
+
+  private take(): AbcEvent[] {
+    const out = this.out;
+    this.out = [];
+    return out;
+  }
+
+  private emit(e: AbcEvent): void {
+    this.out.push(e);
+  }
+
+  private skip(reason: string, text: string): void {
+    this.stats.skippedTokens++;
+    this.stats.skippedChars += text.length;
+    this.emit({ type: 'skip', reason, text, line: this.line });
+  }
+
+  private drain(final: boolean): void {
+    for (;;) {
+      if (this.atLineStart) {
+        // A field line ("T:…") is read whole; anything else is body text, read token by token.
+        if (this.buf.length < 2 && !this.buf.includes('\n') && !final) return;
+        if (/^[A-Za-z]:/.test(this.buf) || this.buf.startsWith('%')) {
+          const nl = this.buf.indexOf('\n');
+          if (nl < 0 && !final) return;
+          const lineText = nl < 0 ? this.buf : this.buf.slice(0, nl);
+          this.buf = nl < 0 ? '' : this.buf.slice(nl + 1);
+          this.line++;
+          if (!lineText.startsWith('%')) this.fieldLine(lineText[0] as string, lineText.slice(2));
+          if (nl < 0) return;
+          continue;
+        }
+        if (this.buf.startsWith('\n')) {
+          // a blank line ends the tune
+          this.buf = this.buf.slice(1);
+          this.line++;
+          this.flushPending();
+          if (this.mode === 'body') this.endTune();
+          continue;
+        }
+        if (this.buf.length === 0) return;
+        this.atLineStart = false;
+      }
+      if (!this.processLine(final)) return;
+    }
+  }
+
+  /** Consumes body tokens; returns true when it stopped at a line start (more may follow). */
+  private processLine(final: boolean): boolean {
+    while (this.buf.length) {
+      const c = this.buf[0] as string;
+      if (c === '\n') {
+        this.buf = this.buf.slice(1);
+        this.line++;
+        this.atLineStart = true;
+        return true;
+      }
+      const consumed = this.token(final);
+      if (consumed === 0) return false; // needs more text
+      this.buf = this.buf.slice(consumed);
+    }
+    return false;
+  }
+
+  /** Matches `re` at the buffer start; a match that runs to the end of the buffer may still grow. */
+  private match(re: RegExp, final: boolean): RegExpExecArray | null | 'wait' {
+    const m = re.exec(this.buf);
+    if (!m) return null;
+    if (m[0].length === this.buf.length && !final) return 'wait';
+    return m;
+  }
+
+  /** Reads one token; returns how many characters it used (0 = wait for more). */
+  private token(final: boolean): number {
+    const b = this.buf;
+    const c = b[0] as string;
+    if (this.mode !== 'body') {
+      // Text outside a tune body: skipped until a header starts a tune.
+      const nl = b.indexOf('\n');
+      if (nl < 0 && !final) return 0;
+      const n = nl < 0 ? b.length : nl;
+      if (this.mode === 'header') this.skip('text in a tune header', b.slice(0, n));
+      return n;
+    }
+    if (this.resync) {
+      const bar = /^[^|:\n]*/.exec(b) as RegExpExecArray;
+      if (bar[0].length === b.length && !final) {
+        this.stats.skippedChars += b.length;
+        this.buf = '';
+        return 0;
+      }
+      this.stats.skippedChars += bar[0].length;
+      if (bar[0].length > 0) return bar[0].length;
+      this.resync = false;
+      // the broken bar keeps its length, silent, so later bars stay in place
+      if (this.meterQuarters > 0) this.time = Math.max(this.time, this.barStart + this.meterQuarters);
+    }
+    if (c === ' ' || c === '\t' || c === '\\' || c === '`' || c === '$' || c === ')') return 1;
+    if (c === '%') {
+      const nl = b.indexOf('\n');
+      return nl < 0 ? (final ? b.length : 0) : nl;
+    }
+    if (c === '"' || c === '!' || c === '+' || c === '{') {
+      const close = c === '{' ? '}' : c;
+      const end = b.indexOf(close, 1);
+      const nl = b.indexOf('\n');
+      if (end >= 0 && (nl < 0 || end < nl)) return end + 1; // annotation, decoration or grace notes: skipped
+      if (nl < 0 && !final) return 0;
+      if (c === '!') return 1; // a lone '!' is a line-break mark
+      this.malformed(
+        `unterminated ${c === '"' ? 'chord symbol' : c === '{' ? 'grace notes' : 'decoration'}`,
+        b.slice(0, nl < 0 ? b.length : nl),
+      );
+      return nl < 0 ? b.length : nl;
+    }
+    if (SINGLE_DECORATIONS.has(c)) return 1;
+    if (c === '-') {
+      if (this.pending && !this.pending.rest) this.pending.tied = true;
+      return 1;
+    }
+    if (c === '>' || c === '<') {
+      const m = /^(>+|<+)/.exec(b) as RegExpExecArray;
+      if (m[0].length === b.length && !final) return 0;
+      const n = Math.min(m[0].length, 3);
+      const short = 1 / 2 ** n;
+      const [before, after] = c === '>' ? [2 - short, short] : [short, 2 - short];
+      if (this.pending) {
+        const extra = this.pending.dur * (before - 1);
+        this.pending.dur += extra;
+        this.time += extra;
+      }
+      this.brokenNext = after;
+      return m[0].length;
+    }
+    if (c === '(') {
+      const t = this.match(TUPLET_RE, final);
+      if (t === 'wait') return 0;
+      if (t) {
+        const p = Number(t[1]);
+        const q = t[2] ? Number(t[2]) : this.defaultTupletQ(p);
+        const r = t[3] ? Number(t[3]) : p;
+        if (p >= 2 && p <= 9) this.tuplet = { factor: q / p, left: r };
+        return t[0].length;
+      }
+      return 1; // slur
+    }
+    if (c === '[') {
+      const field = this.match(INLINE_FIELD_RE, final);
+      if (field === 'wait') return 0;
+      if (field) {
+        this.fieldLine(field[1] as string, field[2] as string);
+        return field[0].length;
+      }
+      const ending = this.match(ENDING_RE, final);
+      if (ending === 'wait') return 0;
+      if (ending) {
+        this.barLine('[', Number((ending[1] as string).split(/[,-]/)[0]));
+        return ending[0].length;
+      }
+      if (b.startsWith('[|')) {
+        const bar = this.match(BAR_RE, final);
+        if (bar === 'wait') return 0;
+        if (bar) {
+          this.barLine(bar[1] as string, bar[2] ? Number(bar[2].trim().split(/[,-]/)[0]) : null);
+          return bar[0].length;
+        }
+      }
+      const chord = this.match(CHORD_RE, final);
+      if (chord === 'wait') return 0;
+      if (chord) {
+        this.chord(chord);
+        return chord[0].length;
+      }
+      const nl = b.indexOf('\n');
+      const close = b.indexOf(']');
+      if (close < 0 && nl < 0 && !final) return 0;
+      const end = close >= 0 && (nl < 0 || close < nl) ? close + 1 : nl < 0 ? b.length : nl;
+      this.malformed(
+        close >= 0 && (nl < 0 || close < nl) ? 'malformed chord' : 'unterminated chord',
+        b.slice(0, end),
+      );
+      return end;
+    }
+    if (c === '|' || c === ':') {
+      const bar = this.match(BAR_RE, final);
+      if (bar === 'wait') return 0;
+      if (bar) {
+        this.barLine(bar[1] as string, bar[2] ? Number(bar[2].trim().split(/[,-]/)[0]) : null);
+        return bar[0].length;
+      }
+    }
+    const note = this.match(NOTE_RE, final);
+    if (note === 'wait') return 0;
+    if (note) {
+      this.note(note);
+      return note[0].length;
+    }
+    const rest = this.match(REST_RE, final);
+    if (rest === 'wait') return 0;
+    if (rest) {
+      this.rest(lengthMultiplier(rest[2] ?? '', rest[3] ?? '', rest[4] ?? ''));
+      return rest[0].length;
+    }
+    const multi = this.match(MULTI_REST_RE, final);
+    if (multi === 'wait') return 0;
+    if (multi) {
+      this.flushPending();
+      const bars = multi[2] ? Number(multi[2]) : 1;
+      const dur = bars * (this.meterQuarters || 4);
+      this.emit({ type: 'rest', start: this.time, dur });
+      this.time += dur;
+      return multi[0].length;
+    }
+    this.malformed('unexpected character', c);
+    return 1;
+  }
+
+  private malformed(reason: string, text: string): void {
+    this.flushPending();
+    this.skip(reason, text);
+    this.resync = true;
+  }
+
+  private defaultTupletQ(p: number): number {
+    if (p === 2 || p === 4 || p === 8) return 3;
+    if (p === 3 || p === 6) return 2;
+    const compound =
+      this.meterQuarters > 0 &&
+      Number.isInteger((this.meterQuarters * 2) / 3) &&
+      this.meterQuarters % 3 === 0;
+    return compound ? 3 : 2;
+  }
+
+  private fieldLine(field: string, rawValue: string): void {
+    const value = rawValue.trim();
+    if (field === 'X') {
+      this.endTune();
+      this.startTune(value);
+      return;
+    }
+    if (!HEADER_FIELDS.has(field)) {
+      this.skip(`unknown header field '${field}:'`, `${field}:${rawValue}`);
+      return;
+    }
+    if (this.mode === 'idle') {
+      this.skip(`'${field}:' outside a tune (no X: before it)`, `${field}:${rawValue}`);
+      return;
+    }
+    this.emit({ type: 'header', field, value });
+    if (field === 'M') {
+      const m = parseMeter(value);
+      if (!m) return this.skip('unreadable meter', value);
+      this.meterQuarters = m.quarters;
+      if (!this.unitSet) this.unit = m.quarters > 0 && m.numerator / m.denominator < 0.75 ? 0.25 : 0.5;
+    } else if (field === 'L') {
+      const l = parseUnitLength(value);
+      if (l === null) return this.skip('unreadable unit length', value);
+      this.unit = l;
+      this.unitSet = true;
+    } else if (field === 'K') {
+      const k = parseKey(value);
+      if (!k) return this.skip('unreadable key', value);
+      this.key = k;
+      this.barAccidentals.clear();
+      if (this.mode === 'header') this.mode = 'body';
+    }
+  }
+
+  private startTune(value: string): void {
+    this.mode = 'header';
+    this.unit = 0.5;
+    this.unitSet = false;
+    this.meterQuarters = 4;
+    this.key = new Map();
+    this.barAccidentals.clear();
+    this.time = 0;
+    this.barStart = 0;
+    this.pending = null;
+    this.brokenNext = 1;
+    this.tuplet = null;
+    this.resync = false;
+    this.emit({ type: 'tune', index: this.stats.tunes, number: Number.parseInt(value, 10) || 0 });
+    this.stats.tunes++;
+  }
+
+  private endTune(): void {
+    if (this.mode === 'idle') return;
+    this.flushPending();
+    this.emit({ type: 'tune-end', at: this.time });
+    this.mode = 'idle';
+  }
+
+  /** The duration of the next note or rest with its length multiplier, broken rhythm and tuplet. */
+  private nextDuration(multiplier: number): Quarters {
+    let dur = this.unit * multiplier * this.brokenNext;
+    this.brokenNext = 1;
+    if (this.tuplet) {
+      dur *= this.tuplet.factor;
+      if (--this.tuplet.left <= 0) this.tuplet = null;
+    }
+    return dur;
+  }
+
+  private pitchOf(acc: string | undefined, letter: string, octaves: string): number {
+    const upper = letter.toUpperCase();
+    let octave = letter === upper ? 0 : 1;
+    for (const o of octaves) octave += o === "'" ? 1 : -1;
+    const slot = `${upper}${octave}`;
+    if (acc !== undefined) this.barAccidentals.set(slot, ACCIDENTAL[acc] as number);
+    const alter = this.barAccidentals.get(slot) ?? this.key.get(upper) ?? 0;
+    return 60 + 12 * octave + (NATURAL[upper] as number) + alter;
+  }
+
+  private place(pitches: number[], dur: Quarters, tied: boolean, rest: boolean): void {
+    const p = this.pending;
+    if (
+      p &&
+      p.tied &&
+      !rest &&
+      p.pitches.length === pitches.length &&
+      p.pitches.every((x, i) => x === pitches[i])
+    ) {
+      // a tie: the held note grows instead of sounding again
+      p.dur += dur;
+      p.tied = tied;
+      this.time += dur;
+      return;
+    }
+    this.flushPending();
+    this.pending = { pitches, start: this.time, dur, tied, rest };
+    this.time += dur;
+  }
+
+  private flushPending(): void {
+    const p = this.pending;
+    if (!p) return;
+    this.pending = null;
+    if (p.rest) {
+      this.emit({ type: 'rest', start: p.start, dur: p.dur });
+      return;
+    }
+    for (const pitch of p.pitches) {
+      this.emit({ type: 'note', pitch, start: p.start, dur: p.dur });
+      this.stats.notes++;
+    }
+  }
+
+  private note(m: RegExpExecArray): void {
+    const pitch = this.pitchOf(m[1], m[2] as string, m[3] ?? '');
+    const dur = this.nextDuration(lengthMultiplier(m[4] ?? '', m[5] ?? '', m[6] ?? ''));
+    this.place([pitch], dur, false, false);
+  }
+
+  private rest(multiplier: number): void {
+    this.place([], this.nextDuration(multiplier), false, true);
+  }
+
+  private chord(m: RegExpExecArray): void {
+    const inner = m[1] as string;
+    const pitches: number[] = [];
+    let first: number | null = null;
+    for (const n of inner.matchAll(CHORD_NOTE_RE)) {
+      pitches.push(this.pitchOf(n[1], n[2] as string, n[3] ?? ''));
+      first ??= lengthMultiplier(n[4] ?? '', n[5] ?? '', n[6] ?? '');
+    }
+    const outer = lengthMultiplier(m[2] ?? '', m[3] ?? '', m[4] ?? '');
+    const tied = /-\s*$/.test(inner);
+    this.place(pitches, this.nextDuration((first ?? 1) * outer), tied, false);
+  }
+
+  private barLine(text: string, ending: number | null): void {
+    if (!this.pending?.tied) this.flushPending(); // a tie may cross the bar line
+    this.brokenNext = 1;
+    this.barAccidentals.clear();
+    this.barStart = this.time;
+    this.emit({
+      type: 'bar',
+      at: this.time,
+      text: ending === null ? text : `${text}${ending}`,
+      repeatStart: /\|:|::|:\[/.test(text) || /^:{2,}$/.test(text),
+      repeatEnd: text.startsWith(':'),
+      ending,
+    });
+  }
+}
+
+/** Reads a whole text in one go (the same code path as streaming). */
+export function readAbc(text: string): { events: AbcEvent[]; stats: ReaderStats } {
+  const reader = new AbcStreamReader();
+  const events = [...reader.push(text), ...reader.end()];
+  return { events, stats: { ...reader.stats } };
+}

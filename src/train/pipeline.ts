@@ -1,0 +1,90 @@
+/**
+ * What both trainers share: pick and log the backend, train (or resume), draw the loss curve, export
+ * the checked ONNX bundle with its manifest, and log the figures.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { BundleManifest } from '../music/bundle.ts';
+import { selectBackend, type BackendName } from './backend.ts';
+import { exportBundle } from './exportBundle.ts';
+import { lossCurveSvg } from './lossCurve.ts';
+import type { LstmLmSpec } from './model.ts';
+import { sha256 } from './sha.ts';
+import { trainLm, type TrainOptions, type TrainResult } from './trainer.ts';
+
+export interface PipelineOptions extends Omit<
+  TrainOptions,
+  'spec' | 'checkpointDir' | 'log' | 'learningRate'
+> {
+  readonly kind: BundleManifest['kind'];
+  readonly title: string;
+  readonly out: string;
+  readonly spec: LstmLmSpec;
+  readonly vocabulary: readonly string[];
+  readonly data: readonly string[];
+  readonly profile: string;
+  readonly learningRate: number;
+  readonly backend?: BackendName;
+  readonly log: (line: string) => void;
+  readonly jazz?: BundleManifest['jazz'];
+}
+
+export interface PipelineResult {
+  readonly manifest: BundleManifest;
+  readonly result: Omit<TrainResult, 'model'>;
+  readonly backend: BackendName;
+}
+
+export async function trainAndExport(opts: PipelineOptions): Promise<PipelineResult> {
+  const backend = await selectBackend(opts.backend);
+  for (const s of backend.skipped) opts.log(`backend ${s.name} unavailable: ${s.why}`);
+  opts.log(`training on backend ${backend.name}`);
+  mkdirSync(opts.out, { recursive: true });
+  const { model, ...result } = await trainLm({ ...opts, checkpointDir: opts.out });
+  writeFileSync(
+    join(opts.out, 'loss.svg'),
+    lossCurveSvg(result.losses, result.validationLosses, `${opts.title} (${backend.name})`),
+  );
+  const { spec } = opts;
+  const manifest = await exportBundle({
+    model,
+    spec,
+    outDir: opts.out,
+    manifest: {
+      kind: opts.kind,
+      vocabulary: [...opts.vocabulary],
+      hyperparameters: {
+        units: spec.units,
+        layers: spec.layers,
+        dropout: spec.dropout,
+        embedding: spec.embedding,
+        epochs: opts.epochs,
+        learningRate: opts.learningRate,
+        batchSize: opts.batchSize,
+        sequenceLength: opts.sequenceLength,
+        seed: spec.seed,
+      },
+      training: {
+        data: opts.data.map((f) => ({ file: f, sha256: sha256(f) })),
+        profile: opts.profile,
+        tokens: opts.train.reduce((n, s) => n + s.length, 0),
+        finalLoss: result.losses[result.losses.length - 1] ?? NaN,
+        validationLoss: result.validationLosses[result.validationLosses.length - 1] ?? null,
+        backend: backend.name,
+        tokensPerSecond: Math.round(result.tokensPerSecond),
+        trainedAt: new Date().toISOString(),
+      },
+      ...(opts.jazz ? { jazz: opts.jazz } : {}),
+    },
+  });
+  model.dispose();
+  opts.log(
+    `wrote ${opts.out}: final loss ${manifest.training.finalLoss.toFixed(4)}` +
+      (manifest.training.validationLoss !== null
+        ? `, validation ${manifest.training.validationLoss.toFixed(4)}`
+        : '') +
+      `, ${result.secondsPerEpoch.toFixed(2)} s/epoch, ${Math.round(result.tokensPerSecond)} tokens/s on ${backend.name}, ` +
+      `ONNX max |Δ| ${manifest.fidelity.maxAbsDiff.toExponential(2)}`,
+  );
+  return { manifest, result, backend: backend.name };
+}
