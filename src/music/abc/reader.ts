@@ -67,6 +67,8 @@ interface Pending {
   pitches: number[];
   start: Quarters;
   dur: Quarters;
+  /** Length of the last written note of a tied chain: what a broken-rhythm mark after it changes. */
+  last: Quarters;
   tied: boolean;
   rest: boolean;
 }
@@ -207,6 +209,9 @@ export class AbcStreamReader {
       // the broken bar keeps its length, silent, so later bars stay in place
       if (this.meterQuarters > 0) this.time = Math.max(this.time, this.barStart + this.meterQuarters);
     }
+    // Every token is decided with a few characters of lookahead (a note's length, a tuplet's digits,
+    // a bar line's colons), unless the line has ended.
+    if (!final && b.length < 4 && !b.includes('\n')) return 0;
     if (c === ' ' || c === '\t' || c === '\\' || c === '`' || c === '$' || c === ')') return 1;
     if (c === '%') {
       const nl = b.indexOf('\n');
@@ -237,7 +242,8 @@ export class AbcStreamReader {
       const short = 1 / 2 ** n;
       const [before, after] = c === '>' ? [2 - short, short] : [short, 2 - short];
       if (this.pending) {
-        const extra = this.pending.dur * (before - 1);
+        const extra = this.pending.last * (before - 1);
+        this.pending.last += extra;
         this.pending.dur += extra;
         this.time += extra;
       }
@@ -417,7 +423,8 @@ export class AbcStreamReader {
     const upper = letter.toUpperCase();
     let octave = letter === upper ? 0 : 1;
     for (const o of octaves) octave += o === "'" ? 1 : -1;
-    const slot = `${upper}${octave}`;
+    // abc2midi carries an accidental to the same letter in every octave until the bar line
+    const slot = upper;
     if (acc !== undefined) this.barAccidentals.set(slot, ACCIDENTAL[acc] as number);
     const alter = this.barAccidentals.get(slot) ?? this.key.get(upper) ?? 0;
     return 60 + 12 * octave + (NATURAL[upper] as number) + alter;
@@ -434,12 +441,13 @@ export class AbcStreamReader {
     ) {
       // a tie: the held note grows instead of sounding again
       p.dur += dur;
+      p.last = dur;
       p.tied = tied;
       this.time += dur;
       return;
     }
     this.flushPending();
-    this.pending = { pitches, start: this.time, dur, tied, rest };
+    this.pending = { pitches, start: this.time, dur, last: dur, tied, rest };
     this.time += dur;
   }
 

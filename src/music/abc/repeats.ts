@@ -1,6 +1,7 @@
 /**
- * Repeat policy: repeats are played as abc2midi plays them. `|:` opens a section (so does the end of
- * the previous repeat, and the tune's start); `:|` plays the section again; `::` closes one and opens
+ * Repeat policy: repeats are played as abc2midi 4.84 plays them (checked on small cases). `:|` goes
+ * back to the last `|:`; without one, to the tune's start until a first repeat has been played, and
+ * after that to the last repeat end or double bar (`||`, `|]`, `[|`); `:|` plays the section again; `::` closes one and opens
  * the next; on the second time through, a first ending (`[1`, `|1`) is skipped and the tune goes on
  * with what follows `:|` (the second ending). Works as a stream: notes pass through at once, and a
  * section is replayed when its `:|` arrives.
@@ -14,6 +15,7 @@ export class RepeatExpander {
   private sectionStart: Quarters = 0;
   private firstEnding: Quarters | null = null;
   private section: TimedEvent[] = [];
+  private repeated = false;
 
   /** Passes one reader event on; returns the events to play, times shifted by the repeats so far. */
   push(e: AbcEvent): AbcEvent[] {
@@ -23,6 +25,7 @@ export class RepeatExpander {
         this.sectionStart = 0;
         this.firstEnding = null;
         this.section = [];
+        this.repeated = false;
         return [e];
       case 'note':
       case 'rest':
@@ -46,11 +49,13 @@ export class RepeatExpander {
       const shift = this.offset + (E - S);
       for (const x of this.section) if (x.start < F) out.push({ ...x, start: x.start + shift });
       this.offset += F - S;
+      this.repeated = true;
       this.sectionStart = E;
       this.firstEnding = null;
       this.section = [];
     }
-    if (e.repeatStart) {
+    const doubleBar = !e.repeatEnd && /\|\]|\|\||\[\|/.test(e.text);
+    if (e.repeatStart || (doubleBar && this.repeated)) {
       this.sectionStart = e.at;
       this.firstEnding = null;
       this.section = [];
