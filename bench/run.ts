@@ -1,13 +1,16 @@
 /**
  * `npm run bench [-- section …]`: prints figures and their ratio to the targets. Sections:
- * jazz-train, jazz-step (all by default). Targets are reported, never asserted.
+ * jazz-step, jazz-train, abc-step, abc-train (all by default). Targets are reported, never asserted.
  */
 import { cpus } from 'node:os';
+import { benchAbcStep, benchAbcTraining } from './abc.ts';
 import { benchJazzStep, benchJazzTraining } from './jazz.ts';
 
 const sections: Record<string, () => Promise<string[]>> = {
   'jazz-step': () => benchJazzStep('models/jazz', 20_000),
   'jazz-train': () => benchJazzTraining(3),
+  'abc-step': () => benchAbcStep('models/abc', 5_000),
+  'abc-train': () => benchAbcTraining(4),
 };
 
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));

@@ -76,3 +76,40 @@ export function songParts(bars: number): { melody: SmfPart; chords: SmfPart; bas
 export function smfBytes(parts: SmfPart[]): Uint8Array {
   return encodeSmf({ bpm: 120, meter: { numerator: 4, denominator: 4 }, title: 'test', parts });
 }
+
+let tinyAbc: Promise<string> | null = null;
+
+/** A tiny char bundle (16 units, a few batches) trained on the first 60 tunes of the corpus, once per test file. */
+export function tinyAbcBundle(): Promise<string> {
+  tinyAbc ??= (async () => {
+    const { readFileSync, writeFileSync } = await import('node:fs');
+    const { splitTunes, joinTunes } = await import('../src/music/abc/corpus.ts');
+    const { trainAbc } = await import('../src/train/abc.ts');
+    await selectBackend('cpu');
+    const dir = tempDir('tiny-abc');
+    const data = join(dir, 'tunes.abc');
+    writeFileSync(data, joinTunes(splitTunes(readFileSync('data/irish.abc', 'utf8')).slice(0, 60)));
+    const out = join(dir, 'bundle');
+    await trainAbc({
+      data: [data],
+      out,
+      embedding: 8,
+      units: 16,
+      layers: 1,
+      dropout: 0,
+      epochs: 2,
+      batchesPerEpoch: 4,
+      learningRate: 0.01,
+      batchSize: 8,
+      sequenceLength: 40,
+      validation: 0.05,
+      seed: 1,
+      backend: 'cpu',
+      resume: false,
+      progress: false,
+      log: () => undefined,
+    });
+    return out;
+  })();
+  return tinyAbc;
+}

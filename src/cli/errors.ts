@@ -3,12 +3,14 @@ import { ChordSymbolError } from '../music/chordSymbols.ts';
 import { BundleError, InputFileError } from '../music/errors.ts';
 import { TokenFormatError } from '../music/grammar.ts';
 import { FidelityError } from '../train/exportBundle.ts';
+import { PrimingError } from '../runtime/abc.ts';
 
 export class UsageError extends Error {
   override readonly name = 'UsageError';
 }
 
 const USER_ERRORS = [
+  PrimingError,
   InputFileError,
   BundleError,
   ChordSymbolError,

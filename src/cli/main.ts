@@ -6,6 +6,8 @@ import { ABC_DEFAULTS, trainAbc } from '../train/abc.ts';
 import { JAZZ_DEFAULTS, trainJazz } from '../train/jazz.ts';
 import { reportError } from './errors.ts';
 import { evalJazz, generateJazz } from './jazzCommands.ts';
+import { evalAbc, generateAbcFiles } from './abcCommands.ts';
+import { readManifest } from '../music/bundle.ts';
 import { runDemo } from './demo.ts';
 import { float, int, midiRange, oneOf } from './options.ts';
 
@@ -121,66 +123,109 @@ train
     });
   });
 
+const pct = (x: number): string => `${(100 * x).toFixed(1)} %`;
+
 program
   .command('generate')
-  .description('generate a jazz solo over a chord progression and write it as a Standard MIDI File')
-  .option('--model <dir>', 'bundle folder', 'models/jazz')
-  .option('--bars <n>', 'bars to generate', int(1, 10_000), 16)
-  .option('--seed <n>', 'random seed (same seed, same solo)', int(0), 7)
+  .description('generate from a model: a jazz solo (.mid) or ABC tunes (.abc plus one .mid per tune)')
+  .option('--model <dir>', 'bundle folder (jazz-grammar or abc-char)', 'models/jazz')
+  .option('--seed <n>', 'random seed (same seed, same output)', int(0), 7)
   .option('--temperature <t>', 'sampling temperature (0 = argmax)', float(0, 100), 1)
   .option('--top-k <k>', 'sample only among the k likeliest tokens (0 = all)', int(0), 0)
   .option('--top-p <p>', 'nucleus sampling mass (1 = all)', float(1e-6, 1), 1)
+  .option('--out <file>', 'output file (default solo.mid for jazz, tunes.abc for ABC)')
+  .option('--bars <n>', 'jazz: bars to generate', int(1, 10_000), 16)
   .option(
     '--chords <progression>',
-    'your own progression, one chord per bar: "Dm7 G7 Cmaj7"; two in a bar: "Dm7,G7"',
+    'jazz: your own progression, one chord per bar: "Dm7 G7 Cmaj7"; two in a bar: "Dm7,G7"',
   )
   .option(
     '--range <low-high>',
-    "MIDI pitch range of the solo, e.g. 55-84 (default: the training melody's)",
+    "jazz: MIDI pitch range of the solo, e.g. 55-84 (default: the training melody's)",
     midiRange,
   )
-  .option('--bpm <n>', "tempo (default: the training file's)", float(20, 400))
-  .option('--out <file>', 'output MIDI file', 'solo.mid')
+  .option('--bpm <n>', "jazz: tempo (default: the training file's)", float(20, 400))
+  .option('--tunes <n>', 'ABC: how many tunes', int(1, 1000), 3)
+  .option('--start <text>', 'ABC: priming text', 'X:1')
+  .option('--max-chars <n>', 'ABC: character budget per tune', int(100), 3000)
   .action(async (o: Record<string, unknown>) => {
+    const model = o.model as string;
+    const sampler = { temperature: o.temperature as number, topK: o.topK as number, topP: o.topP as number };
+    if (readManifest(model).kind === 'abc-char') {
+      const r = await generateAbcFiles({
+        model,
+        tunes: o.tunes as number,
+        start: (o.start as string).replace(/\\n/g, '\n'),
+        seed: o.seed as number,
+        sampler,
+        maxCharsPerTune: o.maxChars as number,
+        out: (o.out as string | undefined) ?? 'tunes.abc',
+      });
+      const g = r.generation;
+      process.stdout.write(
+        `wrote ${r.abcFile}: ${g.tunes.length} tunes, ${g.characters} characters generated, ${g.skippedTokens} malformed tokens skipped\n` +
+          g.tunes
+            .map((t, i) => {
+              const notes = t.events.filter((e) => e.type === 'note').length;
+              const title = t.text.split('\n').find((l) => l.startsWith('T:')) ?? '(no title)';
+              return `  ${r.midiFiles[i] ?? ''}: ${title}, ${notes} notes, ${t.skippedTokens} skipped, ${r.warnings[i] ?? 0} abcjs warnings`;
+            })
+            .join('\n') +
+          '\n',
+      );
+      return;
+    }
     const r = await generateJazz({
-      model: o.model as string,
+      model,
       bars: o.bars as number,
       seed: o.seed as number,
-      sampler: { temperature: o.temperature as number, topK: o.topK as number, topP: o.topP as number },
+      sampler,
       chords: o.chords as string | undefined,
       range: o.range as { low: number; high: number } | undefined,
       bpm: o.bpm as number | undefined,
-      out: o.out as string,
+      out: (o.out as string | undefined) ?? 'solo.mid',
     });
     const s = r.summary;
-    const pct = (x: number): string => `${(100 * x).toFixed(1)} %`;
     process.stdout.write(
-      `wrote ${o.out as string}: ${s.bars} bars at ${r.bpm} BPM, ${s.notes} notes, range ${s.low ?? '-'}–${s.high ?? '-'}\n` +
+      `wrote ${(o.out as string | undefined) ?? 'solo.mid'}: ${s.bars} bars at ${r.bpm} BPM, ${s.notes} notes, range ${s.low ?? '-'}–${s.high ?? '-'}\n` +
         `chord tones ${pct(s.chordToneShare)}, chord or scale tones ${pct(s.chordOrScaleShare)} (training melody: ${pct(r.trainingShare)})\n`,
     );
   });
 
 program
   .command('eval')
-  .description('mean negative log-likelihood per token of a MIDI file under a model')
-  .option('--model <dir>', 'bundle folder', 'models/jazz')
-  .requiredOption('--data <file>', 'MIDI file to score')
-  .addOption(
-    new Option('--profile <name>', 'how to read the file').choices(['full', 'faithful']).default('full'),
+  .description(
+    'how well a model predicts a file: NLL per token of a MIDI file (jazz) or bits per character of an ABC file',
   )
-  .option('--melody-track <n>', 'file track index of the melody', int(0))
-  .option('--chord-track <n>', 'file track index of the chords', int(0))
+  .option('--model <dir>', 'bundle folder', 'models/jazz')
+  .requiredOption('--data <file>', 'MIDI file (jazz model) or ABC file (char model) to score')
+  .addOption(
+    new Option('--profile <name>', 'jazz: how to read the file')
+      .choices(['full', 'faithful'])
+      .default('full'),
+  )
+  .option('--melody-track <n>', 'jazz: file track index of the melody', int(0))
+  .option('--chord-track <n>', 'jazz: file track index of the chords', int(0))
   .action(async (o: Record<string, unknown>) => {
-    const r = await evalJazz({
-      model: o.model as string,
-      data: o.data as string,
-      profile: oneOf(['full', 'faithful'] as const)(o.profile as string),
-      melodyTrack: o.melodyTrack as number | undefined,
-      chordTrack: o.chordTrack as number | undefined,
-    });
+    const model = o.model as string;
+    const data = o.data as string;
+    const abc = readManifest(model).kind === 'abc-char';
+    const r = abc
+      ? await evalAbc(model, data)
+      : await evalJazz({
+          model,
+          data,
+          profile: oneOf(['full', 'faithful'] as const)(o.profile as string),
+          melodyTrack: o.melodyTrack as number | undefined,
+          chordTrack: o.chordTrack as number | undefined,
+        });
+    const unit = abc ? 'characters' : 'tokens';
+    const score = abc
+      ? `${r.bitsPerToken.toFixed(4)} bits/character (NLL ${r.nll.toFixed(4)} nats)`
+      : `NLL ${r.nll.toFixed(4)} nats/token (${r.bitsPerToken.toFixed(3)} bits, perplexity ${r.perplexity.toFixed(2)})`;
     process.stdout.write(
-      `${o.data as string}: ${r.scored} tokens scored, NLL ${r.nll.toFixed(4)} nats/token (${r.bitsPerToken.toFixed(3)} bits, perplexity ${r.perplexity.toFixed(2)}); ` +
-        `${r.outOfVocabulary} of ${r.tokens} tokens outside the vocabulary (${((100 * r.outOfVocabulary) / Math.max(r.tokens, 1)).toFixed(1)} %), skipped\n`,
+      `${data}: ${r.scored} ${unit} scored, ${score}; ${r.outOfVocabulary} of ${r.tokens} ${unit} outside the vocabulary ` +
+        `(${((100 * r.outOfVocabulary) / Math.max(r.tokens, 1)).toFixed(1)} %), skipped\n`,
     );
   });
 

@@ -34,11 +34,16 @@ export function abc2midi(tune: string): Abc2MidiResult {
     const lines = `${r.stdout}\n${r.stderr}`.split('\n');
     const errors = lines.filter((l) => /^Error/i.test(l));
     const warnings = lines.filter((l) => /^Warning/i.test(l));
-    if (r.status !== 0 || !existsSync(mid)) return { ok: false, errors: errors.length ? errors : [`exit ${r.status}`], warnings, notes: [] };
+    if (r.status !== 0 || !existsSync(mid))
+      return { ok: false, errors: errors.length ? errors : [`exit ${r.status}`], warnings, notes: [] };
     const song = parseSmf(readFileSync(mid), mid);
     const notes = song.tracks
       .flatMap((t) => t.notes)
-      .map((n) => ({ pitch: n.midi, on: Math.round((n.on * 480) / song.ticksPerQuarter), off: Math.round((n.off * 480) / song.ticksPerQuarter) }))
+      .map((n) => ({
+        pitch: n.midi,
+        on: Math.round((n.on * 480) / song.ticksPerQuarter),
+        off: Math.round((n.off * 480) / song.ticksPerQuarter),
+      }))
       .sort((a, b) => a.on - b.on || a.pitch - b.pitch);
     return { ok: errors.length === 0, errors, warnings, notes };
   } catch (err) {

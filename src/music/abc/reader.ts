@@ -289,14 +289,16 @@ export class AbcStreamReader {
         this.chord(chord);
         return chord[0].length;
       }
-      const nl = b.indexOf('\n');
-      const close = b.indexOf(']');
-      if (close < 0 && nl < 0 && !final) return 0;
-      const end = close >= 0 && (nl < 0 || close < nl) ? close + 1 : nl < 0 ? b.length : nl;
-      this.malformed(
-        close >= 0 && (nl < 0 || close < nl) ? 'malformed chord' : 'unterminated chord',
-        b.slice(0, end),
-      );
+      // No chord could be read: up to a ']' it is a malformed chord; a bar line or the line's end
+      // first means it was never closed.
+      const stop = b.search(/[\]|\n]/);
+      if (stop < 0 && !final) return 0;
+      if (stop >= 0 && b[stop] === ']') {
+        this.malformed('malformed chord', b.slice(0, stop + 1));
+        return stop + 1;
+      }
+      const end = stop < 0 ? b.length : stop;
+      this.malformed('unterminated chord', b.slice(0, end));
       return end;
     }
     if (c === '|' || c === ':') {
@@ -365,13 +367,15 @@ export class AbcStreamReader {
       return;
     }
     this.emit({ type: 'header', field, value });
+    // M: and L: take their first word; abc2midi ignores anything after it on the line, and so do we.
+    const word = value.split(/\s+/)[0] ?? '';
     if (field === 'M') {
-      const m = parseMeter(value);
+      const m = parseMeter(word);
       if (!m) return this.skip('unreadable meter', value);
       this.meterQuarters = m.quarters;
       if (!this.unitSet) this.unit = m.quarters > 0 && m.numerator / m.denominator < 0.75 ? 0.25 : 0.5;
     } else if (field === 'L') {
-      const l = parseUnitLength(value);
+      const l = parseUnitLength(word);
       if (l === null) return this.skip('unreadable unit length', value);
       this.unit = l;
       this.unitSet = true;

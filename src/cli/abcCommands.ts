@@ -1,0 +1,125 @@
+/** The ABC pipeline's CLI actions: generate tunes (ABC text + one MIDI file per tune) and score ABC text. */
+import { mkdirSync, readFileSync, writeFileSync, renameSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { checkWithAbcjs } from '../music/abc/validate.ts';
+import type { AbcEvent } from '../music/abc/reader.ts';
+import { parseMeter } from '../music/abc/key.ts';
+import { BundleError, InputFileError } from '../music/errors.ts';
+import { createRng } from '../music/rng.ts';
+import { generateAbc, type AbcGeneration } from '../runtime/abc.ts';
+import { scoreTokens, type NllReport } from '../runtime/evaluate.ts';
+import { validateSampler, type SamplerOptions } from '../runtime/sampler.ts';
+import { LstmSession } from '../runtime/session.ts';
+import { writeSmf } from '../midi/smfWriter.ts';
+
+export interface GenerateAbcOptions {
+  readonly model: string;
+  readonly tunes: number;
+  readonly start: string;
+  readonly seed: number;
+  readonly sampler: SamplerOptions;
+  readonly maxCharsPerTune: number;
+  /** The .abc file; the MIDI files are written beside it as <name>-<n>.mid. */
+  readonly out: string;
+}
+
+export interface GeneratedAbcFiles {
+  readonly generation: AbcGeneration;
+  readonly abcFile: string;
+  readonly midiFiles: readonly string[];
+  /** abcjs warnings per tune. */
+  readonly warnings: readonly number[];
+}
+
+const FIDDLE = 110;
+const DEFAULT_BPM = 120;
+
+/** Tempo from a Q: field ("1/4=120", "120"), else 120 BPM (quarter beats). */
+export function tempoOf(events: readonly AbcEvent[]): number {
+  const q = events.find((e) => e.type === 'header' && e.field === 'Q');
+  const m = q?.type === 'header' ? /(?:(\d+)\/(\d+)\s*=\s*)?(\d+)\s*$/.exec(q.value) : null;
+  if (!m) return DEFAULT_BPM;
+  const beat = m[1] && m[2] ? (4 * Number(m[1])) / Number(m[2]) : 1;
+  const bpm = Number(m[3]) * beat;
+  return bpm >= 20 && bpm <= 400 ? bpm : DEFAULT_BPM;
+}
+
+function meterOf(events: readonly AbcEvent[]): { numerator: number; denominator: number } {
+  const h = events.find((e) => e.type === 'header' && e.field === 'M');
+  const m = h?.type === 'header' ? parseMeter(h.value.split(/\s+/)[0] ?? '') : null;
+  return m && m.numerator > 0
+    ? { numerator: m.numerator, denominator: m.denominator }
+    : { numerator: 4, denominator: 4 };
+}
+
+export async function generateAbcFiles(opts: GenerateAbcOptions): Promise<GeneratedAbcFiles> {
+  const sampler = validateSampler(opts.sampler);
+  const session = await LstmSession.load(opts.model);
+  try {
+    if (session.manifest.kind !== 'abc-char') {
+      throw new BundleError(
+        opts.model,
+        'kind',
+        `expected an abc-char bundle, found '${session.manifest.kind}'`,
+      );
+    }
+    const generation = await generateAbc(session, {
+      tunes: opts.tunes,
+      start: opts.start,
+      sampler,
+      rng: createRng(opts.seed),
+      maxCharsPerTune: opts.maxCharsPerTune,
+    });
+    mkdirSync(dirname(opts.out), { recursive: true });
+    const base = opts.out.replace(/\.abc$/i, '');
+    const midiFiles = generation.tunes.map((tune, i) => {
+      const file = `${base}-${i + 1}.mid`;
+      const title = tune.events.find((e) => e.type === 'header' && e.field === 'T');
+      writeSmf(file, {
+        bpm: tempoOf(tune.events),
+        meter: meterOf(tune.events),
+        title: title?.type === 'header' ? title.value : `tune ${i + 1}`,
+        parts: [
+          {
+            name: 'Tune',
+            channel: 0,
+            program: FIDDLE,
+            notes: tune.events.flatMap((e) =>
+              e.type === 'note' ? [{ start: e.start, dur: e.dur, midi: e.pitch, velocity: 90 }] : [],
+            ),
+          },
+        ],
+      });
+      return file;
+    });
+    const tmp = `${opts.out}.tmp-${process.pid}`;
+    writeFileSync(tmp, generation.text);
+    renameSync(tmp, opts.out);
+    const warnings = generation.tunes.map((t) => checkWithAbcjs(t.text).warnings.length);
+    return { generation, abcFile: opts.out, midiFiles, warnings };
+  } finally {
+    await session.dispose();
+  }
+}
+
+/** Bits per character of an ABC file under a char model; characters outside the vocabulary are counted and skipped. */
+export async function evalAbc(model: string, data: string): Promise<NllReport> {
+  let text: string;
+  try {
+    text = readFileSync(data, 'utf8');
+  } catch (err) {
+    throw new InputFileError(
+      data,
+      `cannot read file (${(err as NodeJS.ErrnoException).code ?? String(err)})`,
+    );
+  }
+  const session = await LstmSession.load(model);
+  try {
+    if (session.manifest.kind !== 'abc-char') {
+      throw new BundleError(model, 'kind', `expected an abc-char bundle, found '${session.manifest.kind}'`);
+    }
+    return await scoreTokens(session, [...text]);
+  } finally {
+    await session.dispose();
+  }
+}

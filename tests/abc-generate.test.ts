@@ -1,0 +1,100 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { evalAbc, generateAbcFiles } from '../src/cli/abcCommands.ts';
+import { readAbc } from '../src/music/abc/reader.ts';
+import { expandRepeats } from '../src/music/abc/repeats.ts';
+import { PrimingError } from '../src/runtime/abc.ts';
+import { tempDir, tinyAbcBundle } from './helpers.ts';
+import { midoAvailable, midoCheck } from './judges.ts';
+
+let bundle: string;
+const sampler = { temperature: 1, topK: 0, topP: 1 };
+const gen = (name: string, seed: number, start = 'X:1', tunes = 2) =>
+  generateAbcFiles({
+    model: bundle,
+    tunes,
+    start,
+    seed,
+    sampler,
+    maxCharsPerTune: 400,
+    out: join(tempDir('abc'), name),
+  });
+
+beforeAll(async () => {
+  bundle = await tinyAbcBundle();
+});
+
+describe('improv generate (ABC)', () => {
+  it('same seed → same text, another seed → another text', async () => {
+    const a = await gen('a.abc', 3);
+    const b = await gen('b.abc', 3);
+    const c = await gen('c.abc', 4);
+    expect(b.generation.text).toBe(a.generation.text);
+    expect(c.generation.text).not.toBe(a.generation.text);
+    expect(readFileSync(a.abcFile, 'utf8')).toBe(a.generation.text);
+  });
+
+  it('starts from the priming text and stops within the tune and character budget', async () => {
+    const r = await gen('p.abc', 5, 'X:1\nT:Test\nM:6/8\nL:1/8\nK:D\n', 2);
+    expect(r.generation.text.startsWith('X:1\nT:Test\nM:6/8\nL:1/8\nK:D\n')).toBe(true);
+    expect(r.generation.tunes.length).toBeGreaterThanOrEqual(1);
+    expect(r.generation.tunes.length).toBeLessThanOrEqual(2);
+    expect(r.generation.characters).toBeLessThanOrEqual(800);
+  });
+
+  it('streams the same notes as reading the written text afterwards', async () => {
+    const r = await gen('s.abc', 6, 'X:1\nT:Test\nM:4/4\nL:1/8\nK:G\nGABc dedB|', 1);
+    const reread = expandRepeats(readAbc(r.generation.tunes[0]?.text ?? '').events).filter(
+      (e) => e.type === 'note',
+    );
+    const streamed = (r.generation.tunes[0]?.events ?? []).filter((e) => e.type === 'note');
+    expect(streamed.length).toBeGreaterThanOrEqual(8);
+    expect(streamed).toEqual(reread);
+  });
+
+  it('writes one MIDI file per tune with the same notes', async () => {
+    const r = await gen('m.abc', 7, 'X:1\nT:Test\nM:4/4\nL:1/8\nK:G\nGABc dedB|', 2);
+    expect(r.midiFiles).toHaveLength(r.generation.tunes.length);
+    r.midiFiles.forEach((f) => expect(existsSync(f)).toBe(true));
+    if (midoAvailable()) {
+      const m = midoCheck(r.midiFiles[0] as string);
+      expect(m.notes).toBe(r.generation.tunes[0]?.events.filter((e) => e.type === 'note').length);
+      expect(m.hanging).toBe(0);
+    }
+  });
+
+  it('refuses priming text with characters outside the vocabulary, naming them', async () => {
+    await expect(gen('x.abc', 1, 'X:1\nT:Café ☕')).rejects.toThrow(PrimingError);
+    await expect(gen('x.abc', 1, 'X:1\nT:Café ☕')).rejects.toThrow(
+      /2 character\(s\) outside the model's vocabulary: "é", "☕"/,
+    );
+  });
+
+  it('fails on the command line with the same message and exit status 2, writing nothing', () => {
+    const out = join(tempDir('abc'), 'cli.abc');
+    const r = spawnSync(
+      'node_modules/.bin/tsx',
+      ['src/cli/main.ts', 'generate', '--model', bundle, '--start', 'X:1 ☕', '--out', out],
+      { encoding: 'utf8' },
+    );
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain(
+      'improv: PrimingError: --start has 1 character(s) outside the model\'s vocabulary: "☕"',
+    );
+    expect(existsSync(out)).toBe(false);
+  });
+});
+
+describe('improv eval (ABC)', () => {
+  it('reports bits per character, counting and skipping characters outside the vocabulary', async () => {
+    const file = join(tempDir('abc'), 'eval.abc');
+    writeFileSync(file, 'X:1\nT:Ünknown\nM:4/4\nL:1/8\nK:D\nABcd efga|\n');
+    const r = await evalAbc(bundle, file);
+    expect(r.outOfVocabulary).toBe(1);
+    expect(r.scored).toBe(r.tokens - 1);
+    expect(r.bitsPerToken).toBeGreaterThan(0);
+    expect(r.bitsPerToken).toBeLessThan(Math.log2(84));
+  });
+});
