@@ -64,6 +64,25 @@ describe('trainLm', () => {
     resumed.losses.forEach((l, i) => expect(l).toBeCloseTo(straight.losses[i] as number, 4));
   });
 
+  it('trains the embedding (a Dense on one-hot input) on the wasm backend, which has no Embedding gradient', async () => {
+    await selectBackend('wasm');
+    try {
+      const r = await trainLm({
+        ...base,
+        spec: { ...base.spec, embedding: 4 },
+        epochs: 2,
+        checkpointDir: tempDir('wasm'),
+        resume: false,
+        randomBatches: 3,
+        contextual: true,
+      });
+      expect(r.losses).toHaveLength(2);
+      expect(r.losses.every(Number.isFinite)).toBe(true);
+    } finally {
+      await selectBackend('cpu');
+    }
+  });
+
   it('refuses --resume without a checkpoint', async () => {
     await expect(
       trainLm({ ...base, epochs: 1, checkpointDir: tempDir('none'), resume: true }),

@@ -95,6 +95,7 @@ export async function trainAbc(opts: AbcTrainOptions): Promise<BundleManifest> {
     stride: opts.sequenceLength,
     randomBatches: opts.batchesPerEpoch,
     contextual: true,
+    bitsPerToken: true,
   });
   return manifest;
 }

@@ -31,6 +31,8 @@ export interface TrainOptions {
    * begins with the start token (the jazz assignment's zero x⁰).
    */
   readonly contextual?: boolean;
+  /** Report validation loss as bits per token (characters) instead of nats. */
+  readonly bitsPerToken?: boolean;
   /** Folder for checkpoint/; also where --resume looks. */
   readonly checkpointDir: string;
   readonly resume: boolean;
@@ -255,8 +257,11 @@ export async function trainLm(opts: TrainOptions): Promise<TrainResult> {
     epoch: firstEpoch + 1,
     epochs: opts.epochs,
     loss: '-',
+    val: '-',
     tps: '-',
   });
+  const showVal = (v: number | null | undefined): string =>
+    v == null ? '-' : opts.bitsPerToken ? `${(v / Math.LN2).toFixed(3)} bpc` : v.toFixed(4);
   for (let epoch = firstEpoch; epoch < opts.epochs; epoch++) {
     const rng = createRng(`${spec.seed}:epoch:${epoch}`);
     let order: Window[];
@@ -290,6 +295,7 @@ export async function trainLm(opts: TrainOptions): Promise<TrainResult> {
       const elapsed = (performance.now() - t0) / 1000;
       bar?.increment(1, {
         epoch: epoch + 1,
+        val: showVal(validationLosses[validationLosses.length - 1]),
         loss: (epochLoss / epochTokens).toFixed(4),
         tps: Math.round(epochTokens / Math.max(elapsed, 1e-9)),
       });
@@ -310,7 +316,7 @@ export async function trainLm(opts: TrainOptions): Promise<TrainResult> {
       const v = validationLosses[validationLosses.length - 1];
       log(
         `epoch ${epoch + 1}/${opts.epochs} loss ${(losses[losses.length - 1] as number).toFixed(4)}` +
-          (v != null ? ` val ${v.toFixed(4)}` : '') +
+          (v != null ? ` val ${showVal(v)}` : '') +
           ` ${Math.round(epochTokens / dt)} tok/s ${dt.toFixed(2)} s`,
       );
     }

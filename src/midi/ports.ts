@@ -1,0 +1,308 @@
+/**
+ * MIDI ports behind one interface, addressed as `virtual:Name`, `easymidi:Name`, `jzz:Name` or
+ * `file:path.mid`:
+ * - `easymidi:Name` opens a hardware port through RtMidi (ALSA, CoreMIDI, WinMM);
+ * - `virtual:Name` makes an OS-level virtual port through easymidi that a DAW can see, and where RtMidi
+ *   cannot start (no ALSA sequencer) falls back to a jzz in-process port and says so;
+ * - `jzz:Name` opens a jzz port of that name, making it in-process when none exists (tests use these);
+ * - `file:path.mid` records output to a Standard MIDI File, or plays a file in as if a player played it.
+ * Incoming bytes are parsed once into typed messages; what cannot be parsed is counted as dropped.
+ */
+import { createRequire } from 'node:module';
+import JZZ from 'jzz';
+import { encodeMessage, MidiStreamParser, type MidiMessage } from './messages.ts';
+import { FileSink, FileSource } from './filePorts.ts';
+import type { Clock } from '../runtime/clock.ts';
+
+export type Backend = 'virtual' | 'easymidi' | 'jzz' | 'file';
+export interface PortSpec {
+  readonly backend: Backend;
+  readonly name: string;
+}
+
+export interface MidiOutPort {
+  readonly name: string;
+  send(m: MidiMessage): void;
+  close(): Promise<void>;
+}
+
+export interface MidiInPort {
+  readonly name: string;
+  onMessage(cb: (m: MidiMessage) => void): void;
+  /** Messages that could not be parsed from the incoming bytes. */
+  readonly dropped: number;
+  close(): Promise<void>;
+}
+
+export class PortError extends Error {
+  override readonly name = 'PortError';
+}
+
+const FORMS = 'virtual:Name, easymidi:Name, jzz:Name or file:path.mid';
+
+/** Parses a port address. @example parsePortSpec('virtual:Improviser') // => { backend: 'virtual', name: 'Improviser' } */
+export function parsePortSpec(text: string): PortSpec {
+  const m = /^(virtual|easymidi|jzz|file):(.+)$/.exec(text.trim());
+  if (!m) throw new PortError(`port '${text}': expected ${FORMS}`);
+  return { backend: m[1] as Backend, name: (m[2] as string).trim() };
+}
+
+// ---- easymidi (optional dependency; RtMidi needs a MIDI system) ----
+
+interface EasyMidi {
+  Input: new (
+    name: string,
+    virtual?: boolean,
+  ) => {
+    on(ev: 'message', cb: (m: { _type: string } & Record<string, number>) => void): void;
+    close(): void;
+  };
+  Output: new (
+    name: string,
+    virtual?: boolean,
+  ) => { send(type: string, args: Record<string, number>): void; close(): void };
+  getInputs(): string[];
+  getOutputs(): string[];
+}
+
+const require_ = createRequire(import.meta.url);
+
+/** Loads easymidi, or throws PortError saying why and what to use instead. */
+function easymidi(what: string): EasyMidi {
+  let mod: EasyMidi;
+  try {
+    mod = require_('easymidi') as EasyMidi;
+    mod.getOutputs();
+  } catch (err) {
+    const why = err instanceof Error ? err.message.split('\n')[0] : String(err);
+    throw new PortError(
+      `${what}: easymidi cannot start (${why}); this machine has no usable MIDI system (on Linux: no ALSA sequencer, /dev/snd/seq). ` +
+        `Use jzz:Name for an in-process port or file:out.mid to record to a file; on Windows, create a loopMIDI port and open it with easymidi:Name.`,
+    );
+  }
+  return mod;
+}
+
+function easymidiSend(out: InstanceType<EasyMidi['Output']>, m: MidiMessage): void {
+  switch (m.type) {
+    case 'noteon':
+    case 'noteoff':
+      return out.send(m.type, { note: m.note, velocity: m.velocity, channel: m.channel });
+    case 'cc':
+      return out.send('cc', { controller: m.controller, value: m.value, channel: m.channel });
+    case 'program':
+      return out.send('program', { number: m.program, channel: m.channel });
+    case 'pitchbend':
+      return out.send('pitch', { value: m.value + 8192, channel: m.channel });
+    case 'clock':
+    case 'start':
+    case 'continue':
+    case 'stop':
+      return out.send(m.type, {});
+    case 'songposition':
+      return out.send('position', { value: m.sixteenths });
+    case 'other':
+      return undefined;
+  }
+}
+
+function easymidiOut(name: string, virtual: boolean): MidiOutPort {
+  const em = easymidi(`${virtual ? 'virtual' : 'easymidi'}:${name}`);
+  if (!virtual && !em.getOutputs().includes(name)) {
+    throw new PortError(
+      `easymidi:${name}: no such output; available: ${em.getOutputs().join(', ') || '(none)'}`,
+    );
+  }
+  const out = new em.Output(name, virtual);
+  return { name, send: (m) => easymidiSend(out, m), close: () => Promise.resolve(out.close()) };
+}
+
+function easymidiIn(name: string, virtual: boolean): MidiInPort {
+  const em = easymidi(`${virtual ? 'virtual' : 'easymidi'}:${name}`);
+  if (!virtual && !em.getInputs().includes(name)) {
+    throw new PortError(
+      `easymidi:${name}: no such input; available: ${em.getInputs().join(', ') || '(none)'}`,
+    );
+  }
+  const input = new em.Input(name, virtual);
+  const listeners: ((m: MidiMessage) => void)[] = [];
+  const parser = new MidiStreamParser();
+  input.on('message', (msg) => {
+    const bytes = (msg as unknown as { _bytes?: number[] })._bytes;
+    if (bytes) for (const m of parser.push(bytes)) listeners.forEach((cb) => cb(m));
+  });
+  return {
+    name,
+    onMessage: (cb) => void listeners.push(cb),
+    get dropped() {
+      return parser.dropped;
+    },
+    close: () => Promise.resolve(input.close()),
+  };
+}
+
+// ---- jzz ----
+
+type JzzPort = {
+  send(bytes: number[]): unknown;
+  connect(cb: (msg: number[]) => void): unknown;
+  close(): unknown;
+};
+type JzzWidget = JzzPort & { emit(bytes: number[]): unknown };
+const jzzApi = JZZ as unknown as {
+  (opts?: { engine?: string }): {
+    openMidiOut(name: string): JzzPort;
+    openMidiIn(name: string): JzzPort;
+    info(): { inputs: { name: string }[]; outputs: { name: string }[] };
+    refresh(): unknown;
+  };
+  Widget(impl?: { _receive?: (msg: number[]) => void }): JzzWidget;
+  addMidiIn(name: string, w: JzzWidget): unknown;
+  addMidiOut(name: string, w: JzzWidget): unknown;
+};
+
+let engine: ReturnType<typeof jzzApi> | null = null;
+const jzz = (): ReturnType<typeof jzzApi> => (engine ??= jzzApi({ engine: 'none' }));
+const inProcess = { inputs: new Set<string>(), outputs: new Set<string>() };
+
+/** An in-process output other code can open as an input named `name` (a DAW in the same process, or a test). */
+function jzzOut(name: string): MidiOutPort {
+  if (!inProcess.inputs.has(name)) {
+    const widget = jzzApi.Widget();
+    jzzApi.addMidiIn(name, widget);
+    inProcess.inputs.add(name);
+    widgets.set(`in:${name}`, widget);
+  }
+  const widget = widgets.get(`in:${name}`) as JzzWidget;
+  return { name, send: (m) => void widget.emit(encodeMessage(m)), close: () => Promise.resolve() };
+}
+
+const widgets = new Map<string, JzzWidget>();
+
+/** An in-process input other code can open as an output named `name` and send to. */
+function jzzIn(name: string): MidiInPort {
+  const listeners: ((m: MidiMessage) => void)[] = [];
+  const parser = new MidiStreamParser();
+  const deliver = (bytes: number[]): void => {
+    for (const m of parser.push(bytes)) listeners.forEach((cb) => cb(m));
+  };
+  const key = `out:${name}`;
+  let closed = false;
+  if (!inProcess.outputs.has(name)) {
+    const widget = jzzApi.Widget({ _receive: (msg) => (routes.get(key) ?? (() => undefined))([...msg]) });
+    jzzApi.addMidiOut(name, widget);
+    inProcess.outputs.add(name);
+    widgets.set(key, widget);
+  }
+  routes.set(key, (bytes) => {
+    if (!closed) deliver(bytes);
+  });
+  return {
+    name,
+    onMessage: (cb) => void listeners.push(cb),
+    get dropped() {
+      return parser.dropped;
+    },
+    close: () => {
+      closed = true;
+      routes.delete(key);
+      return Promise.resolve();
+    },
+  };
+}
+
+const routes = new Map<string, (bytes: number[]) => void>();
+
+/** For tests and tools in the same process: send bytes into an in-process input named `name`. */
+export function jzzSendTo(name: string): (bytes: number[]) => void {
+  const port = jzz().openMidiOut(name);
+  return (bytes) => void port.send(bytes);
+}
+
+/** For tests and tools in the same process: listen to an in-process output named `name`. */
+export function jzzListen(name: string, cb: (bytes: number[]) => void): () => void {
+  const port = jzz().openMidiIn(name);
+  port.connect((msg) => cb([...msg]));
+  return () => void port.close();
+}
+
+export interface OpenOptions {
+  readonly clock: Clock;
+  /** Where warnings (such as a fallback) go. */
+  readonly log?: (line: string) => void;
+}
+
+export function openOutput(text: string, opts: OpenOptions): MidiOutPort {
+  const spec = parsePortSpec(text);
+  switch (spec.backend) {
+    case 'easymidi':
+      return easymidiOut(spec.name, false);
+    case 'jzz':
+      return jzzOut(spec.name);
+    case 'file':
+      return new FileSink(spec.name, opts.clock);
+    case 'virtual':
+      try {
+        return easymidiOut(spec.name, true);
+      } catch (err) {
+        opts.log?.(
+          `${err instanceof Error ? err.message : String(err)} Falling back to an in-process jzz port '${spec.name}' (other programs cannot see it).`,
+        );
+        return jzzOut(spec.name);
+      }
+  }
+}
+
+export function openInput(
+  text: string,
+  opts: OpenOptions,
+): MidiInPort & { onEnd?: (cb: () => void) => void } {
+  const spec = parsePortSpec(text);
+  switch (spec.backend) {
+    case 'easymidi':
+      return easymidiIn(spec.name, false);
+    case 'jzz':
+      return jzzIn(spec.name);
+    case 'file':
+      return new FileSource(spec.name, opts.clock);
+    case 'virtual':
+      try {
+        return easymidiIn(spec.name, true);
+      } catch (err) {
+        opts.log?.(
+          `${err instanceof Error ? err.message : String(err)} Falling back to an in-process jzz port '${spec.name}'.`,
+        );
+        return jzzIn(spec.name);
+      }
+  }
+}
+
+export interface PortListing {
+  readonly backend: 'easymidi' | 'jzz';
+  readonly inputs: readonly string[];
+  readonly outputs: readonly string[];
+  readonly error?: string;
+}
+
+/** What each backend can see now. */
+export function listPorts(): PortListing[] {
+  const out: PortListing[] = [];
+  try {
+    const em = easymidi('easymidi');
+    out.push({ backend: 'easymidi', inputs: em.getInputs(), outputs: em.getOutputs() });
+  } catch (err) {
+    out.push({
+      backend: 'easymidi',
+      inputs: [],
+      outputs: [],
+      error: err instanceof Error ? err.message : String(err),
+    });
+  }
+  const info = jzz().refresh() ? jzz().info() : jzz().info();
+  out.push({
+    backend: 'jzz',
+    inputs: info.inputs.map((p) => p.name),
+    outputs: info.outputs.map((p) => p.name),
+  });
+  return out;
+}

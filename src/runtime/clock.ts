@@ -1,0 +1,88 @@
+/**
+ * Time sources behind one interface: the real clock (performance.now and timers) and a virtual clock
+ * that tests advance by hand, firing timers in time order without sleeping.
+ */
+export type Millis = number;
+
+export interface TimerHandle {
+  readonly id: number;
+}
+
+export interface Clock {
+  now(): Millis;
+  /** Calls `fn` once after `delay` ms (of this clock). */
+  setTimer(fn: () => void, delay: Millis): TimerHandle;
+  clearTimer(handle: TimerHandle): void;
+}
+
+export class RealClock implements Clock {
+  private readonly timers = new Map<number, NodeJS.Timeout>();
+  private next = 1;
+
+  now(): Millis {
+    return performance.now();
+  }
+
+  setTimer(fn: () => void, delay: Millis): TimerHandle {
+    const id = this.next++;
+    this.timers.set(
+      id,
+      setTimeout(
+        () => {
+          this.timers.delete(id);
+          fn();
+        },
+        Math.max(0, delay),
+      ),
+    );
+    return { id };
+  }
+
+  clearTimer(handle: TimerHandle): void {
+    clearTimeout(this.timers.get(handle.id));
+    this.timers.delete(handle.id);
+  }
+}
+
+export class VirtualClock implements Clock {
+  private t: Millis;
+  private next = 1;
+  private timers: { id: number; at: Millis; seq: number; fn: () => void }[] = [];
+
+  constructor(start: Millis = 0) {
+    this.t = start;
+  }
+
+  now(): Millis {
+    return this.t;
+  }
+
+  setTimer(fn: () => void, delay: Millis): TimerHandle {
+    const id = this.next++;
+    this.timers.push({ id, at: this.t + Math.max(0, delay), seq: id, fn });
+    return { id };
+  }
+
+  clearTimer(handle: TimerHandle): void {
+    this.timers = this.timers.filter((x) => x.id !== handle.id);
+  }
+
+  /** Moves time forward by `ms`, firing every timer that falls due, in order, at its own time. */
+  advance(ms: Millis): void {
+    const end = this.t + ms;
+    for (;;) {
+      this.timers.sort((a, b) => a.at - b.at || a.seq - b.seq);
+      const due = this.timers[0];
+      if (!due || due.at > end) break;
+      this.timers.shift();
+      this.t = due.at;
+      due.fn();
+    }
+    this.t = end;
+  }
+
+  /** Timers waiting to fire. */
+  get pending(): number {
+    return this.timers.length;
+  }
+}

@@ -1,0 +1,76 @@
+import { describe, expect, it } from 'vitest';
+import { VirtualClock } from '../src/runtime/clock.ts';
+import { LookaheadScheduler } from '../src/runtime/scheduler.ts';
+
+describe('virtual clock', () => {
+  it('fires timers in time order, each at its own time, without sleeping', () => {
+    const clock = new VirtualClock();
+    const fired: [string, number][] = [];
+    clock.setTimer(() => fired.push(['b', clock.now()]), 20);
+    clock.setTimer(() => fired.push(['a', clock.now()]), 10);
+    const c = clock.setTimer(() => fired.push(['c', clock.now()]), 15);
+    clock.clearTimer(c);
+    clock.setTimer(() => clock.setTimer(() => fired.push(['nested', clock.now()]), 5), 12);
+    clock.advance(30);
+    expect(fired).toEqual([
+      ['a', 10],
+      ['nested', 17],
+      ['b', 20],
+    ]);
+    expect(clock.now()).toBe(30);
+  });
+});
+
+describe('lookahead scheduler', () => {
+  it('a 10 Hz producer from 0 to 0.45 s gives exactly 5 events, each with its exact time, handed over early by at most the lookahead', () => {
+    const clock = new VirtualClock();
+    const got: { time: number; at: number }[] = [];
+    let next = 0;
+    const s = new LookaheadScheduler<number>(
+      clock,
+      { lookahead: 100, interval: 25 },
+      (e) => got.push({ time: e.time, at: clock.now() }),
+      (end) => {
+        while (next < end && next <= 450) {
+          s.schedule(next, next);
+          next += 100;
+        }
+      },
+    );
+    s.start();
+    clock.advance(450);
+    s.stop();
+    expect(got.map((g) => g.time)).toEqual([0, 100, 200, 300, 400]);
+    for (const g of got) {
+      expect(g.at).toBeLessThanOrEqual(g.time);
+      expect(g.time - g.at).toBeLessThanOrEqual(100);
+    }
+  });
+
+  it('keeps events in time order whatever order they were scheduled in, and stops cleanly', () => {
+    const clock = new VirtualClock();
+    const got: string[] = [];
+    const s = new LookaheadScheduler<string>(clock, { lookahead: 50, interval: 10 }, (e) =>
+      got.push(e.payload),
+    );
+    s.schedule(40, 'c');
+    s.schedule(10, 'a');
+    s.schedule(40, 'd');
+    s.schedule(20, 'b');
+    s.schedule(500, 'late');
+    s.start();
+    clock.advance(100);
+    expect(got).toEqual(['a', 'b', 'c', 'd']);
+    s.stop();
+    clock.advance(1000);
+    expect(got).toEqual(['a', 'b', 'c', 'd']);
+    expect(s.clear().map((e) => e.payload)).toEqual(['late']);
+    expect(clock.pending).toBe(0);
+  });
+
+  it('refuses an interval longer than the lookahead', () => {
+    expect(
+      () => new LookaheadScheduler(new VirtualClock(), { lookahead: 10, interval: 20 }, () => undefined),
+    ).toThrow(/need 0 < interval ≤ lookahead/);
+  });
+});
