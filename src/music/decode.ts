@@ -126,15 +126,23 @@ export interface DecodedNote {
 export class LineDecoder {
   private t: Twelfths;
   private last: Midi | null;
+  /** The chord sounding at a time. */
+  readonly chordAt: (t: Twelfths) => ChordAnalysis;
 
   constructor(
-    private readonly chords: readonly { readonly onset: Twelfths; readonly analysis: ChordAnalysis }[],
+    chords:
+      | readonly { readonly onset: Twelfths; readonly analysis: ChordAnalysis }[]
+      | ((t: Twelfths) => ChordAnalysis),
     private readonly range: PitchRange,
     private readonly rng: Rng,
     start: Twelfths = 0,
     prev: Midi | null = null,
   ) {
-    if (chords.length === 0) throw new RangeError('LineDecoder: no chords');
+    if (typeof chords === 'function') this.chordAt = chords;
+    else {
+      if (chords.length === 0) throw new RangeError('LineDecoder: no chords');
+      this.chordAt = (t) => governingChord(chords, t).analysis;
+    }
     this.t = start;
     this.last = prev;
   }
@@ -146,10 +154,6 @@ export class LineDecoder {
 
   get prev(): Midi | null {
     return this.last;
-  }
-
-  chordAt(t: Twelfths): ChordAnalysis {
-    return governingChord(this.chords, t).analysis;
   }
 
   /** Decodes one token; returns the note (null for a rest) and moves time on by its duration. */

@@ -4,13 +4,15 @@
  * note's start. Output is a list of timed notes on the 1/12-quarter grid.
  */
 import { analyzeChord, type ChordAnalysis, type NoteType } from '../music/chord.ts';
-import { LineDecoder, type PitchRange } from '../music/decode.ts';
-import { BundleError } from '../music/errors.ts';
-import { parseToken, TokenFormatError, type ChordEvent, type GrammarToken } from '../music/grammar.ts';
+import type { PitchRange } from '../music/decode.ts';
+import { governingChord, type ChordEvent } from '../music/grammar.ts';
 import type { Midi } from '../music/pitch.ts';
 import type { Rng } from '../music/rng.ts';
 import type { Twelfths } from '../music/time.ts';
-import { sample, type SamplerOptions } from './sampler.ts';
+import type { SamplerOptions } from './sampler.ts';
+import { JazzImproviser } from './improviser.ts';
+
+export { parseVocabulary } from './improviser.ts';
 import type { LstmSession } from './session.ts';
 
 export interface SoloNote {
@@ -45,18 +47,6 @@ export interface Solo {
   readonly fallbacks: number;
 }
 
-/** Parses every vocabulary entry once; a bundle with a malformed token is refused. */
-export function parseVocabulary(vocab: readonly string[], where: string): GrammarToken[] {
-  return vocab.map((v, i) => {
-    try {
-      return parseToken(v);
-    } catch (err) {
-      if (err instanceof TokenFormatError) throw new BundleError(where, `vocabulary[${i}]`, err.message);
-      throw err;
-    }
-  });
-}
-
 /** Places a looping progression on the timeline of `bars` bars; each chord lasts until the next. */
 export function placeChords(
   progression: readonly (readonly ChordEvent[])[],
@@ -78,7 +68,6 @@ export function placeChords(
 
 /** Generates a solo of `bars` bars from a fresh session state. */
 export async function generateSolo(session: LstmSession, opts: SoloOptions): Promise<Solo> {
-  const tokens = parseVocabulary(session.vocabulary, 'bundle');
   const chords = placeChords(opts.progression, opts.bars, opts.barLength);
   const analyses = new Map<readonly Midi[], ChordAnalysis>();
   const analysisOf = (pitches: readonly Midi[]): ChordAnalysis => {
@@ -86,33 +75,18 @@ export async function generateSolo(session: LstmSession, opts: SoloOptions): Pro
     if (!a) analyses.set(pitches, (a = analyzeChord(pitches)));
     return a;
   };
-  const decoder = new LineDecoder(
-    chords.map((c) => ({ onset: c.start, analysis: analysisOf(c.pitches) })),
-    opts.range,
-    opts.rng,
-  );
+  const placed = chords.map((c) => ({ onset: c.start, analysis: analysisOf(c.pitches) }));
+  const improviser = new JazzImproviser(session, opts.rng, opts.sampler, opts.range);
+  improviser.reset();
   const end = opts.bars * opts.barLength;
-  const notes: SoloNote[] = [];
-  const out: string[] = [];
-  let fallbacks = 0;
-  session.reset();
-  let step = await session.step(session.startToken);
-  while (decoder.time < end) {
-    const id = sample(step.logits, opts.sampler, opts.rng);
-    out.push(session.vocabulary[id] as string);
-    const note = decoder.push(tokens[id] as GrammarToken);
-    if (note) {
-      if (note.fallback) fallbacks++;
-      notes.push({
-        start: note.start,
-        dur: Math.min(note.dur, end - note.start),
-        midi: note.midi,
-        type: note.type,
-      });
-    }
-    if (decoder.time < end) step = await session.step(id);
-  }
-  return { notes, chords, tokens: out, fallbacks };
+  const played = await improviser.play(0, end, (t) => governingChord(placed, t).analysis);
+  const notes = played.notes.map((n) => ({
+    start: n.start,
+    dur: Math.min(n.dur, end - n.start),
+    midi: n.midi,
+    type: n.type,
+  }));
+  return { notes, chords, tokens: played.tokens, fallbacks: played.notes.filter((n) => n.fallback).length };
 }
 
 export interface SoloSummary {

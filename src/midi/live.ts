@@ -1,0 +1,267 @@
+/**
+ * A live session: input port → typed messages → (filters, MIDI clock) → engine → lookahead scheduler →
+ * exact-time sends on the output port. Every note-on sent is tracked, so cancel, panic, stop, port loss
+ * and errors always release what sounds. Generation runs in the scheduler's fill, ahead of the window.
+ */
+import type { Clock, Millis, TimerHandle } from '../runtime/clock.ts';
+import { Engine, STATE_CC, type EngineOutput, type EngineState } from '../runtime/engine.ts';
+import { MidiClockFollower, TICKS_PER_QUARTER } from '../runtime/midiClock.ts';
+import { LookaheadScheduler, type Scheduled } from '../runtime/scheduler.ts';
+import type { MidiMessage } from './messages.ts';
+import { NoteTracker } from './noteTracker.ts';
+import type { MidiInPort, MidiOutPort } from './ports.ts';
+
+export type ClockSource = 'internal' | 'follow' | 'lead';
+
+export interface LiveOptions {
+  readonly clock: Clock;
+  readonly input: (MidiInPort & { onEnd?: (cb: () => void) => void }) | null;
+  readonly output: MidiOutPort;
+  readonly outChannel: number;
+  /** Only this input channel is heard (null: all). */
+  readonly inChannel: number | null;
+  /** Input notes outside this range are ignored. */
+  readonly noteRange: readonly [number, number];
+  readonly clockSource: ClockSource;
+  readonly lookahead: Millis;
+  readonly interval: Millis;
+  /** Most note-ons per second taken from the input; beyond it they are dropped and counted. */
+  readonly maxNotesPerSecond: number;
+  readonly sendState: boolean;
+  readonly log: (line: string) => void;
+}
+
+export interface LiveStats {
+  notesSent: number;
+  messagesIn: number;
+  droppedIn: number;
+  /** Sends that happened more than 1 ms after their time. */
+  late: number;
+  /** |actual − scheduled| send times, ms, the most recent ones. */
+  jitter: number[];
+}
+
+type Out = { message: MidiMessage };
+
+export class LiveSession {
+  readonly engine: Engine;
+  readonly stats: LiveStats = { notesSent: 0, messagesIn: 0, droppedIn: 0, late: 0, jitter: [] };
+  private readonly tracker = new NoteTracker();
+  private readonly scheduler: LookaheadScheduler<Out>;
+  private readonly timers = new Set<TimerHandle>();
+  private readonly follower = new MidiClockFollower();
+  private transportRunning: boolean;
+  private inputEnded = false;
+  private stopped = false;
+  private floodWindow: { start: Millis; count: number } = { start: 0, count: 0 };
+  private doneWaiters: (() => void)[] = [];
+  private nextClockTick: Millis | null = null;
+  lastNotes: number[] = [];
+  /** The most recent notes the engine scheduled, with their type against the chord they were decoded against. */
+  readonly played: { time: Millis; note: number; type: string }[] = [];
+
+  constructor(
+    private readonly opts: LiveOptions,
+    makeEngine: (emit: (o: EngineOutput) => void) => Engine,
+  ) {
+    this.engine = makeEngine((o) => this.onEngine(o));
+    this.transportRunning = opts.clockSource !== 'follow';
+    this.scheduler = new LookaheadScheduler<Out>(
+      opts.clock,
+      { lookahead: opts.lookahead, interval: opts.interval },
+      (e) => this.dispatch(e),
+      (end) => this.fill(end),
+    );
+    opts.input?.onMessage((m) => this.onInput(m));
+    opts.input?.onEnd?.(() => {
+      this.inputEnded = true;
+    });
+  }
+
+  start(): void {
+    if (this.opts.clockSource === 'lead') this.send({ type: 'start' });
+    this.scheduler.start();
+  }
+
+  /** Resolves once a file input has ended and the last answer has finished. */
+  whenDone(): Promise<void> {
+    return new Promise((resolve) => this.doneWaiters.push(resolve));
+  }
+
+  private fill(windowEnd: Millis): void {
+    if (this.stopped) return;
+    if (this.opts.clockSource === 'lead') this.leadClock(windowEnd);
+    if (this.transportRunning) {
+      this.engine.fill(windowEnd).catch((err: unknown) => {
+        // a failure in generation never kills the performance: release, report, go on
+        this.cancel();
+        this.opts.log(`generation failed: ${err instanceof Error ? err.message : String(err)}`);
+      });
+    }
+    if (this.inputEnded && this.engine.idle && this.scheduler.size === 0 && this.timers.size === 0) {
+      this.doneWaiters.splice(0).forEach((r) => r());
+    }
+  }
+
+  private leadClock(windowEnd: Millis): void {
+    const period = 60_000 / this.engine.tempo / TICKS_PER_QUARTER;
+    this.nextClockTick ??= this.opts.clock.now();
+    while (this.nextClockTick < windowEnd) {
+      this.scheduler.schedule(this.nextClockTick, { message: { type: 'clock' } });
+      this.nextClockTick += period;
+    }
+  }
+
+  private onInput(m: MidiMessage): void {
+    this.stats.messagesIn++;
+    const now = this.opts.clock.now();
+    switch (m.type) {
+      case 'clock': {
+        if (this.opts.clockSource !== 'follow') return;
+        const bpm = this.follower.tick(now);
+        if (bpm !== null && Math.abs(bpm - this.engine.tempo) > 0.5) this.engine.setTempo(bpm);
+        return;
+      }
+      case 'start':
+        if (this.opts.clockSource !== 'follow') return;
+        this.follower.start();
+        this.transportRunning = true;
+        this.engine.setPosition(0);
+        return;
+      case 'continue':
+        if (this.opts.clockSource !== 'follow') return;
+        this.follower.continue();
+        this.transportRunning = true;
+        return;
+      case 'stop':
+        if (this.opts.clockSource !== 'follow') return;
+        this.follower.stop();
+        this.transportRunning = false;
+        this.cancel();
+        return;
+      case 'songposition':
+        if (this.opts.clockSource !== 'follow') return;
+        this.cancel();
+        this.engine.setPosition(m.sixteenths * 3); // a MIDI beat is a sixteenth: 3 twelfths of a quarter
+        return;
+      case 'noteon':
+      case 'noteoff':
+      case 'cc': {
+        if (this.opts.inChannel !== null && m.channel !== this.opts.inChannel) return;
+        if (m.type === 'cc') return this.engine.input(m);
+        if (m.note < this.opts.noteRange[0] || m.note > this.opts.noteRange[1]) return;
+        if (m.type === 'noteon') {
+          if (now - this.floodWindow.start >= 1000) this.floodWindow = { start: now, count: 0 };
+          if (++this.floodWindow.count > this.opts.maxNotesPerSecond) {
+            this.stats.droppedIn++;
+            return;
+          }
+        }
+        this.engine.input(
+          m.type === 'noteon'
+            ? { type: 'noteon', note: m.note, velocity: m.velocity }
+            : { type: 'noteoff', note: m.note },
+        );
+        return;
+      }
+      default:
+        return;
+    }
+  }
+
+  private onEngine(o: EngineOutput): void {
+    if (this.stopped) return;
+    switch (o.kind) {
+      case 'note': {
+        const ch = this.opts.outChannel;
+        this.played.push({ time: o.time, note: o.note, type: o.type });
+        if (this.played.length > 512) this.played.shift();
+        this.scheduler.schedule(o.time, {
+          message: { type: 'noteon', channel: ch, note: o.note, velocity: o.velocity },
+        });
+        this.scheduler.schedule(o.time + Math.max(1, o.dur - 1), {
+          message: { type: 'noteoff', channel: ch, note: o.note, velocity: 0 },
+        });
+        return;
+      }
+      case 'state':
+        if (this.opts.sendState)
+          this.send({
+            type: 'cc',
+            channel: this.opts.outChannel,
+            controller: STATE_CC,
+            value: stateValue(o.state),
+          });
+        return;
+      case 'cancel':
+        this.cancel();
+        return;
+      case 'log':
+        this.opts.log(o.line);
+        return;
+    }
+  }
+
+  /** Hands an event over early: a timer sends it at its exact time. */
+  private dispatch(e: Scheduled<Out>): void {
+    const delay = e.time - this.opts.clock.now();
+    const handle = this.opts.clock.setTimer(() => {
+      this.timers.delete(handle);
+      const lateBy = this.opts.clock.now() - e.time;
+      this.stats.jitter.push(Math.abs(lateBy));
+      if (this.stats.jitter.length > 10_000) this.stats.jitter.shift();
+      if (lateBy > 1) this.stats.late++;
+      this.send(e.payload.message);
+    }, delay);
+    this.timers.add(handle);
+  }
+
+  private send(m: MidiMessage): void {
+    try {
+      this.opts.output.send(m);
+    } catch (err) {
+      this.opts.log(`output ${this.opts.output.name}: ${err instanceof Error ? err.message : String(err)}`);
+      return;
+    }
+    this.tracker.note(m);
+    if (m.type === 'noteon') {
+      this.stats.notesSent++;
+      this.lastNotes = [...this.lastNotes, m.note].slice(-8);
+    }
+  }
+
+  /** Drops everything scheduled and releases every sounding note. */
+  cancel(): void {
+    this.scheduler.clear();
+    for (const t of this.timers) this.opts.clock.clearTimer(t);
+    this.timers.clear();
+    for (const m of this.tracker.releaseAll()) {
+      try {
+        this.opts.output.send(m);
+      } catch {
+        // the port is gone: nothing more can be released on it
+      }
+    }
+  }
+
+  /** Stops: note-offs for every sounding note and All Notes Off, then closes the ports. */
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.scheduler.stop();
+    this.cancel();
+    if (this.opts.clockSource === 'lead') this.send({ type: 'stop' });
+    this.stopped = true;
+    await this.opts.input?.close();
+    await this.opts.output.close();
+  }
+
+  get sounding(): number {
+    return this.tracker.count;
+  }
+
+  get state(): EngineState {
+    return this.engine.currentState;
+  }
+}
+
+const stateValue = (s: EngineState): number => (s === 'idle' ? 0 : s === 'listening' ? 64 : 127);

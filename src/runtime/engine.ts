@@ -1,0 +1,428 @@
+/**
+ * The live improvisation engine, in musical terms (notes, beats, chords); src/midi adapts it to ports.
+ * Modes:
+ * - call and response: the player's phrase is captured until a silence (in beats), an end-call CC or a
+ *   maximum length; it primes the improviser (whose state carries from turn to turn), and the answer
+ *   lasts as long as the call (or a set number of bars), starting on the next beat;
+ * - solo: continuous improvisation over the progression, generated ahead of need;
+ * - follow: like solo, but notes below the split point are read as the current chord.
+ * Output times are exact milliseconds on the engine's clock; generation runs ahead of them.
+ */
+import { analyzeChord, type ChordAnalysis, type NoteType } from '../music/chord.ts';
+import { governingChord, type ChordEvent } from '../music/grammar.ts';
+import type { Midi } from '../music/pitch.ts';
+import { TWELFTHS_PER_QUARTER, type Twelfths } from '../music/time.ts';
+import type { Clock, Millis } from './clock.ts';
+import type { JazzImproviser, PlayedNote } from './improviser.ts';
+
+export type EngineMode = 'call-response' | 'solo' | 'follow';
+export const ENGINE_MODES: readonly EngineMode[] = ['call-response', 'solo', 'follow'];
+export type EngineState = 'idle' | 'listening' | 'responding';
+
+export type ControlAction = 'temperature' | 'model' | 'length' | 'mutate' | 'panic' | 'mode' | 'endCall';
+/** Default CC numbers of the live controls (remappable, and learnable). */
+export const DEFAULT_CC_MAP: Readonly<Record<ControlAction, number>> = {
+  temperature: 20,
+  model: 21,
+  length: 22,
+  mutate: 23,
+  panic: 24,
+  mode: 25,
+  endCall: 27,
+};
+/** The CC on which the engine reports its state: 0 idle, 64 listening, 127 responding. */
+export const STATE_CC = 26;
+
+export type EngineInput =
+  | { readonly type: 'noteon'; readonly note: Midi; readonly velocity: number }
+  | { readonly type: 'noteoff'; readonly note: Midi }
+  | { readonly type: 'cc'; readonly controller: number; readonly value: number };
+
+export type EngineOutput =
+  | {
+      readonly kind: 'note';
+      readonly time: Millis;
+      readonly dur: Millis;
+      readonly note: Midi;
+      readonly velocity: number;
+      /** What the note is against the chord it was decoded against. */
+      readonly type: NoteType;
+    }
+  | { readonly kind: 'state'; readonly state: EngineState }
+  /** Drop everything scheduled and release what sounds (panic, stop, a new call over an answer). */
+  | { readonly kind: 'cancel' }
+  | { readonly kind: 'log'; readonly line: string };
+
+export interface EngineOptions {
+  readonly bpm: number;
+  readonly barLength: Twelfths;
+  readonly progression: readonly (readonly ChordEvent[])[];
+  readonly mode: EngineMode;
+  /** Silence that ends a call, in beats. */
+  readonly silenceBeats: number;
+  /** Longest call, in beats. */
+  readonly maxCallBeats: number;
+  /** Answer length in bars; 0 answers as long as the call. */
+  readonly responseBars: number;
+  /** Follow mode: notes below this are the chord. */
+  readonly split: Midi;
+  readonly velocity: number;
+  /** How far ahead solo and follow modes generate, in beats. */
+  readonly aheadBeats: number;
+}
+
+export const DEFAULT_ENGINE_OPTIONS: Omit<EngineOptions, 'progression'> = {
+  bpm: 120,
+  barLength: 4 * TWELFTHS_PER_QUARTER,
+  mode: 'call-response',
+  silenceBeats: 1.5,
+  maxCallBeats: 16,
+  responseBars: 0,
+  split: 60,
+  velocity: 90,
+  aheadBeats: 2,
+};
+
+export interface EngineStats {
+  calls: number;
+  responses: number;
+  notesOut: number;
+  /** Milliseconds from the end of the last call to its first answer note being scheduled (compute only). */
+  lastResponseLatency: Millis | null;
+  /** Where the last answer begins (a beat). */
+  lastResponseStart: Millis | null;
+  outOfVocabulary: number;
+}
+
+export class Engine {
+  private state: EngineState = 'idle';
+  private origin: Millis;
+  private bpm: number;
+  private mode: EngineMode;
+  private readonly held = new Map<Midi, { start: Millis; velocity: number }>();
+  private phrase: { start: Millis; end: Millis; midi: Midi }[] = [];
+  private lastActivity: Millis = 0;
+  private leftHand = new Set<Midi>();
+  private leftChord: ChordAnalysis | null = null;
+  private horizon: Twelfths | null = null;
+  private busy = false;
+  private responseEnd: Millis = 0;
+  private lastCall: { notes: PlayedNote[]; before: ReturnType<JazzImproviser['snapshot']> } | null = null;
+  private learning: ControlAction | null = null;
+  private modelIndex = 0;
+  private responseBars: number;
+  readonly ccMap: Record<ControlAction, number>;
+  readonly stats: EngineStats = {
+    calls: 0,
+    responses: 0,
+    notesOut: 0,
+    lastResponseLatency: null,
+    lastResponseStart: null,
+    outOfVocabulary: 0,
+  };
+  private readonly analyses = new Map<readonly Midi[], ChordAnalysis>();
+
+  constructor(
+    private readonly improvisers: readonly JazzImproviser[],
+    private readonly clock: Clock,
+    private readonly opts: EngineOptions,
+    private readonly emit: (o: EngineOutput) => void,
+    ccMap: Partial<Record<ControlAction, number>> = {},
+  ) {
+    if (improvisers.length === 0) throw new RangeError('engine: no model loaded');
+    if (opts.progression.length === 0) throw new RangeError('engine: the chord progression is empty');
+    this.origin = clock.now();
+    this.bpm = opts.bpm;
+    this.mode = opts.mode;
+    this.responseBars = opts.responseBars;
+    this.ccMap = { ...DEFAULT_CC_MAP, ...ccMap };
+  }
+
+  get currentState(): EngineState {
+    return this.state;
+  }
+  get currentMode(): EngineMode {
+    return this.mode;
+  }
+  get tempo(): number {
+    return this.bpm;
+  }
+  get improviser(): JazzImproviser {
+    return this.improvisers[this.modelIndex] as JazzImproviser;
+  }
+  get model(): number {
+    return this.modelIndex;
+  }
+  /** The chord sounding now (from the left hand in follow mode, else the progression). */
+  get chordNow(): ChordAnalysis {
+    return this.chordAt(this.twelfthsAt(this.clock.now()));
+  }
+
+  // ---- time ----
+  private get msPerTwelfth(): number {
+    return 60_000 / this.bpm / TWELFTHS_PER_QUARTER;
+  }
+  twelfthsAt(ms: Millis): Twelfths {
+    return (ms - this.origin) / this.msPerTwelfth;
+  }
+  msAt(t: Twelfths): Millis {
+    return this.origin + t * this.msPerTwelfth;
+  }
+
+  /** Changes tempo without moving the current musical position. */
+  setTempo(bpm: number): void {
+    if (!(bpm >= 20 && bpm <= 400)) return;
+    const now = this.clock.now();
+    const pos = this.twelfthsAt(now);
+    this.bpm = bpm;
+    this.origin = now - pos * this.msPerTwelfth;
+  }
+
+  /** Moves the musical position (Song Position Pointer, Start). */
+  setPosition(t: Twelfths): void {
+    this.origin = this.clock.now() - t * this.msPerTwelfth;
+    this.horizon = null;
+  }
+
+  private analysisOf(pitches: readonly Midi[]): ChordAnalysis {
+    let a = this.analyses.get(pitches);
+    if (!a) this.analyses.set(pitches, (a = analyzeChord(pitches)));
+    return a;
+  }
+
+  /** The chord at a time: the left hand's in follow mode when it holds one, else the looping progression. */
+  chordAt = (t: Twelfths): ChordAnalysis => {
+    if (this.mode === 'follow' && this.leftChord) return this.leftChord;
+    const bar = Math.floor(t / this.opts.barLength);
+    const prog = this.opts.progression;
+    const chords = prog[((bar % prog.length) + prog.length) % prog.length] as readonly ChordEvent[];
+    return this.analysisOf(governingChord(chords, t - bar * this.opts.barLength).pitches);
+  };
+
+  private setState(s: EngineState): void {
+    if (s === this.state) return;
+    this.state = s;
+    this.emit({ kind: 'state', state: s });
+  }
+
+  // ---- input ----
+  input(e: EngineInput): void {
+    const now = this.clock.now();
+    if (e.type === 'cc') return this.control(e.controller, e.value);
+    if (this.mode === 'follow' && e.note < this.opts.split) {
+      // Chord memory: the chord changes when keys go down, and stays when they are let go.
+      if (e.type === 'noteoff') {
+        this.leftHand.delete(e.note);
+        return;
+      }
+      this.leftHand.add(e.note);
+      const pitches = [...this.leftHand].sort((a, b) => a - b);
+      if (new Set(pitches.map((p) => p % 12)).size >= 2) this.leftChord = analyzeChord(pitches);
+      return;
+    }
+    if (this.mode !== 'call-response') return;
+    if (e.type === 'noteon') {
+      if (this.state === 'responding') {
+        this.emit({ kind: 'cancel' }); // the player takes the floor again
+      }
+      if (this.state !== 'listening') {
+        this.phrase = [];
+        this.setState('listening');
+      }
+      this.held.set(e.note, { start: now, velocity: e.velocity });
+    } else {
+      const h = this.held.get(e.note);
+      if (!h) return;
+      this.held.delete(e.note);
+      this.phrase.push({ start: h.start, end: now, midi: e.note });
+    }
+    this.lastActivity = now;
+  }
+
+  private control(controller: number, value: number): void {
+    if (this.learning) {
+      this.ccMap[this.learning] = controller;
+      this.emit({ kind: 'log', line: `learned: ${this.learning} is now CC ${controller}` });
+      this.learning = null;
+      return;
+    }
+    const action = (Object.keys(this.ccMap) as ControlAction[]).find((a) => this.ccMap[a] === controller);
+    if (!action) return;
+    switch (action) {
+      case 'temperature':
+        for (const im of this.improvisers)
+          im.sampler = { ...im.sampler, temperature: Math.max(0.05, (2 * value) / 127) };
+        return;
+      case 'model':
+        this.modelIndex = Math.min(
+          this.improvisers.length - 1,
+          Math.floor((value * this.improvisers.length) / 128),
+        );
+        return;
+      case 'length':
+        this.responseBars = Math.floor(value / 16) + 1;
+        return;
+      case 'mutate':
+        if (value >= 64) void this.mutate();
+        return;
+      case 'panic':
+        if (value >= 64) this.panic();
+        return;
+      case 'mode':
+        this.setMode(ENGINE_MODES[Math.min(2, Math.floor((value * 3) / 128))] as EngineMode);
+        return;
+      case 'endCall':
+        if (value >= 64 && this.state === 'listening') void this.endCall();
+        return;
+    }
+  }
+
+  /** The next CC number received becomes the control for `action`. */
+  learn(action: ControlAction): void {
+    this.learning = action;
+  }
+
+  setMode(mode: EngineMode): void {
+    if (mode === this.mode) return;
+    this.emit({ kind: 'cancel' });
+    this.mode = mode;
+    this.horizon = null;
+    this.phrase = [];
+    this.held.clear();
+    this.setState('idle');
+  }
+
+  /** All notes off now; the conversation goes on. */
+  panic(): void {
+    this.emit({ kind: 'cancel' });
+    this.held.clear();
+    this.phrase = [];
+    this.horizon = null;
+    this.setState('idle');
+  }
+
+  // ---- time passing (called by the scheduler at every wake, with the window's end) ----
+  async fill(windowEnd: Millis): Promise<void> {
+    if (this.busy) return;
+    const now = this.clock.now();
+    if (this.mode === 'call-response') {
+      if (this.state === 'responding' && now >= this.responseEnd) this.setState('idle');
+      if (this.state !== 'listening') return;
+      const silence = ((now - this.lastActivity) * this.bpm) / 60_000;
+      const first = this.phrase[0]?.start ?? [...this.held.values()][0]?.start ?? now;
+      const length = ((now - first) * this.bpm) / 60_000;
+      if (
+        (this.held.size === 0 && this.phrase.length > 0 && silence >= this.opts.silenceBeats) ||
+        length >= this.opts.maxCallBeats
+      ) {
+        await this.endCall();
+      }
+      return;
+    }
+    // solo and follow: keep generated material ahead of need
+    const ahead = windowEnd + (this.opts.aheadBeats * 60_000) / this.bpm;
+    this.horizon ??= Math.ceil(this.twelfthsAt(now) / TWELFTHS_PER_QUARTER) * TWELFTHS_PER_QUARTER;
+    this.busy = true;
+    try {
+      this.setState('responding');
+      while (this.msAt(this.horizon) < ahead) {
+        const chunk = this.mode === 'follow' ? TWELFTHS_PER_QUARTER : this.opts.barLength;
+        const from = this.horizon;
+        const played = await this.improviser.play(from, from + chunk, this.chordAt);
+        this.sendNotes(played.notes);
+        this.horizon = played.end;
+      }
+    } finally {
+      this.busy = false;
+    }
+  }
+
+  private sendNotes(notes: readonly { start: Twelfths; dur: Twelfths; midi: Midi; type: NoteType }[]): void {
+    for (const n of notes) {
+      const time = this.msAt(n.start);
+      this.emit({
+        kind: 'note',
+        time,
+        dur: this.msAt(n.start + n.dur) - time,
+        note: n.midi,
+        velocity: this.opts.velocity,
+        type: n.type,
+      });
+      this.stats.notesOut++;
+    }
+  }
+
+  /** Ends the call now: primes the improviser with it and schedules the answer from the next beat. */
+  async endCall(): Promise<void> {
+    if (this.busy || this.state !== 'listening') return;
+    const ended = this.clock.now();
+    for (const [midi, h] of this.held) this.phrase.push({ start: h.start, end: ended, midi });
+    this.held.clear();
+    const notes: PlayedNote[] = this.phrase.map((p) => ({
+      start: this.twelfthsAt(p.start),
+      dur: this.twelfthsAt(p.end) - this.twelfthsAt(p.start),
+      midi: p.midi,
+    }));
+    this.phrase = [];
+    if (notes.length === 0) {
+      this.setState('idle');
+      return;
+    }
+    this.stats.calls++;
+    this.busy = true;
+    try {
+      const before = this.improviser.snapshot();
+      this.lastCall = { notes, before };
+      const heard = await this.improviser.listen(notes, this.chordAt, this.opts.barLength);
+      this.stats.outOfVocabulary += heard.outOfVocabulary;
+      await this.answer(notes, ended);
+    } finally {
+      this.busy = false;
+    }
+  }
+
+  private async answer(notes: readonly PlayedNote[], ended: Millis): Promise<void> {
+    const callStart = Math.min(...notes.map((n) => n.start));
+    const callEnd = Math.max(...notes.map((n) => n.start + n.dur));
+    const beat = TWELFTHS_PER_QUARTER;
+    const length =
+      this.responseBars > 0
+        ? this.responseBars * this.opts.barLength
+        : Math.max(beat, Math.ceil((callEnd - callStart) / beat) * beat);
+    const from = Math.ceil((this.twelfthsAt(this.clock.now()) + 1) / beat) * beat;
+    const played = await this.improviser.play(from, from + length, this.chordAt);
+    const end = from + length;
+    const clipped = played.notes
+      .filter((n) => n.start < end)
+      .map((n) => ({ ...n, dur: Math.min(n.dur, end - n.start) }));
+    this.stats.lastResponseLatency = this.clock.now() - ended;
+    this.setState('responding');
+    this.sendNotes(clipped);
+    this.responseEnd = this.msAt(end);
+    this.stats.lastResponseStart = this.msAt(from);
+    this.stats.responses++;
+  }
+
+  /** Answers the last call again, differently: back to the state before it, a new draw. */
+  async mutate(): Promise<void> {
+    if (!this.lastCall || this.busy || this.mode !== 'call-response') return;
+    this.emit({ kind: 'cancel' });
+    this.busy = true;
+    try {
+      this.improviser.restore(this.lastCall.before);
+      await this.improviser.listen(this.lastCall.notes, this.chordAt, this.opts.barLength);
+      await this.answer(this.lastCall.notes, this.clock.now());
+    } finally {
+      this.busy = false;
+    }
+  }
+
+  /** When the last scheduled note ends (for a file source: exit after the last answer). */
+  get quietAt(): Millis {
+    return this.responseEnd;
+  }
+
+  get idle(): boolean {
+    return !this.busy && this.state !== 'listening' && this.clock.now() >= this.responseEnd;
+  }
+}

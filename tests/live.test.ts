@@ -1,0 +1,289 @@
+import { describe, expect, it } from 'vitest';
+import { analyzeChord, classifyNote } from '../src/music/chord.ts';
+import { createRng } from '../src/music/rng.ts';
+import { MidiStreamParser } from '../src/midi/messages.ts';
+import { LiveSession } from '../src/midi/live.ts';
+import { openInput, openOutput, PortError } from '../src/midi/ports.ts';
+import { VirtualClock } from '../src/runtime/clock.ts';
+import { DEFAULT_ENGINE_OPTIONS, Engine, STATE_CC } from '../src/runtime/engine.ts';
+import { JazzImproviser } from '../src/runtime/improviser.ts';
+import { LstmSession } from '../src/runtime/session.ts';
+import { parseProgression } from '../src/music/chordSymbols.ts';
+import { hanging, liveHarness, noteOns } from './liveHarness.ts';
+
+const BEAT = 500; // ms at 120 BPM
+const twoBeatCall: [number, number, number][] = [
+  [62, 0, 240],
+  [65, 250, 240],
+  [69, 500, 240],
+  [72, 750, 200],
+];
+const fourBeatCall: [number, number, number][] = [
+  [62, 0, 200],
+  [64, 250, 200],
+  [65, 500, 200],
+  [67, 750, 200],
+  [69, 1000, 450],
+  [71, 1500, 200],
+  [72, 1750, 200],
+  [74, 1950, 30],
+];
+
+describe('call and response', () => {
+  it('answers a phrase on the output inside the expected musical window', async () => {
+    const h = await liveHarness();
+    await h.play(twoBeatCall);
+    const lastOff = h.clock.now();
+    await h.run(4000);
+    const ons = noteOns(h.out);
+    expect(ons.length).toBeGreaterThan(0);
+    const first = ons[0]?.time as number;
+    const start = h.live.engine.stats.lastResponseStart as number;
+    // the call ends after 1.5 beats of silence; the answer starts on one of the next two beats
+    expect(start % BEAT).toBe(0);
+    expect(start).toBeGreaterThanOrEqual(lastOff + 1.5 * BEAT);
+    expect(start).toBeLessThanOrEqual(lastOff + 1.5 * BEAT + 2 * BEAT);
+    expect(first).toBeGreaterThanOrEqual(start);
+    const states = h.out
+      .filter((o) => o.message.type === 'cc' && o.message.controller === STATE_CC)
+      .map((o) => (o.message as { value: number }).value);
+    expect(states).toEqual([64, 127, 0]); // listening, responding, idle
+    await h.close();
+    expect(hanging(h.out)).toBe(0);
+  });
+
+  it('answers as long as the call: a 2-beat call gets 2 beats, a 4-beat call 4', async () => {
+    for (const [call, beats] of [
+      [twoBeatCall, 2],
+      [fourBeatCall, 4],
+    ] as const) {
+      const h = await liveHarness();
+      await h.play(call);
+      await h.run(6000);
+      const start = h.live.engine.stats.lastResponseStart as number;
+      const ons = noteOns(h.out);
+      const offs = h.out.filter((o) => o.message.type === 'noteoff').map((o) => o.time);
+      expect(ons.every((o) => o.time >= start && o.time < start + beats * BEAT)).toBe(true);
+      expect(Math.max(...offs)).toBeLessThanOrEqual(start + beats * BEAT);
+      expect(
+        ons.some((o) => o.time >= start + (beats - 1) * BEAT || o.time >= start + beats * BEAT * 0.5),
+      ).toBe(true);
+      await h.close();
+    }
+  });
+
+  it('carries the LSTM state from turn to turn: the second answer comes from a different state than a fresh session heard the call', async () => {
+    const h = await liveHarness();
+    await h.play(twoBeatCall);
+    await h.run(3000);
+    const firstAnswer = noteOns(h.out).map((o) => o.message.note);
+    await h.play(twoBeatCall);
+    await h.run(3000);
+    const secondAnswer = noteOns(h.out)
+      .slice(firstAnswer.length)
+      .map((o) => o.message.note);
+    const carried = h.live.engine.improviser.snapshot().session.h;
+    await h.close();
+    // a fresh session that hears the same call once
+    const fresh = await LstmSession.load('models/jazz');
+    const im = new JazzImproviser(
+      fresh,
+      createRng(10),
+      { temperature: 1, topK: 0, topP: 0.95 },
+      { low: 55, high: 84 },
+    );
+    const chords = parseProgression('Dm7 G7 Cmaj7 Cmaj7', 48);
+    const chordAt = (): ReturnType<typeof analyzeChord> =>
+      analyzeChord((chords[0]?.[0]?.pitches ?? []) as number[]);
+    await im.listen(
+      twoBeatCall.map(([midi, s, d]) => ({ start: (s / BEAT) * 12, dur: (d / BEAT) * 12, midi })),
+      chordAt,
+      48,
+    );
+    const freshH = im.snapshot().session.h;
+    await fresh.dispose();
+    expect(secondAnswer.length).toBeGreaterThan(0);
+    expect(secondAnswer).not.toEqual(firstAnswer);
+    expect(Array.from(carried)).not.toEqual(Array.from(freshH));
+    expect(h.live.engine.stats.calls).toBe(2);
+  });
+});
+
+describe('no hanging notes', () => {
+  it('stopping the engine mid-answer releases every note and sends All Notes Off', async () => {
+    const h = await liveHarness({ responseBars: 4 });
+    await h.play(twoBeatCall);
+    await h.run(2500); // the answer has begun
+    expect(noteOns(h.out).length).toBeGreaterThan(0);
+    expect(h.live.engine.currentState).toBe('responding');
+    await h.close();
+    expect(hanging(h.out)).toBe(0);
+    expect(h.out.some((o) => o.message.type === 'cc' && o.message.controller === 123)).toBe(true);
+  });
+
+  it('the panic CC releases everything and later answers still come', async () => {
+    const h = await liveHarness({ responseBars: 4 });
+    await h.play(twoBeatCall);
+    await h.run(1200);
+    await h.send([0xb0, 24, 127]); // panic
+    await h.run(100);
+    expect(h.live.sounding).toBe(0);
+    expect(hanging(h.out)).toBe(0);
+    const before = noteOns(h.out).length;
+    await h.play(twoBeatCall);
+    await h.run(3000);
+    expect(noteOns(h.out).length).toBeGreaterThan(before);
+    await h.close();
+    expect(hanging(h.out)).toBe(0);
+  });
+});
+
+describe('follow the left hand', () => {
+  it('notes below the split point become the chord the decoder plays against', async () => {
+    const h = await liveHarness({ mode: 'follow', split: 60 });
+    const cMajor = analyzeChord([48, 52, 55]);
+    const fSharpMajor = analyzeChord([42, 46, 49]);
+    // share of notes that have, against `chord`, the type their token asked for
+    const fits = (notes: { note: number; type: string }[], chord: ReturnType<typeof analyzeChord>): number =>
+      notes.filter((n) => classifyNote(n.note, chord) === n.type).length / Math.max(notes.length, 1);
+    for (const n of [48, 52, 55]) await h.send([0x90, n, 80]);
+    await h.run(4000);
+    for (const n of [48, 52, 55]) await h.send([0x80, n, 0]);
+    for (const n of [42, 46, 49]) await h.send([0x90, n, 80]);
+    const switched = h.clock.now();
+    await h.run(4000);
+    const played = h.live.played;
+    const underC = played.filter((p) => p.time > 1500 && p.time < switched);
+    const underFs = played.filter((p) => p.time > switched + 2000); // what was generated after the change
+    await h.close();
+    expect(underC.length).toBeGreaterThan(4);
+    expect(underFs.length).toBeGreaterThan(4);
+    expect(fits(underC, cMajor)).toBe(1);
+    expect(fits(underFs, fSharpMajor)).toBe(1);
+    expect(fits(underFs, cMajor)).toBeLessThan(0.6);
+    expect(hanging(h.out)).toBe(0);
+  });
+});
+
+describe('MIDI clock', () => {
+  it('following incoming clock sets the tempo; Start/Stop start and stop output; SPP moves the position', async () => {
+    const h = await liveHarness({ mode: 'solo' }, { clockSource: 'follow' });
+    await h.run(1000);
+    expect(noteOns(h.out)).toHaveLength(0); // nothing before Start
+    await h.send([0xfa]); // Start
+    const period = 60_000 / 100 / 24; // 100 BPM
+    for (let i = 0; i < 48; i++) {
+      await h.send([0xf8]);
+      h.clock.advance(period);
+    }
+    await h.run(50);
+    expect(h.live.engine.tempo).toBeCloseTo(100, 0);
+    await h.run(2000);
+    expect(noteOns(h.out).length).toBeGreaterThan(0);
+    await h.send([0xfc]); // Stop
+    await h.run(50);
+    const afterStop = noteOns(h.out).length;
+    expect(h.live.sounding).toBe(0);
+    await h.run(2000);
+    expect(noteOns(h.out)).toHaveLength(afterStop);
+    await h.send([0xf2, 32, 0]); // Song Position Pointer: 32 sixteenths = bar 3
+    expect(h.live.engine.twelfthsAt(h.clock.now())).toBeCloseTo(96, 5);
+    await h.close();
+    expect(hanging(h.out)).toBe(0);
+  });
+
+  it('leads: sends Start, 24 clocks per beat, and Stop', async () => {
+    const h = await liveHarness({ mode: 'solo' }, { clockSource: 'lead' });
+    await h.run(1000);
+    await h.close();
+    const clocks = h.out.filter((o) => o.message.type === 'clock').length;
+    expect(h.out.some((o) => o.message.type === 'start')).toBe(true);
+    expect(h.out.some((o) => o.message.type === 'stop')).toBe(true);
+    expect(clocks).toBeGreaterThanOrEqual(47);
+    expect(clocks).toBeLessThanOrEqual(53); // 2 beats at 120 BPM, plus the lookahead
+  });
+});
+
+describe('live controls over CC', () => {
+  it('change temperature and model; learn mode maps a new CC', async () => {
+    const h = await liveHarness({}, {}, ['models/jazz', 'models/jazz']);
+    await h.send([0xb0, 20, 127]);
+    expect(h.live.engine.improviser.sampler.temperature).toBeCloseTo(2, 5);
+    await h.send([0xb0, 21, 127]);
+    expect(h.live.engine.model).toBe(1);
+    await h.send([0xb0, 21, 0]);
+    expect(h.live.engine.model).toBe(0);
+    h.live.engine.learn('temperature');
+    await h.send([0xb0, 70, 64]); // the learnt CC
+    expect(h.live.engine.ccMap.temperature).toBe(70);
+    await h.send([0xb0, 70, 0]);
+    expect(h.live.engine.improviser.sampler.temperature).toBeCloseTo(0.05, 5);
+    await h.send([0xb0, 25, 127]); // mode → follow
+    expect(h.live.engine.currentMode).toBe('follow');
+    await h.close();
+  });
+});
+
+describe('bad input', () => {
+  it('an unknown port name is a clear error', () => {
+    const clock = new VirtualClock();
+    expect(() => openOutput('midi:Nowhere', { clock })).toThrow(PortError);
+    expect(() => openInput('easymidi:No Such Keyboard', { clock })).toThrow(PortError);
+  });
+
+  it('garbage bytes are dropped and counted; a note-on flood is throttled and counted; nothing crashes', async () => {
+    const clock = new VirtualClock();
+    const listeners: ((m: import('../src/midi/messages.ts').MidiMessage) => void)[] = [];
+    const parser = new MidiStreamParser();
+    const fakeIn = {
+      name: 'garbage',
+      onMessage: (cb: (typeof listeners)[number]) => void listeners.push(cb),
+      get dropped() {
+        return parser.dropped;
+      },
+      close: () => Promise.resolve(),
+    };
+    const sent: unknown[] = [];
+    const fakeOut = { name: 'out', send: (m: unknown) => void sent.push(m), close: () => Promise.resolve() };
+    const session = await LstmSession.load('models/jazz');
+    const im = new JazzImproviser(
+      session,
+      createRng(1),
+      { temperature: 1, topK: 0, topP: 1 },
+      { low: 55, high: 84 },
+    );
+    const live = new LiveSession(
+      {
+        clock,
+        input: fakeIn,
+        output: fakeOut,
+        outChannel: 0,
+        inChannel: null,
+        noteRange: [0, 127],
+        clockSource: 'internal',
+        lookahead: 100,
+        interval: 25,
+        maxNotesPerSecond: 100,
+        sendState: false,
+        log: () => undefined,
+      },
+      (emit) =>
+        new Engine([im], clock, { ...DEFAULT_ENGINE_OPTIONS, progression: parseProgression('C7', 48) }, emit),
+    );
+    live.start();
+    const rng = createRng(3);
+    const deliver = (bytes: number[]): void =>
+      parser.push(bytes).forEach((m) => listeners.forEach((cb) => cb(m)));
+    deliver(Array.from({ length: 5000 }, () => rng.int(256)));
+    for (let i = 0; i < 1000; i++) deliver([0x90, 40 + (i % 40), 100, 0x80, 40 + (i % 40), 0]);
+    for (let t = 0; t < 4000; t += 25) {
+      clock.advance(25);
+      await new Promise((r) => setTimeout(r, 1));
+    }
+    await live.stop();
+    await session.dispose();
+    expect(parser.dropped).toBeGreaterThan(0);
+    expect(live.stats.droppedIn).toBeGreaterThan(800);
+    expect(live.sounding).toBe(0);
+  });
+});
