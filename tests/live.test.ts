@@ -94,7 +94,7 @@ describe('call and response', () => {
     );
     const chords = parseProgression('Dm7 G7 Cmaj7 Cmaj7', 48);
     const chordAt = (): ReturnType<typeof analyzeChord> =>
-      analyzeChord((chords[0]?.[0]?.pitches ?? []) as number[]);
+      analyzeChord((chords[0]?.[0]?.pitches ?? []));
     await im.listen(
       twoBeatCall.map(([midi, s, d]) => ({ start: (s / BEAT) * 12, dur: (d / BEAT) * 12, midi })),
       chordAt,
