@@ -1,16 +1,20 @@
 /**
  * `npm run bench [-- section …]`: prints figures and their ratio to the targets. Sections:
- * jazz-step, jazz-train, abc-step, abc-train (all by default). Targets are reported, never asserted.
+ * jazz-step, jazz-train, abc-step, abc-train, live-jitter, call-to-note (all by default). Targets are reported, never asserted.
  */
 import { cpus } from 'node:os';
 import { benchAbcStep, benchAbcTraining } from './abc.ts';
 import { benchJazzStep, benchJazzTraining } from './jazz.ts';
+import { benchCallToNote, benchJitter } from './live.ts';
+import { existsSync } from 'node:fs';
 
 const sections: Record<string, () => Promise<string[]>> = {
   'jazz-step': () => benchJazzStep('models/jazz', 20_000),
   'jazz-train': () => benchJazzTraining(3),
   'abc-step': () => benchAbcStep('models/abc', 5_000),
   'abc-train': () => benchAbcTraining(4),
+  'live-jitter': () => benchJitter(10, existsSync('models/abc/manifest.json') ? 'models/abc' : null),
+  'call-to-note': () => benchCallToNote(50),
 };
 
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));

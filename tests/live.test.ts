@@ -93,8 +93,7 @@ describe('call and response', () => {
       { low: 55, high: 84 },
     );
     const chords = parseProgression('Dm7 G7 Cmaj7 Cmaj7', 48);
-    const chordAt = (): ReturnType<typeof analyzeChord> =>
-      analyzeChord((chords[0]?.[0]?.pitches ?? []));
+    const chordAt = (): ReturnType<typeof analyzeChord> => analyzeChord(chords[0]?.[0]?.pitches ?? []);
     await im.listen(
       twoBeatCall.map(([midi, s, d]) => ({ start: (s / BEAT) * 12, dur: (d / BEAT) * 12, midi })),
       chordAt,
@@ -265,6 +264,8 @@ describe('bad input', () => {
         interval: 25,
         maxNotesPerSecond: 100,
         sendState: false,
+        offset: 0,
+        thruChannel: null,
         log: () => undefined,
       },
       (emit) =>

@@ -63,6 +63,8 @@ export async function liveHarness(
       interval: 25,
       maxNotesPerSecond: 200,
       sendState: true,
+      offset: 0,
+      thruChannel: null,
       log: () => undefined,
       ...live,
     },

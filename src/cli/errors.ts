@@ -4,12 +4,14 @@ import { BundleError, InputFileError } from '../music/errors.ts';
 import { TokenFormatError } from '../music/grammar.ts';
 import { FidelityError } from '../train/exportBundle.ts';
 import { PrimingError } from '../runtime/abc.ts';
+import { PortError } from '../midi/ports.ts';
 
 export class UsageError extends Error {
   override readonly name = 'UsageError';
 }
 
 const USER_ERRORS = [
+  PortError,
   PrimingError,
   InputFileError,
   BundleError,

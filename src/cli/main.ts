@@ -9,7 +9,11 @@ import { evalJazz, generateJazz } from './jazzCommands.ts';
 import { evalAbc, generateAbcFiles } from './abcCommands.ts';
 import { readManifest } from '../music/bundle.ts';
 import { runDemo } from './demo.ts';
-import { float, int, midiRange, oneOf } from './options.ts';
+import { runAuto, runLive, type LiveCliOptions } from './live.ts';
+import { listPorts } from '../midi/ports.ts';
+import type { ClockSource } from '../midi/live.ts';
+import { DEFAULT_CC_MAP, ENGINE_MODES, type ControlAction, type EngineMode } from '../runtime/engine.ts';
+import { ccMapOption, float, int, midiRange, oneOf } from './options.ts';
 
 const log = (line: string): void => void process.stderr.write(`${line}\n`);
 
@@ -226,6 +230,105 @@ program
     process.stdout.write(
       `${data}: ${r.scored} ${unit} scored, ${score}; ${r.outOfVocabulary} of ${r.tokens} ${unit} outside the vocabulary ` +
         `(${((100 * r.outOfVocabulary) / Math.max(r.tokens, 1)).toFixed(1)} %), skipped\n`,
+    );
+  });
+
+const liveOptions = (cmd: Command): Command =>
+  cmd
+    .option('--in <port>', 'input port: easymidi:Name, jzz:Name, virtual:Name or file:phrase.mid')
+    .option('--out <port>', 'output port', 'virtual:Improviser')
+    .option('--model <dirs...>', 'jazz bundles (the model CC switches between them)', ['models/jazz'])
+    .option('--bpm <n>', 'tempo', float(20, 400), 120)
+    .option('--chords <progression>', 'the looping progression, one chord per bar', 'Dm7 G7 Cmaj7 Cmaj7')
+    .addOption(
+      new Option('--mode <mode>', 'interaction mode').choices([...ENGINE_MODES]).default('call-response'),
+    )
+    .option('--split <midi>', 'follow mode: notes below this are the chord', int(0, 127), 60)
+    .option('--silence <beats>', 'silence that ends a call', float(0.25, 16), 1.5)
+    .option('--max-call <beats>', 'longest call', float(1, 64), 16)
+    .option('--bars <n>', 'answer length in bars (0: as long as the call)', int(0, 64), 0)
+    .option('--channel-in <n>', 'only hear this channel (1–16)', int(1, 16))
+    .option('--channel-out <n>', 'play on this channel (1–16)', int(1, 16), 1)
+    .option('--range <low-high>', 'MIDI pitch range of the answers', midiRange, { low: 55, high: 84 })
+    .option('--seed <n>', 'random seed', int(0), 1)
+    .option('--temperature <t>', 'sampling temperature', float(0, 100), 1)
+    .option('--top-p <p>', 'nucleus sampling mass', float(1e-6, 1), 0.95)
+    .addOption(
+      new Option('--clock <source>', 'internal clock, follow incoming MIDI clock, or lead (send clock)')
+        .choices(['internal', 'follow', 'lead'])
+        .default('internal'),
+    )
+    .option(
+      '--offset <ms>',
+      'playback offset for latency compensation (negative plays earlier)',
+      float(-1000, 1000),
+      0,
+    )
+    .option('--cc <map>', 'remap controls, e.g. temperature=74,panic=120', ccMapOption, {})
+    .addOption(
+      new Option('--learn <control>', 'map the next CC received to this control').choices(
+        Object.keys(DEFAULT_CC_MAP),
+      ),
+    )
+    .option('--thru <channel>', 'also send your notes to the output on this channel (1–16)', int(1, 16))
+    .option('--no-status', 'no status line');
+
+const liveFrom = (o: Record<string, unknown>): Omit<LiveCliOptions, 'input' | 'output'> => ({
+  models: o.model as string[],
+  bpm: o.bpm as number,
+  chords: o.chords as string,
+  mode: o.mode as EngineMode,
+  split: o.split as number,
+  silenceBeats: o.silence as number,
+  maxCallBeats: o.maxCall as number,
+  responseBars: o.bars as number,
+  inChannel: o.channelIn === undefined ? null : (o.channelIn as number) - 1,
+  outChannel: (o.channelOut as number) - 1,
+  range: o.range as { low: number; high: number },
+  seed: o.seed as number,
+  sampler: { temperature: o.temperature as number, topK: 0, topP: o.topP as number },
+  clock: o.clock as ClockSource,
+  offset: o.offset as number,
+  ccMap: o.cc as Partial<Record<ControlAction, number>>,
+  learn: (o.learn as ControlAction | undefined) ?? null,
+  thruChannel: o.thru === undefined ? null : (o.thru as number) - 1,
+  status: o.status as boolean,
+  log,
+});
+
+liveOptions(program.command('live'))
+  .description(
+    'jam: listen on a MIDI input and answer on a MIDI output (call and response, solo, follow the left hand)',
+  )
+  .option(
+    '--auto',
+    'what npm start runs: real ports where a MIDI system exists, else a recorded demo to out/',
+  )
+  .action(async (o: Record<string, unknown>) => {
+    if (o.auto) await runAuto(liveFrom(o));
+    else
+      await runLive({ ...liveFrom(o), input: (o.in as string | undefined) ?? null, output: o.out as string });
+  });
+
+program
+  .command('ports')
+  .description('list the MIDI ports each backend can see')
+  .action(() => {
+    for (const p of listPorts()) {
+      process.stdout.write(`${p.backend}:
+`);
+      if (p.error)
+        process.stdout.write(`  unavailable: ${p.error}
+`);
+      else {
+        process.stdout.write(`  inputs:  ${p.inputs.map((n) => `${p.backend}:${n}`).join(', ') || '(none)'}
+`);
+        process.stdout.write(`  outputs: ${p.outputs.map((n) => `${p.backend}:${n}`).join(', ') || '(none)'}
+`);
+      }
+    }
+    process.stdout.write(
+      'also: virtual:Name (a new port other programs can see), file:path.mid (record, or play in)\n',
     );
   });
 

@@ -33,3 +33,19 @@ export function midiRange(value: string): { low: number; high: number } {
   if (!m) throw new InvalidArgumentError('expected LOW-HIGH in MIDI numbers, e.g. 55-84');
   return { low: Number(m[1]), high: Number(m[2]) };
 }
+
+/** "temperature=74,panic=120" → { temperature: 74, panic: 120 }. */
+export function ccMapOption(value: string): Record<string, number> {
+  const known = ['temperature', 'model', 'length', 'mutate', 'panic', 'mode', 'endCall'];
+  const out: Record<string, number> = {};
+  for (const part of value.split(',').filter(Boolean)) {
+    const m = /^(\w+)=(\d{1,3})$/.exec(part.trim());
+    if (!m || !known.includes(m[1] as string) || Number(m[2]) > 127) {
+      throw new InvalidArgumentError(
+        `expected control=CC pairs (controls: ${known.join(', ')}; CC 0–127), got '${part}'`,
+      );
+    }
+    out[m[1] as string] = Number(m[2]);
+  }
+  return out;
+}

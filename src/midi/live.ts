@@ -28,6 +28,10 @@ export interface LiveOptions {
   /** Most note-ons per second taken from the input; beyond it they are dropped and counted. */
   readonly maxNotesPerSecond: number;
   readonly sendState: boolean;
+  /** Playback offset (ms) added to every output time, for latency compensation. */
+  readonly offset: Millis;
+  /** Also send the player's notes to the output on this channel (thru), or null. */
+  readonly thruChannel: number | null;
   readonly log: (line: string) => void;
 }
 
@@ -157,6 +161,7 @@ export class LiveSession {
             return;
           }
         }
+        if (this.opts.thruChannel !== null) this.send({ ...m, channel: this.opts.thruChannel });
         this.engine.input(
           m.type === 'noteon'
             ? { type: 'noteon', note: m.note, velocity: m.velocity }
@@ -174,12 +179,13 @@ export class LiveSession {
     switch (o.kind) {
       case 'note': {
         const ch = this.opts.outChannel;
-        this.played.push({ time: o.time, note: o.note, type: o.type });
+        const time = o.time + this.opts.offset;
+        this.played.push({ time, note: o.note, type: o.type });
         if (this.played.length > 512) this.played.shift();
-        this.scheduler.schedule(o.time, {
+        this.scheduler.schedule(time, {
           message: { type: 'noteon', channel: ch, note: o.note, velocity: o.velocity },
         });
-        this.scheduler.schedule(o.time + Math.max(1, o.dur - 1), {
+        this.scheduler.schedule(time + Math.max(1, o.dur - 1), {
           message: { type: 'noteoff', channel: ch, note: o.note, velocity: 0 },
         });
         return;
@@ -205,7 +211,7 @@ export class LiveSession {
   /** Hands an event over early: a timer sends it at its exact time. */
   private dispatch(e: Scheduled<Out>): void {
     const delay = e.time - this.opts.clock.now();
-    const handle = this.opts.clock.setTimer(() => {
+    const handle = this.opts.clock.setPreciseTimer(() => {
       this.timers.delete(handle);
       const lateBy = this.opts.clock.now() - e.time;
       this.stats.jitter.push(Math.abs(lateBy));

@@ -12,8 +12,13 @@ export interface Clock {
   now(): Millis;
   /** Calls `fn` once after `delay` ms (of this clock). */
   setTimer(fn: () => void, delay: Millis): TimerHandle;
+  /** Like setTimer, as close to the exact time as the clock can manage (for sending MIDI). */
+  setPreciseTimer(fn: () => void, delay: Millis): TimerHandle;
   clearTimer(handle: TimerHandle): void;
 }
+
+/** How early a precise timer wakes before it yields its way to the exact time. */
+const PRECISE_MARGIN: Millis = 2;
 
 export class RealClock implements Clock {
   private readonly timers = new Map<number, NodeJS.Timeout>();
@@ -38,8 +43,25 @@ export class RealClock implements Clock {
     return { id };
   }
 
+  /** Wakes PRECISE_MARGIN ms early with a timer, then yields with setImmediate until the time has come. */
+  setPreciseTimer(fn: () => void, delay: Millis): TimerHandle {
+    const due = this.now() + delay;
+    const id = this.next++;
+    const spin = (): void => {
+      if (!this.timers.has(id)) return;
+      if (this.now() >= due) {
+        this.timers.delete(id);
+        fn();
+      } else this.timers.set(id, setImmediate(spin) as unknown as NodeJS.Timeout);
+    };
+    this.timers.set(id, setTimeout(spin, Math.max(0, delay - PRECISE_MARGIN)));
+    return { id };
+  }
+
   clearTimer(handle: TimerHandle): void {
-    clearTimeout(this.timers.get(handle.id));
+    const t = this.timers.get(handle.id);
+    clearTimeout(t);
+    clearImmediate(t as unknown as NodeJS.Immediate);
     this.timers.delete(handle.id);
   }
 }
@@ -61,6 +83,10 @@ export class VirtualClock implements Clock {
     const id = this.next++;
     this.timers.push({ id, at: this.t + Math.max(0, delay), seq: id, fn });
     return { id };
+  }
+
+  setPreciseTimer(fn: () => void, delay: Millis): TimerHandle {
+    return this.setTimer(fn, delay);
   }
 
   clearTimer(handle: TimerHandle): void {

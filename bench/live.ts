@@ -1,0 +1,136 @@
+/**
+ * Live benchmarks: scheduler jitter (|actual − scheduled| send time) while the char model generates in
+ * the same process, and the compute time from the end of a call to its first answer note being
+ * scheduled. Inference stays off the timing path because notes are generated ahead of their time (the
+ * scheduler's fill runs a window early) and sent by precise timers; the char model's steps are short
+ * (ORT runs each synchronously once started), so they only delay a send when they overlap its instant.
+ */
+import { parseProgression } from '../src/music/chordSymbols.ts';
+import { createRng } from '../src/music/rng.ts';
+import { LiveSession } from '../src/midi/live.ts';
+import type { MidiOutPort } from '../src/midi/ports.ts';
+import { RealClock } from '../src/runtime/clock.ts';
+import { DEFAULT_ENGINE_OPTIONS, Engine } from '../src/runtime/engine.ts';
+import { JazzImproviser } from '../src/runtime/improviser.ts';
+import { LstmSession } from '../src/runtime/session.ts';
+import { percentiles, report } from './stats.ts';
+
+const nullOut = (): MidiOutPort & { count: number } => ({
+  name: 'null',
+  count: 0,
+  send() {
+    this.count++;
+  },
+  close: () => Promise.resolve(),
+});
+
+export async function benchJitter(seconds: number, charModel: string | null): Promise<string[]> {
+  const clock = new RealClock();
+  const session = await LstmSession.load('models/jazz');
+  const improviser = new JazzImproviser(
+    session,
+    createRng(1),
+    { temperature: 1, topK: 0, topP: 0.95 },
+    { low: 55, high: 84 },
+  );
+  const out = nullOut();
+  const live = new LiveSession(
+    {
+      clock,
+      input: null,
+      output: out,
+      outChannel: 0,
+      inChannel: null,
+      noteRange: [0, 127],
+      clockSource: 'lead',
+      lookahead: 100,
+      interval: 25,
+      maxNotesPerSecond: 200,
+      sendState: false,
+      offset: 0,
+      thruChannel: null,
+      log: () => undefined,
+    },
+    (emit) =>
+      new Engine(
+        [improviser],
+        clock,
+        {
+          ...DEFAULT_ENGINE_OPTIONS,
+          bpm: 160,
+          mode: 'solo',
+          progression: parseProgression('Dm7 G7 Cmaj7 A7', 48),
+        },
+        emit,
+      ),
+  );
+  // the char model generating in the same process, as fast as the event loop lets it
+  let chars = 0;
+  let running = true;
+  const char = charModel ? await LstmSession.load(charModel) : null;
+  const charLoop = async (): Promise<void> => {
+    if (!char) return;
+    const rng = createRng(2);
+    let step = await char.step(char.startToken);
+    while (running) {
+      let best = 0;
+      for (let i = 1; i < step.probs.length; i++)
+        if ((step.probs[i] as number) > (step.probs[best] as number) * rng.next() * 2) best = i;
+      step = await char.step(best);
+      chars++;
+    }
+  };
+  live.start();
+  const gen = charLoop();
+  await new Promise((r) => setTimeout(r, seconds * 1000));
+  running = false;
+  await gen;
+  await live.stop();
+  await session.dispose();
+  await char?.dispose();
+  const j = percentiles(live.stats.jitter);
+  return [
+    `scheduler jitter (${seconds} s of solo at 160 BPM with MIDI clock out, ${j.n} sends${char ? `, char model generating ${Math.round(chars / seconds)} chars/s in the same process` : ''})`,
+    report('  jitter p50', j.p50, 'ms'),
+    report('  jitter p99', j.p99, 'ms', { value: 1, better: 'lower' }),
+    report('  jitter max', j.max, 'ms', { value: 5, better: 'lower' }),
+    report('  late sends (> 1 ms)', live.stats.late, 'events'),
+  ];
+}
+
+export async function benchCallToNote(calls: number): Promise<string[]> {
+  const clock = new RealClock();
+  const session = await LstmSession.load('models/jazz');
+  const improviser = new JazzImproviser(
+    session,
+    createRng(1),
+    { temperature: 1, topK: 0, topP: 0.95 },
+    { low: 55, high: 84 },
+  );
+  const engine = new Engine(
+    [improviser],
+    clock,
+    { ...DEFAULT_ENGINE_OPTIONS, progression: parseProgression('Dm7 G7 Cmaj7 Cmaj7', 48) },
+    () => undefined,
+  );
+  const micros: number[] = [];
+  const phrase = [62, 65, 69, 72, 71, 67, 64, 62];
+  for (let c = 0; c < calls; c++) {
+    for (const note of phrase) {
+      engine.input({ type: 'noteon', note, velocity: 90 });
+      await new Promise((r) => setTimeout(r, 2));
+      engine.input({ type: 'noteoff', note });
+    }
+    const t0 = process.hrtime.bigint();
+    await engine.endCall();
+    micros.push(Number(process.hrtime.bigint() - t0) / 1000);
+  }
+  await session.dispose();
+  const p = percentiles(micros);
+  return [
+    `call end → first answer note scheduled (compute only: encode the call, prime, generate the answer; ${calls} calls of ${phrase.length} notes)`,
+    report('  p50', p.p50 / 1000, 'ms'),
+    report('  p99', p.p99 / 1000, 'ms', { value: 5, better: 'lower' }),
+    report('  max', p.max / 1000, 'ms'),
+  ];
+}

@@ -1,0 +1,229 @@
+/**
+ * `improv live`: ports, models, engine and status line, with a clean shutdown on SIGINT/SIGTERM (every
+ * sounding note released, All Notes Off sent). With a file input it ends once the input has ended and
+ * the last answer has finished. `improv live --auto` (what `npm start` runs) opens real ports where a MIDI
+ * system exists, and otherwise plays a demo into a file sink and renders it to WAV where fluidsynth is.
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync } from 'node:fs';
+import { Chord } from 'tonal';
+import { parseProgression } from '../music/chordSymbols.ts';
+import { validateRange, type PitchRange } from '../music/decode.ts';
+import { pitchName, spell } from '../music/pitch.ts';
+import { createRng } from '../music/rng.ts';
+import { TWELFTHS_PER_QUARTER } from '../music/time.ts';
+import { LiveSession, type ClockSource } from '../midi/live.ts';
+import { listPorts, openInput, openOutput } from '../midi/ports.ts';
+import { writeSmf } from '../midi/smfWriter.ts';
+import { RealClock } from '../runtime/clock.ts';
+import { DEFAULT_ENGINE_OPTIONS, Engine, type ControlAction, type EngineMode } from '../runtime/engine.ts';
+import { JazzImproviser } from '../runtime/improviser.ts';
+import { validateSampler, type SamplerOptions } from '../runtime/sampler.ts';
+import { LstmSession } from '../runtime/session.ts';
+import { percentiles } from '../runtime/stats.ts';
+import { BundleError } from '../music/errors.ts';
+
+export interface LiveCliOptions {
+  readonly input: string | null;
+  readonly output: string;
+  readonly models: readonly string[];
+  readonly bpm: number;
+  readonly chords: string;
+  readonly mode: EngineMode;
+  readonly split: number;
+  readonly silenceBeats: number;
+  readonly maxCallBeats: number;
+  readonly responseBars: number;
+  readonly inChannel: number | null;
+  readonly outChannel: number;
+  readonly range: PitchRange;
+  readonly seed: number;
+  readonly sampler: SamplerOptions;
+  readonly clock: ClockSource;
+  readonly offset: number;
+  readonly ccMap: Partial<Record<ControlAction, number>>;
+  readonly learn: ControlAction | null;
+  readonly thruChannel: number | null;
+  readonly status: boolean;
+  readonly log: (line: string) => void;
+}
+
+function chordName(pitches: readonly number[]): string {
+  const names = [...new Set(pitches.map((p) => pitchName(spell(p)).replace('-', 'b')))];
+  return Chord.detect(names)[0] ?? names.join(' ');
+}
+
+/** Runs a live session until SIGINT/SIGTERM, or until a file input has been played and answered. */
+export async function runLive(opts: LiveCliOptions): Promise<{ live: LiveSession }> {
+  const sampler = validateSampler(opts.sampler);
+  const range = validateRange(opts.range);
+  const sessions = await Promise.all(opts.models.map((m) => LstmSession.load(m)));
+  for (const [i, s] of sessions.entries()) {
+    if (s.manifest.kind !== 'jazz-grammar') {
+      throw new BundleError(
+        opts.models[i] as string,
+        'kind',
+        `improv live plays jazz-grammar bundles; this one is '${s.manifest.kind}'`,
+      );
+    }
+  }
+  const clock = new RealClock();
+  const improvisers = sessions.map((s, i) => new JazzImproviser(s, createRng(opts.seed + i), sampler, range));
+  const barLength = 4 * TWELFTHS_PER_QUARTER;
+  const progression = parseProgression(opts.chords, barLength);
+  const input = opts.input ? openInput(opts.input, { clock, log: opts.log }) : null;
+  const output = openOutput(opts.output, { clock, log: opts.log });
+  const live = new LiveSession(
+    {
+      clock,
+      input,
+      output,
+      outChannel: opts.outChannel,
+      inChannel: opts.inChannel,
+      noteRange: [0, 127],
+      clockSource: opts.clock,
+      lookahead: 100,
+      interval: 25,
+      maxNotesPerSecond: 200,
+      sendState: true,
+      offset: opts.offset,
+      thruChannel: opts.thruChannel,
+      log: opts.log,
+    },
+    (emit) =>
+      new Engine(
+        improvisers,
+        clock,
+        {
+          ...DEFAULT_ENGINE_OPTIONS,
+          bpm: opts.bpm,
+          barLength,
+          progression,
+          mode: opts.mode,
+          split: opts.split,
+          silenceBeats: opts.silenceBeats,
+          maxCallBeats: opts.maxCallBeats,
+          responseBars: opts.responseBars,
+        },
+        emit,
+        opts.ccMap,
+      ),
+  );
+  if (opts.learn) {
+    live.engine.learn(opts.learn);
+    opts.log(`learn mode: move a controller to map it to ${opts.learn}`);
+  }
+  opts.log(
+    `live: ${opts.input ?? '(no input)'} → ${opts.output}, ${opts.mode}, ${opts.bpm} BPM, chords ${opts.chords}`,
+  );
+  let shuttingDown = false;
+  const shutdown = async (why: string): Promise<void> => {
+    if (shuttingDown) return;
+    shuttingDown = true;
+    clearInterval(statusTimer);
+    await live.stop();
+    await Promise.all(sessions.map((s) => s.dispose()));
+    if (opts.status && process.stderr.isTTY) process.stderr.write('\n');
+    opts.log(`stopped (${why}): ${live.stats.notesSent} notes sent, ${live.sounding} left sounding`);
+  };
+  const onSignal = (sig: string) => (): void => {
+    void shutdown(sig).then(() => process.exit(0));
+  };
+  process.once('SIGINT', onSignal('SIGINT'));
+  process.once('SIGTERM', onSignal('SIGTERM'));
+  const statusTimer = setInterval(() => {
+    if (!opts.status || !process.stderr.isTTY) return;
+    const e = live.engine;
+    const last = live.lastNotes.map((n) => pitchName(spell(n))).join(' ');
+    process.stderr.write(
+      `\r\x1b[K${e.currentMode} | ${chordName(e.chordNow.pitches)} | ${e.tempo.toFixed(1)} BPM | ${e.currentState} | ${last}`,
+    );
+  }, 200);
+  live.start();
+  if (input && 'onEnd' in input && opts.input?.startsWith('file:')) {
+    await live.whenDone();
+    await shutdown('input ended');
+  } else {
+    await new Promise<void>(() => undefined); // until a signal
+  }
+  return { live };
+}
+
+/** Calls for the demo: four short phrases over the ii–V–I loop, three bars apart (room for each answer). */
+function writeDemoCalls(file: string, bpm: number): void {
+  const phrases = [
+    [62, 65, 69, 72, 71, 67],
+    [67, 71, 74, 77, 76, 72],
+    [64, 67, 71, 74, 72, 69],
+    [69, 72, 76, 74, 71, 67],
+  ];
+  const notes = phrases.flatMap((p, i) =>
+    p.map((midi, j) => ({
+      start: 1 + i * 8 + j * 0.5,
+      dur: j === p.length - 1 ? 1 : 0.45,
+      midi,
+      velocity: 96,
+    })),
+  );
+  writeSmf(file, {
+    bpm,
+    meter: { numerator: 4, denominator: 4 },
+    title: 'demo calls',
+    parts: [{ name: 'Calls', channel: 0, program: 0, notes }],
+  });
+}
+
+const SOUNDFONTS = ['/usr/share/sounds/sf2/FluidR3_GM.sf2', '/usr/share/sounds/sf2/default-GM.sf2'];
+
+/** `npm start`: real ports where a MIDI system exists, otherwise the recorded demo. */
+export async function runAuto(base: Omit<LiveCliOptions, 'input' | 'output'>): Promise<void> {
+  const easymidi = listPorts().find((p) => p.backend === 'easymidi');
+  if (easymidi && !easymidi.error) {
+    const input = easymidi.inputs[0];
+    base.log(input ? `MIDI input found: ${input}` : 'no MIDI input: playing solo over the chords');
+    await runLive({
+      ...base,
+      input: input ? `easymidi:${input}` : null,
+      output: 'virtual:Improviser',
+      mode: input ? base.mode : 'solo',
+    });
+    return;
+  }
+  base.log(
+    `no MIDI system here: ${easymidi?.error?.replace(/^easymidi: /, '').split(';')[0] ?? 'easymidi unavailable'}.`,
+  );
+  base.log(
+    'playing a demo instead: four recorded calls go in through a file source, the answers (and the calls, on channel 2) are recorded to out/live-demo.mid',
+  );
+  mkdirSync('out', { recursive: true });
+  writeDemoCalls('out/demo-calls.mid', base.bpm);
+  const { live } = await runLive({
+    ...base,
+    input: 'file:out/demo-calls.mid',
+    output: 'file:out/live-demo.mid',
+    mode: 'call-response',
+    thruChannel: 1,
+  });
+  const j = percentiles(live.stats.jitter);
+  process.stdout.write(
+    `wrote out/live-demo.mid: ${live.engine.stats.calls} calls answered with ${live.engine.stats.notesOut} notes; ` +
+      `send jitter p50 ${j.p50.toFixed(2)} ms, p99 ${j.p99.toFixed(2)} ms, max ${j.max.toFixed(2)} ms; ${live.sounding} notes left sounding\n`,
+  );
+  const font = SOUNDFONTS.find((f) => existsSync(f));
+  if (font && spawnSync('fluidsynth', ['--version']).status === 0) {
+    const r = spawnSync(
+      'fluidsynth',
+      ['-ni', '-F', 'out/live-demo.wav', '-r', '44100', font, 'out/live-demo.mid'],
+      { encoding: 'utf8' },
+    );
+    process.stdout.write(
+      r.status === 0
+        ? `rendered out/live-demo.wav with fluidsynth\n`
+        : `fluidsynth failed: ${r.stderr.split('\n')[0] ?? ''}\n`,
+    );
+  } else {
+    process.stdout.write(
+      'install fluidsynth and fluid-soundfont-gm to hear it as out/live-demo.wav, or open the .mid in any player\n',
+    );
+  }
+}
