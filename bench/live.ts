@@ -24,15 +24,15 @@ const nullOut = (): MidiOutPort & { count: number } => ({
   close: () => Promise.resolve(),
 });
 
+async function jazzImproviser(): Promise<{ session: LstmSession; improviser: JazzImproviser }> {
+  const session = await LstmSession.load('models/jazz');
+  const sampler = { temperature: 1, topK: 0, topP: 0.95 };
+  return { session, improviser: new JazzImproviser(session, createRng(1), sampler, { low: 55, high: 84 }) };
+}
+
 export async function benchJitter(seconds: number, charModel: string | null): Promise<string[]> {
   const clock = new RealClock();
-  const session = await LstmSession.load('models/jazz');
-  const improviser = new JazzImproviser(
-    session,
-    createRng(1),
-    { temperature: 1, topK: 0, topP: 0.95 },
-    { low: 55, high: 84 },
-  );
+  const { session, improviser } = await jazzImproviser();
   const out = nullOut();
   const live = new LiveSession(
     {
@@ -100,13 +100,7 @@ export async function benchJitter(seconds: number, charModel: string | null): Pr
 
 export async function benchCallToNote(calls: number): Promise<string[]> {
   const clock = new RealClock();
-  const session = await LstmSession.load('models/jazz');
-  const improviser = new JazzImproviser(
-    session,
-    createRng(1),
-    { temperature: 1, topK: 0, topP: 0.95 },
-    { low: 55, high: 84 },
-  );
+  const { session, improviser } = await jazzImproviser();
   const engine = new Engine(
     [improviser],
     clock,

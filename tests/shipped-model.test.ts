@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { generateJazz } from '../src/cli/jazzCommands.ts';
+import { generateAbcFiles } from '../src/cli/abcCommands.ts';
 import { readManifest } from '../src/music/bundle.ts';
 import { sha256 } from '../src/train/sha.ts';
 import { METHENY, tempDir } from './helpers.ts';
@@ -28,5 +29,37 @@ describe('the shipped jazz bundle (models/jazz)', () => {
     });
     expect(r.summary.notes).toBeGreaterThan(8);
     expect(r.summary.chordOrScaleShare).toBeGreaterThan(0.6);
+  });
+});
+
+describe('the shipped ABC bundle (models/abc)', () => {
+  const manifest = readManifest('models/abc');
+
+  it('was trained by this project on the shipped tunes with its default size, and its ONNX passed the fidelity check', () => {
+    expect(manifest.kind).toBe('abc-char');
+    expect(manifest.training.data).toEqual([{ file: 'data/irish.abc', sha256: sha256('data/irish.abc') }]);
+    expect(manifest.fidelity.maxAbsDiff).toBeLessThanOrEqual(1e-4);
+    expect(manifest.hyperparameters).toMatchObject({ embedding: 64, units: 256, sequenceLength: 100 });
+    expect(manifest.vocabulary).toHaveLength(83);
+    // validation below 1.9 bits per character (a uniform guess over 83 characters is 6.4)
+    expect((manifest.training.validationLoss ?? Infinity) / Math.LN2).toBeLessThan(1.9);
+  });
+
+  it('writes tunes with headers and notes', async () => {
+    const dir = tempDir('shipped-abc');
+    const r = await generateAbcFiles({
+      model: 'models/abc',
+      tunes: 2,
+      start: 'X:1\nT:',
+      seed: 3,
+      sampler: { temperature: 1, topK: 0, topP: 1 },
+      maxCharsPerTune: 3000,
+      out: join(dir, 'tunes.abc'),
+    });
+    expect(r.generation.tunes).toHaveLength(2);
+    for (const t of r.generation.tunes) {
+      expect(t.text).toMatch(/^X:\d+\nT:.+\n(.*\n)*K:/);
+      expect(t.events.filter((e) => e.type === 'note').length).toBeGreaterThan(20);
+    }
   });
 });

@@ -4,6 +4,7 @@ import { Command, Option } from 'commander';
 import { BACKEND_ORDER, type BackendName } from '../train/backend.ts';
 import { ABC_DEFAULTS, trainAbc } from '../train/abc.ts';
 import { JAZZ_DEFAULTS, trainJazz } from '../train/jazz.ts';
+import type { CommonTrainOptions } from '../train/pipeline.ts';
 import { reportError } from './errors.ts';
 import { evalJazz, generateJazz } from './jazzCommands.ts';
 import { evalAbc, generateAbcFiles } from './abcCommands.ts';
@@ -21,6 +22,30 @@ const program = new Command()
   .name('improv')
   .description('A realtime MIDI improviser: LSTM models trained offline, played live.')
   .showHelpAfterError();
+
+const backendOption = (): Option =>
+  new Option('--backend <name>', 'TensorFlow.js backend (default: the fastest that starts)').choices(
+    BACKEND_ORDER,
+  );
+
+/** The options both trainers share, from commander's parsed values. */
+const commonTraining = (o: Record<string, unknown>, sequenceLength: number): CommonTrainOptions => ({
+  data: o.data as string[],
+  out: o.out as string,
+  units: o.units as number,
+  layers: o.layers as number,
+  dropout: o.dropout as number,
+  epochs: o.epochs as number,
+  learningRate: o.lr as number,
+  batchSize: o.batch as number,
+  sequenceLength,
+  validation: o.val as number,
+  seed: o.seed as number,
+  backend: o.backend as BackendName | undefined,
+  resume: o.resume as boolean,
+  progress: (o.progress as boolean) && Boolean(process.stderr.isTTY),
+  log,
+});
 
 const train = program.command('train').description('train a model and export it as an ONNX bundle');
 
@@ -51,34 +76,16 @@ train
     JAZZ_DEFAULTS.validation,
   )
   .option('--seed <n>', 'random seed', int(0), JAZZ_DEFAULTS.seed)
-  .addOption(
-    new Option('--backend <name>', 'TensorFlow.js backend (default: the fastest that starts)').choices(
-      BACKEND_ORDER,
-    ),
-  )
+  .addOption(backendOption())
   .option('--resume', 'continue from the checkpoint in the output folder', false)
   .option('--no-progress', 'no progress bar')
   .action(async (o: Record<string, unknown>) => {
     await trainJazz({
-      data: o.data as string[],
-      out: o.out as string,
+      ...commonTraining(o, o.tx as number),
       profile: o.profile as 'full' | 'faithful',
       melodyTrack: o.melodyTrack as number | undefined,
       chordTrack: o.chordTrack as number | undefined,
-      units: o.units as number,
-      layers: o.layers as number,
-      dropout: o.dropout as number,
-      epochs: o.epochs as number,
-      learningRate: o.lr as number,
-      batchSize: o.batch as number,
-      sequenceLength: o.tx as number,
       stride: o.stride as number,
-      validation: o.val as number,
-      seed: o.seed as number,
-      backend: o.backend as BackendName | undefined,
-      resume: o.resume as boolean,
-      progress: (o.progress as boolean) && Boolean(process.stderr.isTTY),
-      log,
     });
   });
 
@@ -98,32 +105,14 @@ train
   .option('--seq <n>', 'sequence length (lab: 100–200)', int(2), ABC_DEFAULTS.sequenceLength)
   .option('--val <share>', 'share of tunes held out for validation', float(0, 0.5), ABC_DEFAULTS.validation)
   .option('--seed <n>', 'random seed', int(0), ABC_DEFAULTS.seed)
-  .addOption(
-    new Option('--backend <name>', 'TensorFlow.js backend (default: the fastest that starts)').choices(
-      BACKEND_ORDER,
-    ),
-  )
+  .addOption(backendOption())
   .option('--resume', 'continue from the checkpoint in the output folder', false)
   .option('--no-progress', 'no progress bar')
   .action(async (o: Record<string, unknown>) => {
     await trainAbc({
-      data: o.data as string[],
-      out: o.out as string,
+      ...commonTraining(o, o.seq as number),
       embedding: o.embedding as number,
-      units: o.units as number,
-      layers: o.layers as number,
-      dropout: o.dropout as number,
-      epochs: o.epochs as number,
       batchesPerEpoch: o.batches as number,
-      learningRate: o.lr as number,
-      batchSize: o.batch as number,
-      sequenceLength: o.seq as number,
-      validation: o.val as number,
-      seed: o.seed as number,
-      backend: o.backend as BackendName | undefined,
-      resume: o.resume as boolean,
-      progress: (o.progress as boolean) && Boolean(process.stderr.isTTY),
-      log,
     });
   });
 

@@ -10,28 +10,12 @@ import type { BundleManifest } from '../music/bundle.ts';
 import { charVocabulary, joinTunes, splitTunes, splitValidation, vectorize } from '../music/abc/corpus.ts';
 import { InputFileError } from '../music/errors.ts';
 import { createRng } from '../music/rng.ts';
-import type { BackendName } from './backend.ts';
-import { trainAndExport } from './pipeline.ts';
+import { trainAndExport, type CommonTrainOptions } from './pipeline.ts';
 
-export interface AbcTrainOptions {
-  readonly data: readonly string[];
-  readonly out: string;
+export interface AbcTrainOptions extends CommonTrainOptions {
   readonly embedding: number;
-  readonly units: number;
-  readonly layers: number;
-  readonly dropout: number;
-  readonly epochs: number;
   /** Random batches per epoch. */
   readonly batchesPerEpoch: number;
-  readonly learningRate: number;
-  readonly batchSize: number;
-  readonly sequenceLength: number;
-  readonly validation: number;
-  readonly seed: number;
-  readonly backend?: BackendName;
-  readonly resume: boolean;
-  readonly progress: boolean;
-  readonly log: (line: string) => void;
 }
 
 export const ABC_DEFAULTS = {

@@ -6,30 +6,13 @@ import type { BundleManifest } from '../music/bundle.ts';
 import { buildCorpus, buildVocabulary, type CorpusProfile, type JazzCorpus } from '../music/corpus.ts';
 import { formatToken } from '../music/grammar.ts';
 import { readSmf } from '../music/smf.ts';
-import type { BackendName } from './backend.ts';
-import { trainAndExport } from './pipeline.ts';
+import { trainAndExport, type CommonTrainOptions } from './pipeline.ts';
 
-export interface JazzTrainOptions {
-  readonly data: readonly string[];
-  readonly out: string;
+export interface JazzTrainOptions extends CommonTrainOptions {
   readonly profile: CorpusProfile;
   readonly melodyTrack?: number;
   readonly chordTrack?: number;
-  readonly units: number;
-  readonly layers: number;
-  readonly dropout: number;
-  readonly epochs: number;
-  readonly learningRate: number;
-  readonly batchSize: number;
-  readonly sequenceLength: number;
   readonly stride: number;
-  /** Share of each file's bars (from the end) held out for validation loss. */
-  readonly validation: number;
-  readonly seed: number;
-  readonly backend?: BackendName;
-  readonly resume: boolean;
-  readonly progress: boolean;
-  readonly log: (line: string) => void;
 }
 
 export const JAZZ_DEFAULTS = {

@@ -12,6 +12,26 @@ import type { LstmLmSpec } from './model.ts';
 import { sha256 } from './sha.ts';
 import { trainLm, type TrainOptions, type TrainResult } from './trainer.ts';
 
+/** What every trainer takes besides its own data and model size. */
+export interface CommonTrainOptions {
+  readonly data: readonly string[];
+  readonly out: string;
+  readonly units: number;
+  readonly layers: number;
+  readonly dropout: number;
+  readonly epochs: number;
+  readonly learningRate: number;
+  readonly batchSize: number;
+  readonly sequenceLength: number;
+  /** Share held out for validation. */
+  readonly validation: number;
+  readonly seed: number;
+  readonly backend?: BackendName;
+  readonly resume: boolean;
+  readonly progress: boolean;
+  readonly log: (line: string) => void;
+}
+
 export interface PipelineOptions extends Omit<
   TrainOptions,
   'spec' | 'checkpointDir' | 'log' | 'learningRate'
