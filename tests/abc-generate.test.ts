@@ -6,13 +6,15 @@ import { evalAbc, generateAbcFiles } from '../src/cli/abcCommands.ts';
 import { readAbc } from '../src/music/abc/reader.ts';
 import { expandRepeats } from '../src/music/abc/repeats.ts';
 import { PrimingError } from '../src/runtime/abc.ts';
+import { lintTune } from '../src/music/abc/lint.ts';
 import { tempDir, tinyAbcBundle } from './helpers.ts';
 import { midoAvailable, midoCheck } from './judges.ts';
 
 let bundle: string;
 const sampler = { temperature: 1, topK: 0, topP: 1 };
-const gen = (name: string, seed: number, start = 'X:1', tunes = 2) =>
+const gen = (name: string, seed: number, start = 'X:1', tunes = 2, attempts = 1) =>
   generateAbcFiles({
+    attempts,
     model: bundle,
     tunes,
     start,
@@ -52,6 +54,20 @@ describe('improv generate (ABC)', () => {
     const streamed = (r.generation.tunes[0]?.events ?? []).filter((e) => e.type === 'note');
     expect(streamed.length).toBeGreaterThanOrEqual(8);
     expect(streamed).toEqual(reread);
+  });
+
+  it('with attempts, draws a tune that fails the lint again from its X: line, and says so', async () => {
+    const a = await gen('l.abc', 9, 'X:1', 3, 3);
+    const b = await gen('l2.abc', 9, 'X:1', 3, 3);
+    expect(b.generation.text).toBe(a.generation.text);
+    for (const t of a.generation.tunes) {
+      expect(t.attempts).toBeGreaterThanOrEqual(1);
+      expect(t.attempts).toBeLessThanOrEqual(3);
+      if (t.problems.length > 0)
+        expect(t.attempts).toBe(3); // kept only when no draw passed
+      else expect(lintTune(t.text)).toEqual([]);
+    }
+    expect(a.generation.characters).toBeGreaterThan(0);
   });
 
   it('writes one MIDI file per tune with the same notes', async () => {

@@ -54,6 +54,7 @@ describe('the shipped ABC bundle (models/abc)', () => {
       seed: 3,
       sampler: { temperature: 1, topK: 0, topP: 1 },
       maxCharsPerTune: 3000,
+      attempts: 8,
       out: join(dir, 'tunes.abc'),
     });
     expect(r.generation.tunes).toHaveLength(2);

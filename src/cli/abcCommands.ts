@@ -19,6 +19,8 @@ export interface GenerateAbcOptions {
   readonly seed: number;
   readonly sampler: SamplerOptions;
   readonly maxCharsPerTune: number;
+  /** Draws per tune until one passes the lint. */
+  readonly attempts: number;
   /** The .abc file; the MIDI files are written beside it as <name>-<n>.mid. */
   readonly out: string;
 }
@@ -69,6 +71,7 @@ export async function generateAbcFiles(opts: GenerateAbcOptions): Promise<Genera
       sampler,
       rng: createRng(opts.seed),
       maxCharsPerTune: opts.maxCharsPerTune,
+      attempts: opts.attempts,
     });
     mkdirSync(dirname(opts.out), { recursive: true });
     const base = opts.out.replace(/\.abc$/i, '');

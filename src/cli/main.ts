@@ -141,6 +141,12 @@ program
   .option('--tunes <n>', 'ABC: how many tunes', int(1, 1000), 3)
   .option('--start <text>', 'ABC: priming text', 'X:1')
   .option('--max-chars <n>', 'ABC: character budget per tune', int(100), 3000)
+  .option(
+    '--attempts <n>',
+    'ABC: draws per tune until one passes the lint (1: keep the first)',
+    int(1, 100),
+    8,
+  )
   .action(async (o: Record<string, unknown>) => {
     const model = o.model as string;
     const sampler = { temperature: o.temperature as number, topK: o.topK as number, topP: o.topP as number };
@@ -152,6 +158,7 @@ program
         seed: o.seed as number,
         sampler,
         maxCharsPerTune: o.maxChars as number,
+        attempts: o.attempts as number,
         out: (o.out as string | undefined) ?? 'tunes.abc',
       });
       const g = r.generation;
@@ -161,7 +168,8 @@ program
             .map((t, i) => {
               const notes = t.events.filter((e) => e.type === 'note').length;
               const title = t.text.split('\n').find((l) => l.startsWith('T:')) ?? '(no title)';
-              return `  ${r.midiFiles[i] ?? ''}: ${title}, ${notes} notes, ${t.skippedTokens} skipped, ${r.warnings[i] ?? 0} abcjs warnings`;
+              const lint = t.problems.length ? `, kept despite: ${t.problems.join('; ')}` : '';
+              return `  ${r.midiFiles[i] ?? ''}: ${title}, ${notes} notes, ${t.attempts} draw(s), ${t.skippedTokens} skipped, ${r.warnings[i] ?? 0} abcjs warnings${lint}`;
             })
             .join('\n') +
           '\n',

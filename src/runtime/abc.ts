@@ -1,14 +1,20 @@
 /**
- * ABC tune generation: the char-LSTM session emits characters, each one goes straight into the
- * streaming ABC reader, and note events come out as notes complete. Generation stops after the
- * requested number of tunes (the text is cut before the next tune's X: line) or a character budget.
+ * ABC tune generation: the char-LSTM session emits characters, and each one goes straight into a
+ * streaming ABC reader, which emits note events as notes complete. Generation runs tune by tune: a
+ * tune ends where the model starts the next `X:` line, or at the character budget.
+ *
+ * With `attempts` > 1, each finished tune is linted (no malformed tokens, no abcjs warnings, sound
+ * repeat structure). A tune that fails is drawn again from the state at its `X:` line, and the last
+ * draw is kept if none passes. Events then reach `onEvents` once a tune is kept; with one attempt they
+ * stream character by character.
  */
 import { vectorize } from '../music/abc/corpus.ts';
+import { lintTune } from '../music/abc/lint.ts';
 import { AbcStreamReader, type AbcEvent } from '../music/abc/reader.ts';
 import { RepeatExpander } from '../music/abc/repeats.ts';
 import type { Rng } from '../music/rng.ts';
 import { sample, type SamplerOptions } from './sampler.ts';
-import type { LstmSession } from './session.ts';
+import type { LstmSession, SessionState, StepOutput } from './session.ts';
 
 export class PrimingError extends Error {
   override readonly name = 'PrimingError';
@@ -22,7 +28,9 @@ export interface AbcGenerateOptions {
   readonly rng: Rng;
   /** Character budget per tune (a model that never ends a tune still stops). */
   readonly maxCharsPerTune: number;
-  /** Called with the events of each character as it is generated (live use). */
+  /** Draws per tune until one passes the lint (1: keep the first, streaming). */
+  readonly attempts?: number;
+  /** Called with events as they are read (live use). */
   readonly onEvents?: (events: readonly AbcEvent[]) => void;
 }
 
@@ -31,11 +39,16 @@ export interface GeneratedTune {
   /** Played events (repeats expanded), times from the tune's start. */
   readonly events: readonly AbcEvent[];
   readonly skippedTokens: number;
+  /** Draws it took (1 when the first one was kept). */
+  readonly attempts: number;
+  /** What the lint found in the kept draw (empty when it passed or no lint ran). */
+  readonly problems: readonly string[];
 }
 
 export interface AbcGeneration {
   readonly text: string;
   readonly tunes: readonly GeneratedTune[];
+  /** Characters sampled, every draw counted. */
   readonly characters: number;
   readonly skippedTokens: number;
 }
@@ -53,59 +66,93 @@ export function primeIds(start: string, vocabulary: readonly string[]): number[]
   return ids;
 }
 
+interface Draw {
+  /** The tune's text (without the next tune's X: line). */
+  text: string;
+  /** The next tune's X: line, already generated, or null at the budget's end. */
+  carry: string | null;
+  events: AbcEvent[];
+  skipped: number;
+  characters: number;
+}
+
 export async function generateAbc(session: LstmSession, opts: AbcGenerateOptions): Promise<AbcGeneration> {
   const vocab = session.vocabulary;
   const ids = primeIds(opts.start, vocab);
-  const reader = new AbcStreamReader();
-  const perTune: { start: number; events: AbcEvent[]; expander: RepeatExpander; skipped: number }[] = [];
-  let text = '';
-  let cutAt: number | null = null;
-  let lineStart = 0;
-  const take = (events: readonly AbcEvent[]): void => {
-    opts.onEvents?.(events);
-    for (const e of events) {
-      if (e.type === 'tune') {
-        if (perTune.length === opts.tunes) {
-          cutAt = lineStart;
-          return;
+  const attempts = Math.max(1, opts.attempts ?? 1);
+  const streaming = attempts === 1 ? opts.onEvents : undefined;
+
+  /** Samples one tune from the current state; `prefix` is its text so far (its X: line). */
+  const drawTune = async (prefix: string, first: StepOutput): Promise<{ draw: Draw; next: StepOutput }> => {
+    const reader = new AbcStreamReader();
+    const expander = new RepeatExpander();
+    const events: AbcEvent[] = [];
+    let text = '';
+    let lineStart = 0;
+    let tunesSeen = 0;
+    let carry: string | null = null;
+    const feed = (chunk: string): boolean => {
+      for (const ch of chunk) {
+        text += ch;
+        const read = reader.push(ch);
+        for (const e of read) {
+          if (e.type === 'tune' && ++tunesSeen > 1) {
+            carry = text.slice(lineStart);
+            text = text.slice(0, lineStart);
+            return false;
+          }
+          events.push(...expander.push(e));
         }
-        perTune.push({ start: lineStart, events: [], expander: new RepeatExpander(), skipped: 0 });
+        streaming?.(read);
+        if (ch === '\n') lineStart = text.length;
       }
-      const tune = perTune[perTune.length - 1];
-      if (!tune) continue;
-      if (e.type === 'skip') tune.skipped++;
-      tune.events.push(...tune.expander.push(e));
+      return true;
+    };
+    feed(prefix);
+    let step = first;
+    let characters = 0;
+    while (characters < opts.maxCharsPerTune) {
+      const id = sample(step.logits, opts.sampler, opts.rng);
+      characters++;
+      step = await session.step(id);
+      if (!feed(vocab[id] as string)) break;
     }
-  };
-  const feed = (chunk: string): void => {
-    for (const ch of chunk) {
-      text += ch;
-      take(reader.push(ch));
-      if (cutAt !== null) return;
-      if (ch === '\n') lineStart = text.length;
+    if (carry === null) {
+      for (const e of reader.end()) events.push(...expander.push(e));
     }
+    const skipped = events.filter((e) => e.type === 'skip').length;
+    return { draw: { text: text.replace(/\s+$/, ''), carry, events, skipped, characters }, next: step };
   };
+
   session.reset();
   let step = await session.prime([session.startToken, ...ids]);
-  feed(opts.start);
-  const budget = opts.tunes * opts.maxCharsPerTune;
-  let generated = 0;
-  while (cutAt === null && generated < budget) {
-    const id = sample(step.logits, opts.sampler, opts.rng);
-    feed(vocab[id] as string);
-    generated++;
-    if (cutAt === null) step = await session.step(id);
+  let prefix = opts.start;
+  const tunes: GeneratedTune[] = [];
+  let characters = 0;
+  while (tunes.length < opts.tunes) {
+    const at: { state: SessionState; step: StepOutput } = { state: session.snapshot(), step };
+    let kept: { draw: Draw; next: StepOutput; problems: string[]; attempt: number } | null = null;
+    for (let attempt = 1; attempt <= attempts; attempt++) {
+      if (attempt > 1) session.restore(at.state);
+      const { draw, next } = await drawTune(prefix, at.step);
+      characters += draw.characters;
+      const problems = attempts > 1 ? lintTune(draw.text) : [];
+      kept = { draw, next, problems, attempt };
+      if (problems.length === 0) break;
+    }
+    if (!kept) break;
+    if (!streaming) opts.onEvents?.(kept.draw.events);
+    tunes.push({
+      text: kept.draw.text,
+      events: kept.draw.events,
+      skippedTokens: kept.draw.skipped,
+      attempts: kept.attempt,
+      problems: kept.problems,
+    });
+    if (kept.draw.carry === null) break; // the budget ran out inside a tune
+    prefix = kept.draw.carry;
+    step = kept.next;
   }
-  if (cutAt !== null) {
-    text = text.slice(0, cutAt);
-  } else {
-    take(reader.end());
-  }
-  const finalText = text.replace(/\s+$/, '\n');
-  const tunes = perTune.map((t, i) => ({
-    text: finalText.slice(t.start, perTune[i + 1]?.start ?? finalText.length).trim(),
-    events: t.events,
-    skippedTokens: t.skipped,
-  }));
-  return { text: finalText, tunes, characters: generated, skippedTokens: reader.stats.skippedTokens };
+  const text = `${tunes.map((t) => t.text).join('\n\n')}\n`;
+  return { text, tunes, characters, skippedTokens: tunes.reduce((n, t) => n + t.skippedTokens, 0) };
 }

@@ -36,6 +36,8 @@ export interface ReaderStats {
   skippedTokens: number;
   /** Characters dropped while skipping and resynchronising. */
   skippedChars: number;
+  /** Ties whose next note had another pitch (played as two notes). */
+  danglingTies: number;
 }
 
 const HEADER_FIELDS = new Set('ABCDFGHIKLMmNOPQRrSsTUVWwXZ'.split(''));
@@ -76,7 +78,7 @@ interface Pending {
 type Mode = 'idle' | 'header' | 'body';
 
 export class AbcStreamReader {
-  readonly stats: ReaderStats = { tunes: 0, notes: 0, skippedTokens: 0, skippedChars: 0 };
+  readonly stats: ReaderStats = { tunes: 0, notes: 0, skippedTokens: 0, skippedChars: 0, danglingTies: 0 };
   private buf = '';
   private atLineStart = true;
   private line = 1;
@@ -450,6 +452,7 @@ export class AbcStreamReader {
       this.time += dur;
       return;
     }
+    if (p?.tied) this.stats.danglingTies++;
     this.flushPending();
     this.pending = { pitches, start: this.time, dur, last: dur, tied, rest };
     this.time += dur;
