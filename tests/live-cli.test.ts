@@ -57,6 +57,25 @@ describe('improv live from the command line', () => {
     if (midoAvailable()) expect(midoCheck(answer).hanging).toBe(0);
   });
 
+  it('names a missing leadsheet and a bad meter', () => {
+    const lead = spawnSync(
+      'node_modules/.bin/tsx',
+      ['src/cli/main.ts', 'live', '--leadsheet', 'no/such/tune.txt', '--no-status'],
+      { encoding: 'utf8' },
+    );
+    expect(lead.status).toBe(2);
+    expect(lead.stderr).toContain('improv: InputFileError: no/such/tune.txt: cannot read leadsheet (ENOENT)');
+    const meter = spawnSync(
+      'node_modules/.bin/tsx',
+      ['src/cli/main.ts', 'live', '--meter', '7/3', '--no-status'],
+      { encoding: 'utf8' },
+    );
+    expect(meter.status).not.toBe(0);
+    expect(meter.stderr).toContain(
+      "option '--meter <n/d>' argument '7/3' is invalid. expected a meter such as 4/4, 3/4 or 6/8",
+    );
+  });
+
   it('names an unknown port and exits with status 2', () => {
     const r = spawnSync(
       'node_modules/.bin/tsx',

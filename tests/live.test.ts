@@ -6,7 +6,7 @@ import { LiveSession } from '../src/midi/live.ts';
 import { openInput, openOutput, PortError } from '../src/midi/ports.ts';
 import { VirtualClock } from '../src/runtime/clock.ts';
 import { DEFAULT_ENGINE_OPTIONS, Engine, STATE_CC } from '../src/runtime/engine.ts';
-import { JazzImproviser } from '../src/runtime/improviser.ts';
+import { JazzImproviser, type ImproviserState } from '../src/runtime/improviser.ts';
 import { LstmSession } from '../src/runtime/session.ts';
 import { parseProgression } from '../src/music/chordSymbols.ts';
 import { hanging, liveHarness, noteOns } from './liveHarness.ts';
@@ -82,7 +82,7 @@ describe('call and response', () => {
     const secondAnswer = noteOns(h.out)
       .slice(firstAnswer.length)
       .map((o) => o.message.note);
-    const carried = h.live.engine.improviser.snapshot().session.h;
+    const carried = (h.live.engine.improviser.snapshot() as ImproviserState).session.h;
     await h.close();
     // a fresh session that hears the same call once
     const fresh = await LstmSession.load('models/jazz');

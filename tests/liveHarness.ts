@@ -7,7 +7,7 @@ import { LiveSession, type LiveOptions } from '../src/midi/live.ts';
 import { jzzListen, jzzSendTo, openInput, openOutput } from '../src/midi/ports.ts';
 import { VirtualClock } from '../src/runtime/clock.ts';
 import { DEFAULT_ENGINE_OPTIONS, Engine, type EngineOptions } from '../src/runtime/engine.ts';
-import { JazzImproviser } from '../src/runtime/improviser.ts';
+import { improviserFor } from '../src/runtime/improvisers.ts';
 import { LstmSession } from '../src/runtime/session.ts';
 
 let n = 0;
@@ -34,14 +34,9 @@ export async function liveHarness(
   const id = `${process.pid}-${++n}`;
   const clock = new VirtualClock();
   const sessions = await Promise.all(models.map((m) => LstmSession.load(m)));
-  const improvisers = sessions.map(
-    (s, i) =>
-      new JazzImproviser(
-        s,
-        createRng(10 + i),
-        { temperature: 1, topK: 0, topP: 0.95 },
-        { low: 55, high: 84 },
-      ),
+  const sampler = { temperature: 1, topK: 0, topP: 0.95 };
+  const improvisers = sessions.map((s, i) =>
+    improviserFor(s, createRng(10 + i), sampler, { low: 55, high: 84 }, { numerator: 4, denominator: 4 }),
   );
   const input = openInput(`jzz:Keys ${id}`, { clock });
   const output = openOutput(`jzz:Improviser ${id}`, { clock });

@@ -17,18 +17,20 @@ import { listPorts, openInput, openOutput } from '../midi/ports.ts';
 import { writeSmf } from '../midi/smfWriter.ts';
 import { RealClock } from '../runtime/clock.ts';
 import { DEFAULT_ENGINE_OPTIONS, Engine, type ControlAction, type EngineMode } from '../runtime/engine.ts';
-import { JazzImproviser } from '../runtime/improviser.ts';
+import { improviserFor } from '../runtime/improvisers.ts';
 import { validateSampler, type SamplerOptions } from '../runtime/sampler.ts';
 import { LstmSession } from '../runtime/session.ts';
 import { percentiles } from '../runtime/stats.ts';
-import { BundleError } from '../music/errors.ts';
 
 export interface LiveCliOptions {
   readonly input: string | null;
   readonly output: string;
   readonly models: readonly string[];
   readonly bpm: number;
+  readonly meter: { readonly numerator: number; readonly denominator: number };
   readonly chords: string;
+  /** Input notes outside this range are ignored. */
+  readonly noteRange: readonly [number, number];
   readonly mode: EngineMode;
   readonly split: number;
   readonly silenceBeats: number;
@@ -58,18 +60,11 @@ export async function runLive(opts: LiveCliOptions): Promise<{ live: LiveSession
   const sampler = validateSampler(opts.sampler);
   const range = validateRange(opts.range);
   const sessions = await Promise.all(opts.models.map((m) => LstmSession.load(m)));
-  for (const [i, s] of sessions.entries()) {
-    if (s.manifest.kind !== 'jazz-grammar') {
-      throw new BundleError(
-        opts.models[i] as string,
-        'kind',
-        `improv live plays jazz-grammar bundles; this one is '${s.manifest.kind}'`,
-      );
-    }
-  }
   const clock = new RealClock();
-  const improvisers = sessions.map((s, i) => new JazzImproviser(s, createRng(opts.seed + i), sampler, range));
-  const barLength = 4 * TWELFTHS_PER_QUARTER;
+  const improvisers = sessions.map((s, i) =>
+    improviserFor(s, createRng(opts.seed + i), sampler, range, opts.meter),
+  );
+  const barLength = Math.round((opts.meter.numerator * 4 * TWELFTHS_PER_QUARTER) / opts.meter.denominator);
   const progression = parseProgression(opts.chords, barLength);
   const input = opts.input ? openInput(opts.input, { clock, log: opts.log }) : null;
   const output = openOutput(opts.output, { clock, log: opts.log });
@@ -80,7 +75,7 @@ export async function runLive(opts: LiveCliOptions): Promise<{ live: LiveSession
       output,
       outChannel: opts.outChannel,
       inChannel: opts.inChannel,
-      noteRange: [0, 127],
+      noteRange: opts.noteRange,
       clockSource: opts.clock,
       lookahead: 100,
       interval: 25,

@@ -14,7 +14,7 @@ import { runAuto, runLive, type LiveCliOptions } from './live.ts';
 import { listPorts } from '../midi/ports.ts';
 import type { ClockSource } from '../midi/live.ts';
 import { DEFAULT_CC_MAP, ENGINE_MODES, type ControlAction, type EngineMode } from '../runtime/engine.ts';
-import { ccMapOption, float, int, midiRange, oneOf } from './options.ts';
+import { ccMapOption, float, int, meterOption, midiRange, oneOf, readLeadsheet } from './options.ts';
 
 const log = (line: string): void => void process.stderr.write(`${line}\n`);
 
@@ -234,8 +234,19 @@ const liveOptions = (cmd: Command): Command =>
   cmd
     .option('--in <port>', 'input port: easymidi:Name, jzz:Name, virtual:Name or file:phrase.mid')
     .option('--out <port>', 'output port', 'virtual:Improviser')
-    .option('--model <dirs...>', 'jazz bundles (the model CC switches between them)', ['models/jazz'])
+    .option('--model <dirs...>', 'bundles, jazz-grammar or abc-char (the model CC switches between them)', [
+      'models/jazz',
+    ])
     .option('--bpm <n>', 'tempo', float(20, 400), 120)
+    .option('--meter <n/d>', 'meter, e.g. 3/4 or 6/8', meterOption, { numerator: 4, denominator: 4 })
+    .option(
+      '--leadsheet <file>',
+      'read the progression from a text file (chord symbols, bars by spaces or |, # comments)',
+    )
+    .option('--notes <low-high>', 'only hear input notes in this MIDI range', midiRange, {
+      low: 0,
+      high: 127,
+    })
     .option('--chords <progression>', 'the looping progression, one chord per bar', 'Dm7 G7 Cmaj7 Cmaj7')
     .addOption(
       new Option('--mode <mode>', 'interaction mode').choices([...ENGINE_MODES]).default('call-response'),
@@ -273,7 +284,9 @@ const liveOptions = (cmd: Command): Command =>
 const liveFrom = (o: Record<string, unknown>): Omit<LiveCliOptions, 'input' | 'output'> => ({
   models: o.model as string[],
   bpm: o.bpm as number,
-  chords: o.chords as string,
+  meter: o.meter as { numerator: number; denominator: number },
+  chords: o.leadsheet ? readLeadsheet(o.leadsheet as string) : (o.chords as string),
+  noteRange: [(o.notes as { low: number }).low, (o.notes as { high: number }).high],
   mode: o.mode as EngineMode,
   split: o.split as number,
   silenceBeats: o.silence as number,

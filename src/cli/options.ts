@@ -1,5 +1,7 @@
 /** Option parsers for commander that name the option in their error. */
+import { readFileSync } from 'node:fs';
 import { InvalidArgumentError } from 'commander';
+import { InputFileError } from '../music/errors.ts';
 
 export const int =
   (min: number, max = Number.MAX_SAFE_INTEGER) =>
@@ -48,4 +50,27 @@ export function ccMapOption(value: string): Record<string, number> {
     out[m[1] as string] = Number(m[2]);
   }
   return out;
+}
+
+/** "3/4" → { numerator: 3, denominator: 4 }. */
+export function meterOption(value: string): { numerator: number; denominator: number } {
+  const m = /^(\d{1,2})\/(1|2|4|8|16)$/.exec(value.trim());
+  if (!m || Number(m[1]) < 1) throw new InvalidArgumentError('expected a meter such as 4/4, 3/4 or 6/8');
+  return { numerator: Number(m[1]), denominator: Number(m[2]) };
+}
+
+/** A leadsheet file: chord symbols, bars separated by spaces or '|', '#' starts a comment. */
+export function readLeadsheet(file: string): string {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new InputFileError(
+      file,
+      `cannot read leadsheet (${(err as NodeJS.ErrnoException).code ?? String(err)})`,
+    );
+  }
+  const chords = text.replace(/#.*$/gm, ' ').trim();
+  if (!chords) throw new InputFileError(file, 'the leadsheet has no chords');
+  return chords;
 }

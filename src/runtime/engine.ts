@@ -13,7 +13,7 @@ import { governingChord, type ChordEvent } from '../music/grammar.ts';
 import type { Midi } from '../music/pitch.ts';
 import { TWELFTHS_PER_QUARTER, type Twelfths } from '../music/time.ts';
 import type { Clock, Millis } from './clock.ts';
-import type { JazzImproviser, PlayedNote } from './improviser.ts';
+import type { Improviser, PlayedNote } from './improviser.ts';
 
 export type EngineMode = 'call-response' | 'solo' | 'follow';
 export const ENGINE_MODES: readonly EngineMode[] = ['call-response', 'solo', 'follow'];
@@ -107,7 +107,7 @@ export class Engine {
   private horizon: Twelfths | null = null;
   private busy = false;
   private responseEnd: Millis = 0;
-  private lastCall: { notes: PlayedNote[]; before: ReturnType<JazzImproviser['snapshot']> } | null = null;
+  private lastCall: { notes: PlayedNote[]; before: ReturnType<Improviser['snapshot']> } | null = null;
   private learning: ControlAction | null = null;
   private modelIndex = 0;
   private responseBars: number;
@@ -123,7 +123,7 @@ export class Engine {
   private readonly analyses = new Map<readonly Midi[], ChordAnalysis>();
 
   constructor(
-    private readonly improvisers: readonly JazzImproviser[],
+    private readonly improvisers: readonly Improviser[],
     private readonly clock: Clock,
     private readonly opts: EngineOptions,
     private readonly emit: (o: EngineOutput) => void,
@@ -147,8 +147,8 @@ export class Engine {
   get tempo(): number {
     return this.bpm;
   }
-  get improviser(): JazzImproviser {
-    return this.improvisers[this.modelIndex] as JazzImproviser;
+  get improviser(): Improviser {
+    return this.improvisers[this.modelIndex] as Improviser;
   }
   get model(): number {
     return this.modelIndex;

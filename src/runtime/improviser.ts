@@ -3,7 +3,7 @@
  * `listen` encodes a played phrase into grammar tokens against the chords and primes the session with
  * them; `play` continues generating from wherever the state is, decoding against the chords.
  */
-import { classifyNote, type ChordAnalysis } from '../music/chord.ts';
+import { classifyNote, type ChordAnalysis, type NoteType } from '../music/chord.ts';
 import { LineDecoder, type DecodedNote, type PitchRange } from '../music/decode.ts';
 import { BundleError } from '../music/errors.ts';
 import {
@@ -83,7 +83,25 @@ export function encodePhrase(
   return { tokens, last: prev };
 }
 
-export class JazzImproviser {
+/** What the live engine needs from a model: hear a phrase, then play on from the state it left. */
+export interface Improviser {
+  sampler: SamplerOptions;
+  reset(): void;
+  snapshot(): unknown;
+  restore(state: unknown): void;
+  listen(
+    notes: readonly PlayedNote[],
+    chordAt: (t: Twelfths) => ChordAnalysis,
+    barLength: Twelfths,
+  ): Promise<{ tokens: number; outOfVocabulary: number }>;
+  play(
+    from: Twelfths,
+    to: Twelfths,
+    chordAt: (t: Twelfths) => ChordAnalysis,
+  ): Promise<{ notes: { start: Twelfths; dur: Twelfths; midi: Midi; type: NoteType }[]; end: Twelfths }>;
+}
+
+export class JazzImproviser implements Improviser {
   private readonly tokens: readonly GrammarToken[];
   private readonly index: Map<string, number>;
   private next: StepOutput | null = null;
@@ -110,7 +128,8 @@ export class JazzImproviser {
     return { session: this.session.snapshot(), next: this.next, prev: this.prev };
   }
 
-  restore(s: ImproviserState): void {
+  restore(state: unknown): void {
+    const s = state as ImproviserState;
     this.session.restore(s.session);
     this.next = s.next;
     this.prev = s.prev;

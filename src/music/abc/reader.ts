@@ -97,6 +97,11 @@ export class AbcStreamReader {
   private tuplet: { factor: number; left: number } | null = null;
   private resync = false;
 
+  /** Where the next note of the open tune would start (quarters, as written). */
+  get now(): Quarters {
+    return this.time;
+  }
+
   /** Feeds text (any number of characters); returns the events completed by it. */
   push(text: string): AbcEvent[] {
     for (const ch of text) {

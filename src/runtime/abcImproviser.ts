@@ -1,0 +1,165 @@
+/**
+ * The char-LSTM as an improviser: a played phrase is written as ABC text (L:1/8, K:C, bar lines,
+ * explicit accidentals) and primes the session; the answer is sampled character by character and read
+ * back into notes by the streaming ABC reader. The state and the reader carry on from turn to turn.
+ */
+import { classifyNote, type ChordAnalysis, type NoteType } from '../music/chord.ts';
+import { AbcStreamReader } from '../music/abc/reader.ts';
+import type { Midi } from '../music/pitch.ts';
+import type { Rng } from '../music/rng.ts';
+import { TWELFTHS_PER_QUARTER, type Twelfths } from '../music/time.ts';
+import { primeIds } from './abc.ts';
+import type { Improviser, PlayedNote } from './improviser.ts';
+import { sample, type SamplerOptions } from './sampler.ts';
+import type { LstmSession, SessionState, StepOutput } from './session.ts';
+
+const UNIT: Twelfths = 6; // L:1/8
+const NAMES = ['C', '^C', 'D', '^D', 'E', 'F', '^F', 'G', '^G', 'A', '^A', 'B'];
+
+/** A length in eighths as an ABC suffix: 1 → '', 2 → '2', 1/2 → '/', 3/2 → '3/2'. */
+function lengthSuffix(t: Twelfths): string {
+  const halves = Math.max(1, Math.round((2 * t) / UNIT)); // in sixteenths
+  if (halves % 2 === 0) return halves === 2 ? '' : String(halves / 2);
+  return halves === 1 ? '/' : `${halves}/2`;
+}
+
+/** An ABC note name for a MIDI pitch in K:C, with the accidental the bar needs. */
+function noteName(midi: Midi, bar: Map<string, string>): string {
+  const name = NAMES[((midi % 12) + 12) % 12] as string;
+  const letter = name.slice(-1);
+  const acc = name.length > 1 ? '^' : '';
+  const octave = Math.floor(midi / 12) - 5; // 0: C4–B4 upper case
+  const current = bar.get(letter) ?? '';
+  const mark = acc === current ? '' : acc || '=';
+  bar.set(letter, acc);
+  const base = octave >= 1 ? letter.toLowerCase() + "'".repeat(octave - 1) : letter + ','.repeat(-octave);
+  return mark + base;
+}
+
+/** Writes a played phrase (twelfths timeline) as an ABC body: notes, rests for gaps, bar lines. */
+export function phraseToAbc(notes: readonly PlayedNote[], barLength: Twelfths): string {
+  const sorted = [...notes]
+    .sort((a, b) => a.start - b.start || b.midi - a.midi)
+    .filter((n, i, a) => i === 0 || n.start !== (a[i - 1] as PlayedNote).start);
+  const snap = (t: number): Twelfths => Math.round(t / 3) * 3;
+  let out = '';
+  let t = snap(sorted[0]?.start ?? 0);
+  let bar = new Map<string, string>();
+  let barEnd = (Math.floor(t / barLength) + 1) * barLength;
+  const advanceBars = (to: Twelfths): void => {
+    while (to >= barEnd) {
+      out += '|';
+      bar = new Map();
+      barEnd += barLength;
+    }
+  };
+  sorted.forEach((n, i) => {
+    const start = Math.max(t, snap(n.start));
+    if (start > t) {
+      out += `z${lengthSuffix(start - t)}`;
+      t = start;
+      advanceBars(t);
+    }
+    const next = sorted[i + 1];
+    const end = Math.max(start + 3, snap(next ? Math.min(n.start + n.dur, next.start) : n.start + n.dur));
+    out += noteName(n.midi, bar) + lengthSuffix(end - start);
+    t = end;
+    advanceBars(t);
+  });
+  return out;
+}
+
+interface AbcState {
+  readonly session: SessionState;
+  readonly next: StepOutput | null;
+  readonly text: string;
+}
+
+export class AbcImproviser implements Improviser {
+  private next: StepOutput | null = null;
+  private reader = new AbcStreamReader();
+  private text = '';
+  private readonly header: string;
+
+  constructor(
+    private readonly session: LstmSession,
+    private readonly rng: Rng,
+    public sampler: SamplerOptions,
+    meter: { numerator: number; denominator: number } = { numerator: 4, denominator: 4 },
+  ) {
+    this.header = `X:1\nT:Jam\nM:${meter.numerator}/${meter.denominator}\nL:1/8\nK:C\n`;
+  }
+
+  reset(): void {
+    this.session.reset();
+    this.next = null;
+    this.reader = new AbcStreamReader();
+    this.text = '';
+  }
+
+  snapshot(): AbcState {
+    return { session: this.session.snapshot(), next: this.next, text: this.text };
+  }
+
+  restore(state: unknown): void {
+    const s = state as AbcState;
+    this.session.restore(s.session);
+    this.next = s.next;
+    this.text = s.text;
+    this.reader = new AbcStreamReader();
+    this.reader.push(s.text);
+  }
+
+  private async feed(text: string): Promise<void> {
+    const ids = primeIds(text, this.session.vocabulary);
+    this.text += text;
+    this.reader.push(text);
+    const fresh = this.next === null;
+    const out = await this.session.prime(fresh ? [this.session.startToken, ...ids] : ids);
+    this.next = { probs: out.probs.slice(), logits: out.logits.slice() };
+  }
+
+  async listen(
+    notes: readonly PlayedNote[],
+    _chordAt: (t: Twelfths) => ChordAnalysis,
+    barLength: Twelfths,
+  ): Promise<{ tokens: number; outOfVocabulary: number }> {
+    const body = `${this.text === '' ? this.header : ''}${phraseToAbc(notes, barLength)}|\n`;
+    await this.feed(body);
+    return { tokens: body.length, outOfVocabulary: 0 };
+  }
+
+  async play(
+    from: Twelfths,
+    to: Twelfths,
+    chordAt: (t: Twelfths) => ChordAnalysis,
+  ): Promise<{ notes: { start: Twelfths; dur: Twelfths; midi: Midi; type: NoteType }[]; end: Twelfths }> {
+    if (this.text === '') await this.feed(this.header);
+    this.next ??= await this.session.step(this.session.startToken);
+    const vocab = this.session.vocabulary;
+    let base = this.reader.now * TWELFTHS_PER_QUARTER; // reader time (twelfths) that maps to `from`
+    let offset = from;
+    const notes: { start: Twelfths; dur: Twelfths; midi: Midi; type: NoteType }[] = [];
+    let end = from;
+    for (let chars = 0; end < to && chars < 2000; chars++) {
+      const id = sample(this.next.logits, this.sampler, this.rng);
+      const ch = vocab[id] as string;
+      this.text += ch;
+      this.next = await this.session.step(id);
+      for (const e of this.reader.push(ch)) {
+        if (e.type === 'tune') {
+          // the model began a new tune: its time restarts at zero, so re-anchor
+          offset = end;
+          base = 0;
+        } else if (e.type === 'note' || e.type === 'rest') {
+          const start = offset + e.start * TWELFTHS_PER_QUARTER - base;
+          const dur = e.dur * TWELFTHS_PER_QUARTER;
+          if (e.type === 'note' && start < to)
+            notes.push({ start, dur, midi: e.pitch, type: classifyNote(e.pitch, chordAt(start)) });
+          end = Math.max(end, start + dur);
+        }
+      }
+    }
+    return { notes, end };
+  }
+}

@@ -1,0 +1,19 @@
+/** The improviser for a loaded bundle, by its kind. */
+import type { PitchRange } from '../music/decode.ts';
+import type { Rng } from '../music/rng.ts';
+import { AbcImproviser } from './abcImproviser.ts';
+import { JazzImproviser, type Improviser } from './improviser.ts';
+import type { SamplerOptions } from './sampler.ts';
+import type { LstmSession } from './session.ts';
+
+export function improviserFor(
+  session: LstmSession,
+  rng: Rng,
+  sampler: SamplerOptions,
+  range: PitchRange,
+  meter: { numerator: number; denominator: number },
+): Improviser {
+  return session.manifest.kind === 'abc-char'
+    ? new AbcImproviser(session, rng, sampler, meter)
+    : new JazzImproviser(session, rng, sampler, range);
+}

@@ -1,0 +1,62 @@
+import { describe, expect, it } from 'vitest';
+import { readAbc } from '../src/music/abc/reader.ts';
+import { phraseToAbc } from '../src/runtime/abcImproviser.ts';
+import { hanging, liveHarness, noteOns } from './liveHarness.ts';
+
+describe('a played phrase written as ABC', () => {
+  it('writes notes, rests, bar lines and the accidentals a bar needs', () => {
+    // twelfths: an eighth is 6; bar of 4/4 is 48
+    const abc = phraseToAbc(
+      [
+        { start: 0, dur: 6, midi: 66 }, // F#4
+        { start: 6, dur: 6, midi: 65 }, // F4 after F# in the same bar needs =
+        { start: 18, dur: 12, midi: 72 }, // c, after an eighth rest
+        { start: 30, dur: 3, midi: 55 }, // G3 sixteenth
+        { start: 48, dur: 6, midi: 77 }, // next bar: f
+      ],
+      48,
+    );
+    expect(abc).toBe('^F=Fzc2G,/z5/2|f'); // 33 → 48 is a rest of 15 twelfths = 5/2 eighths
+  });
+
+  it('reads back as the same pitches and times through the streaming reader', () => {
+    const played = [62, 64, 66, 67, 69, 71, 73, 74].map((midi, i) => ({ start: i * 6, dur: 6, midi }));
+    const abc = phraseToAbc(played, 48);
+    const { events } = readAbc(`X:1\nM:4/4\nL:1/8\nK:C\n${abc}|\n`);
+    const notes = events.flatMap((e) => (e.type === 'note' ? [[e.pitch, e.start * 12]] : []));
+    expect(notes).toEqual(played.map((p) => [p.midi, p.start]));
+  });
+});
+
+describe('the char model in the live engine', () => {
+  const call: [number, number, number][] = [
+    [62, 0, 240],
+    [66, 250, 240],
+    [69, 500, 240],
+    [74, 750, 200],
+  ];
+
+  it('answers a call inside the answer window, and no note hangs', async () => {
+    const h = await liveHarness({}, {}, ['models/abc']);
+    await h.play(call);
+    await h.run(4000);
+    const start = h.live.engine.stats.lastResponseStart as number;
+    const ons = noteOns(h.out);
+    expect(h.live.engine.stats.responses).toBe(1);
+    expect(ons.length).toBeGreaterThan(0);
+    expect(ons.every((o) => o.time >= start && o.time < h.live.engine.quietAt)).toBe(true);
+    await h.close();
+    expect(hanging(h.out)).toBe(0);
+  });
+
+  it('the model CC switches between a jazz and an ABC bundle', async () => {
+    const h = await liveHarness({}, {}, ['models/jazz', 'models/abc']);
+    await h.send([0xb0, 21, 127]);
+    expect(h.live.engine.model).toBe(1);
+    await h.play(call);
+    await h.run(4000);
+    expect(noteOns(h.out).length).toBeGreaterThan(0);
+    await h.close();
+    expect(hanging(h.out)).toBe(0);
+  });
+});
