@@ -5,12 +5,14 @@ import { TokenFormatError } from '../music/grammar.ts';
 import { FidelityError } from '../train/exportBundle.ts';
 import { PrimingError } from '../runtime/abc.ts';
 import { PortError } from '../midi/ports.ts';
+import { ConfigError } from '../daemon/config.ts';
 
 export class UsageError extends Error {
   override readonly name = 'UsageError';
 }
 
 const USER_ERRORS = [
+  ConfigError,
   PortError,
   PrimingError,
   InputFileError,

@@ -12,6 +12,10 @@ import { readManifest } from '../music/bundle.ts';
 import { runDemo } from './demo.ts';
 import { runAuto, runLive, type LiveCliOptions } from './live.ts';
 import { listPorts } from '../midi/ports.ts';
+import { openSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { loadConfig } from '../daemon/config.ts';
+import { startDaemon } from '../daemon/daemon.ts';
 import type { ClockSource } from '../midi/live.ts';
 import { DEFAULT_CC_MAP, ENGINE_MODES, type ControlAction, type EngineMode } from '../runtime/engine.ts';
 import { ccMapOption, float, int, meterOption, midiRange, oneOf, readLeadsheet } from './options.ts';
@@ -318,6 +322,38 @@ liveOptions(program.command('live'))
     if (o.auto) await runAuto(liveFrom(o));
     else
       await runLive({ ...liveFrom(o), input: (o.in as string | undefined) ?? null, output: o.out as string });
+  });
+
+program
+  .command('daemon')
+  .description('run headless from a config file: signals, reload on SIGHUP, HTTP status and control')
+  .requiredOption('--config <file>', 'improv.config.json or .yaml')
+  .option('--foreground', 'stay in the foreground (systemd, containers); without it the daemon detaches')
+  .action(async (o: Record<string, unknown>) => {
+    const file = o.config as string;
+    if (!o.foreground) {
+      loadConfig(file); // fail here, in the terminal, rather than in the background
+      const logFile = `${file}.log`;
+      const out = openSync(logFile, 'a');
+      const child = spawn(process.execPath, [...process.execArgv, ...process.argv.slice(1), '--foreground'], {
+        detached: true,
+        stdio: ['ignore', out, out],
+      });
+      child.unref();
+      process.stdout.write(
+        `improv daemon started in the background (pid ${child.pid ?? '?'}), logging to ${logFile}\n`,
+      );
+      return;
+    }
+    const daemon = await startDaemon(file);
+    const stop = (signal: string) => (): void => {
+      process.stderr.write(`${JSON.stringify({ level: 30, msg: `${signal}: stopping` })}\n`);
+      void daemon.stop().then(() => process.exit(0));
+    };
+    process.on('SIGINT', stop('SIGINT'));
+    process.on('SIGTERM', stop('SIGTERM'));
+    process.on('SIGHUP', () => void daemon.reload());
+    await new Promise<void>(() => undefined);
   });
 
 program

@@ -43,13 +43,25 @@ export interface LiveStats {
   late: number;
   /** |actual − scheduled| send times, ms, the most recent ones. */
   jitter: number[];
+  /** Generation failures recovered from. */
+  failures: number;
+  /** Messages not sent because the output port was gone. */
+  droppedOut: number;
 }
 
 type Out = { message: MidiMessage };
 
 export class LiveSession {
-  readonly engine: Engine;
-  readonly stats: LiveStats = { notesSent: 0, messagesIn: 0, droppedIn: 0, late: 0, jitter: [] };
+  private current: Engine;
+  readonly stats: LiveStats = {
+    notesSent: 0,
+    messagesIn: 0,
+    droppedIn: 0,
+    late: 0,
+    jitter: [],
+    failures: 0,
+    droppedOut: 0,
+  };
   private readonly tracker = new NoteTracker();
   private readonly scheduler: LookaheadScheduler<Out>;
   private readonly timers = new Set<TimerHandle>();
@@ -60,6 +72,9 @@ export class LiveSession {
   private floodWindow: { start: Millis; count: number } = { start: 0, count: 0 };
   private doneWaiters: (() => void)[] = [];
   private nextClockTick: Millis | null = null;
+  private outputLost = false;
+  private inputLost = false;
+  private lastProbe: Millis = -Infinity;
   lastNotes: number[] = [];
   /** The most recent notes the engine scheduled, with their type against the chord they were decoded against. */
   readonly played: { time: Millis; note: number; type: string }[] = [];
@@ -68,7 +83,7 @@ export class LiveSession {
     private readonly opts: LiveOptions,
     makeEngine: (emit: (o: EngineOutput) => void) => Engine,
   ) {
-    this.engine = makeEngine((o) => this.onEngine(o));
+    this.current = makeEngine((o) => this.onEngine(o));
     this.transportRunning = opts.clockSource !== 'follow';
     this.scheduler = new LookaheadScheduler<Out>(
       opts.clock,
@@ -82,6 +97,16 @@ export class LiveSession {
     });
   }
 
+  get engine(): Engine {
+    return this.current;
+  }
+
+  /** Swaps in a new engine (a reload): what sounds is released first; the ports stay open. */
+  replaceEngine(makeEngine: (emit: (o: EngineOutput) => void) => Engine): void {
+    this.cancel();
+    this.current = makeEngine((o) => this.onEngine(o));
+  }
+
   start(): void {
     if (this.opts.clockSource === 'lead') this.send({ type: 'start' });
     this.scheduler.start();
@@ -92,14 +117,74 @@ export class LiveSession {
     return new Promise((resolve) => this.doneWaiters.push(resolve));
   }
 
+  /** The output port's state: 'lost' while its device is gone (output paused, nothing queued). */
+  get outputState(): 'open' | 'lost' {
+    return this.outputLost ? 'lost' : 'open';
+  }
+
+  /** Checks the output port twice a second: reports a loss, and on its return clears it with All Notes Off. */
+  get inputState(): 'open' | 'lost' | 'none' {
+    return this.opts.input ? (this.inputLost ? 'lost' : 'open') : 'none';
+  }
+
+  private probeInput(): void {
+    const input = this.opts.input;
+    if (!input?.available) return;
+    let there: boolean;
+    try {
+      there = input.available();
+    } catch {
+      there = false;
+    }
+    if (there !== !this.inputLost) {
+      this.inputLost = !there;
+      this.opts.log(
+        there ? `input ${input.name} is back` : `input ${input.name} lost; listening again when it returns`,
+      );
+      if (!there) this.engine.panic();
+    }
+  }
+
+  private probeOutput(): void {
+    const now = this.opts.clock.now();
+    if (now - this.lastProbe < 500) return;
+    this.lastProbe = now;
+    this.probeInput();
+    if (!this.opts.output.available) return;
+    let there: boolean;
+    try {
+      there = this.opts.output.available();
+    } catch {
+      there = false;
+    }
+    if (!there && !this.outputLost) this.lose('the device is gone');
+    else if (there && this.outputLost) {
+      this.outputLost = false;
+      this.opts.log(`output ${this.opts.output.name} is back: sending All Notes Off and resuming`);
+      for (let ch = 0; ch < 16; ch++) this.send({ type: 'cc', channel: ch, controller: 123, value: 0 });
+    }
+  }
+
+  private lose(why: string): void {
+    this.outputLost = true;
+    this.opts.log(`output ${this.opts.output.name} lost (${why}); output paused until it returns`);
+    this.tracker.releaseAll(); // those notes died with the port
+  }
+
   private fill(windowEnd: Millis): void {
     if (this.stopped) return;
+    this.probeOutput();
     if (this.opts.clockSource === 'lead') this.leadClock(windowEnd);
     if (this.transportRunning) {
       this.engine.fill(windowEnd).catch((err: unknown) => {
-        // a failure in generation never kills the performance: release, report, go on
+        // a failure in generation never kills the performance: release what sounds, restart the
+        // generator, count it, report it, go on
         this.cancel();
-        this.opts.log(`generation failed: ${err instanceof Error ? err.message : String(err)}`);
+        this.stats.failures++;
+        this.engine.restart();
+        this.opts.log(
+          `generation failed and was restarted: ${err instanceof Error ? err.message : String(err)}`,
+        );
       });
     }
     if (this.inputEnded && this.engine.idle && this.scheduler.size === 0 && this.timers.size === 0) {
@@ -223,10 +308,15 @@ export class LiveSession {
   }
 
   private send(m: MidiMessage): void {
+    if (this.outputLost) {
+      this.stats.droppedOut++; // no backlog: what falls due while the port is gone is dropped
+      return;
+    }
     try {
       this.opts.output.send(m);
     } catch (err) {
-      this.opts.log(`output ${this.opts.output.name}: ${err instanceof Error ? err.message : String(err)}`);
+      this.stats.droppedOut++;
+      this.lose(err instanceof Error ? err.message : String(err));
       return;
     }
     this.tracker.note(m);

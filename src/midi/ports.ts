@@ -24,6 +24,8 @@ export interface MidiOutPort {
   readonly name: string;
   send(m: MidiMessage): void;
   close(): Promise<void>;
+  /** Whether the device is still there (hot-plug); ports that cannot vanish leave it out. */
+  available?(): boolean;
 }
 
 export interface MidiInPort {
@@ -32,6 +34,8 @@ export interface MidiInPort {
   /** Messages that could not be parsed from the incoming bytes. */
   readonly dropped: number;
   close(): Promise<void>;
+  /** Whether the device is still there (hot-plug); reopens it when it comes back. */
+  available?(): boolean;
 }
 
 export class PortError extends Error {
@@ -113,8 +117,20 @@ function easymidiOut(name: string, virtual: boolean): MidiOutPort {
       `easymidi:${name}: no such output; available: ${em.getOutputs().join(', ') || '(none)'}`,
     );
   }
-  const out = new em.Output(name, virtual);
-  return { name, send: (m) => easymidiSend(out, m), close: () => Promise.resolve(out.close()) };
+  let out = new em.Output(name, virtual);
+  let lost = false;
+  return {
+    name,
+    send: (m) => easymidiSend(out, m),
+    close: () => Promise.resolve(out.close()),
+    available: () => {
+      if (virtual) return true;
+      const there = em.getOutputs().includes(name);
+      if (there && lost) out = new em.Output(name, false); // plugged back in: reopen
+      lost = !there;
+      return there;
+    },
+  };
 }
 
 function easymidiIn(name: string, virtual: boolean): MidiInPort {
@@ -124,13 +140,18 @@ function easymidiIn(name: string, virtual: boolean): MidiInPort {
       `easymidi:${name}: no such input; available: ${em.getInputs().join(', ') || '(none)'}`,
     );
   }
-  const input = new em.Input(name, virtual);
   const listeners: ((m: MidiMessage) => void)[] = [];
   const parser = new MidiStreamParser();
-  input.on('message', (msg) => {
-    const bytes = (msg as unknown as { _bytes?: number[] })._bytes;
-    if (bytes) for (const m of parser.push(bytes)) listeners.forEach((cb) => cb(m));
-  });
+  const attach = (): InstanceType<EasyMidi['Input']> => {
+    const i = new em.Input(name, virtual);
+    i.on('message', (msg) => {
+      const bytes = (msg as unknown as { _bytes?: number[] })._bytes;
+      if (bytes) for (const m of parser.push(bytes)) listeners.forEach((cb) => cb(m));
+    });
+    return i;
+  };
+  let input = attach();
+  let lost = false;
   return {
     name,
     onMessage: (cb) => void listeners.push(cb),
@@ -138,6 +159,13 @@ function easymidiIn(name: string, virtual: boolean): MidiInPort {
       return parser.dropped;
     },
     close: () => Promise.resolve(input.close()),
+    available: () => {
+      if (virtual) return true;
+      const there = em.getInputs().includes(name);
+      if (there && lost) input = attach(); // plugged back in: reopen
+      lost = !there;
+      return there;
+    },
   };
 }
 

@@ -292,6 +292,31 @@ export class Engine {
     this.setState('idle');
   }
 
+  setTemperature(t: number): void {
+    for (const im of this.improvisers) im.sampler = { ...im.sampler, temperature: Math.max(0, t) };
+  }
+
+  selectModel(index: number): void {
+    if (!Number.isInteger(index) || index < 0 || index >= this.improvisers.length) {
+      throw new RangeError(`model index ${index} is outside 0..${this.improvisers.length - 1}`);
+    }
+    this.modelIndex = index;
+  }
+
+  get models(): number {
+    return this.improvisers.length;
+  }
+
+  /** After a failure: a fresh generator state, nothing pending, listening again. */
+  restart(): void {
+    this.busy = false;
+    this.improviser.reset();
+    this.held.clear();
+    this.phrase = [];
+    this.horizon = null;
+    this.setState('idle');
+  }
+
   /** All notes off now; the conversation goes on. */
   panic(): void {
     this.emit({ kind: 'cancel' });

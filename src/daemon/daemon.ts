@@ -1,0 +1,181 @@
+/**
+ * `improv daemon`: the live engine for a stage box with no screen. Everything is loaded and checked
+ * before anything starts (config, models, ports, server); SIGINT/SIGTERM release every sounding note
+ * and send All Notes Off before exiting 0; SIGHUP reloads config and models without closing ports,
+ * and keeps the old ones playing when the new ones fail to load. Logs are JSON lines (pino).
+ */
+import pino from 'pino';
+import { parseProgression } from '../music/chordSymbols.ts';
+import { createRng } from '../music/rng.ts';
+import { TWELFTHS_PER_QUARTER } from '../music/time.ts';
+import { LiveSession } from '../midi/live.ts';
+import { openInput, openOutput, type MidiInPort } from '../midi/ports.ts';
+import { RealClock, type Clock } from '../runtime/clock.ts';
+import { DEFAULT_ENGINE_OPTIONS, Engine, type EngineOutput } from '../runtime/engine.ts';
+import { improviserFor } from '../runtime/improvisers.ts';
+import { LstmSession } from '../runtime/session.ts';
+import { loadConfig, type DaemonConfig } from './config.ts';
+import { startServer, type Control } from './server.ts';
+import type { Server } from 'node:http';
+
+export interface Daemon {
+  readonly live: LiveSession;
+  readonly port: number;
+  status(): Record<string, unknown>;
+  control(c: Control): void;
+  reload(): Promise<boolean>;
+  stop(): Promise<void>;
+}
+
+interface Loaded {
+  readonly config: DaemonConfig;
+  readonly sessions: LstmSession[];
+  readonly makeEngine: (emit: (o: EngineOutput) => void) => Engine;
+}
+
+/** Loads models and builds the engine factory for a config; throws before anything is started. */
+async function load(config: DaemonConfig, clock: Clock): Promise<Loaded> {
+  const sessions: LstmSession[] = [];
+  try {
+    for (const m of config.models) sessions.push(await LstmSession.load(m));
+  } catch (err) {
+    await Promise.all(sessions.map((s) => s.dispose()));
+    throw err;
+  }
+  const [num, den] = config.meter.split('/').map(Number) as [number, number];
+  const barLength = Math.round((num * 4 * TWELFTHS_PER_QUARTER) / den);
+  const progression = parseProgression(config.chords, barLength);
+  const sampler = { temperature: config.temperature, topK: 0, topP: config.topP };
+  const improvisers = sessions.map((s, i) =>
+    improviserFor(s, createRng(config.seed + i), sampler, config.range, { numerator: num, denominator: den }),
+  );
+  const options = {
+    ...DEFAULT_ENGINE_OPTIONS,
+    bpm: config.bpm,
+    barLength,
+    progression,
+    mode: config.mode,
+    split: config.split,
+    silenceBeats: config.silenceBeats,
+    maxCallBeats: config.maxCallBeats,
+    responseBars: config.responseBars,
+  };
+  return { config, sessions, makeEngine: (emit) => new Engine(improvisers, clock, options, emit, config.cc) };
+}
+
+export async function startDaemon(file: string, opts: { clock?: Clock } = {}): Promise<Daemon> {
+  const started = Date.now();
+  const clock = opts.clock ?? new RealClock();
+  let config = loadConfig(file);
+  const log = pino({ level: config.log.level, base: { service: 'improv' } }, pino.destination(2));
+  let loaded = await load(config, clock);
+  let input: MidiInPort | null = null;
+  let server: Server | null = null;
+  try {
+    input = config.input ? openInput(config.input, { clock, log: (l) => log.warn(l) }) : null;
+    const output = openOutput(config.output, { clock, log: (l) => log.warn(l) });
+    const live = new LiveSession(
+      {
+        clock,
+        input,
+        output,
+        outChannel: config.channels.out - 1,
+        inChannel: config.channels.in === null ? null : config.channels.in - 1,
+        noteRange: [0, 127],
+        clockSource: config.clock,
+        lookahead: 100,
+        interval: 25,
+        maxNotesPerSecond: 200,
+        sendState: true,
+        offset: 0,
+        thruChannel: config.channels.thru === null ? null : config.channels.thru - 1,
+        log: (l) => log.warn(l),
+      },
+      (emit) => loaded.makeEngine(emit),
+    );
+    const status = (): Record<string, unknown> => ({
+      mode: live.engine.currentMode,
+      state: live.engine.currentState,
+      model: { index: live.engine.model, bundles: loaded.config.models },
+      bpm: Math.round(live.engine.tempo * 100) / 100,
+      temperature: live.engine.improviser.sampler.temperature,
+      ports: {
+        input: config.input ? { name: config.input, state: live.inputState } : null,
+        output: { name: config.output, state: live.outputState },
+      },
+      notesSent: live.stats.notesSent,
+      sounding: live.sounding,
+      lateEvents: live.stats.late,
+      droppedOutput: live.stats.droppedOut,
+      droppedInput: live.stats.droppedIn + (input?.dropped ?? 0),
+      failures: live.stats.failures,
+      uptime: (Date.now() - started) / 1000,
+    });
+    const control = (c: Control): void => {
+      if (c.temperature !== undefined) live.engine.setTemperature(c.temperature);
+      if (c.model !== undefined) live.engine.selectModel(c.model);
+      if (c.mode !== undefined) live.engine.setMode(c.mode);
+      if (c.panic) live.engine.panic();
+      log.info({ control: c }, 'control');
+    };
+    const srv = await startServer(
+      { host: config.http.host, port: config.http.port, token: config.http.token },
+      { status, control },
+    );
+    server = srv.server;
+    live.start();
+    log.info(
+      {
+        input: config.input,
+        output: config.output,
+        models: config.models,
+        http: `${config.http.host}:${srv.port}`,
+      },
+      'started',
+    );
+    let stopping: Promise<void> | null = null;
+    const daemon: Daemon = {
+      live,
+      port: srv.port,
+      status,
+      control,
+      async reload() {
+        try {
+          const next = loadConfig(file);
+          const fresh = await load(next, clock);
+          if (next.input !== config.input || next.output !== config.output)
+            log.warn('ports are not changed by a reload; restart the daemon to change them');
+          const old = loaded;
+          loaded = fresh;
+          config = { ...next, input: config.input, output: config.output };
+          live.replaceEngine((emit) => fresh.makeEngine(emit));
+          await Promise.all(old.sessions.map((s) => s.dispose()));
+          log.info({ models: next.models }, 'reloaded');
+          return true;
+        } catch (err) {
+          log.error(
+            { err: err instanceof Error ? err.message : String(err) },
+            'reload failed; the old configuration keeps playing',
+          );
+          return false;
+        }
+      },
+      stop() {
+        stopping ??= (async () => {
+          await live.stop();
+          await new Promise<void>((r) => (server ? server.close(() => r()) : r()));
+          await Promise.all(loaded.sessions.map((s) => s.dispose()));
+          log.info({ notesSent: live.stats.notesSent, sounding: live.sounding }, 'stopped');
+          log.flush();
+        })();
+        return stopping;
+      },
+    };
+    return daemon;
+  } catch (err) {
+    await input?.close();
+    server?.close();
+    await Promise.all(loaded.sessions.map((s) => s.dispose()));
+    throw err;
+  }
+}

@@ -1,0 +1,161 @@
+import { describe, expect, it } from 'vitest';
+import { parseProgression } from '../src/music/chordSymbols.ts';
+import { createRng } from '../src/music/rng.ts';
+import type { MidiMessage } from '../src/midi/messages.ts';
+import { LiveSession } from '../src/midi/live.ts';
+import { VirtualClock } from '../src/runtime/clock.ts';
+import { DEFAULT_ENGINE_OPTIONS, Engine } from '../src/runtime/engine.ts';
+import { JazzImproviser } from '../src/runtime/improviser.ts';
+import { LstmSession } from '../src/runtime/session.ts';
+
+describe('hot-plug', () => {
+  it('an output port that disappears is reported, output pauses with no backlog, and on its return All Notes Off clears it', async () => {
+    const clock = new VirtualClock();
+    let plugged = true;
+    const received: { time: number; m: MidiMessage }[] = [];
+    const port = {
+      name: 'usb-synth',
+      send(m: MidiMessage) {
+        if (!plugged) throw new Error('device unplugged');
+        received.push({ time: clock.now(), m });
+      },
+      close: () => Promise.resolve(),
+      available: () => plugged,
+    };
+    const lines: string[] = [];
+    const session = await LstmSession.load('models/jazz');
+    const im = new JazzImproviser(
+      session,
+      createRng(1),
+      { temperature: 1, topK: 0, topP: 0.95 },
+      { low: 55, high: 84 },
+    );
+    const live = new LiveSession(
+      {
+        clock,
+        input: null,
+        output: port,
+        outChannel: 0,
+        inChannel: null,
+        noteRange: [0, 127],
+        clockSource: 'internal',
+        lookahead: 100,
+        interval: 25,
+        maxNotesPerSecond: 200,
+        sendState: false,
+        offset: 0,
+        thruChannel: null,
+        log: (l) => lines.push(l),
+      },
+      (emit) =>
+        new Engine(
+          [im],
+          clock,
+          {
+            ...DEFAULT_ENGINE_OPTIONS,
+            bpm: 160,
+            mode: 'solo',
+            progression: parseProgression('Dm7 G7 Cmaj7 A7', 48),
+          },
+          emit,
+        ),
+    );
+    const run = async (ms: number): Promise<void> => {
+      for (let t = 0; t < ms; t += 25) {
+        clock.advance(25);
+        await new Promise((r) => setTimeout(r, 1));
+      }
+    };
+    live.start();
+    await run(3000);
+    const beforeLoss = received.length;
+    expect(beforeLoss).toBeGreaterThan(4);
+    plugged = false;
+    await run(3000);
+    expect(live.outputState).toBe('lost');
+    expect(received).toHaveLength(beforeLoss); // nothing reached the missing device
+    expect(lines.some((l) => /output usb-synth lost/.test(l))).toBe(true);
+    plugged = true;
+    const back = clock.now();
+    await run(3000);
+    expect(live.outputState).toBe('open');
+    const after = received.slice(beforeLoss);
+    // first comes All Notes Off on every channel, then the music resumes at its own pace (no burst)
+    expect(after.slice(0, 16).every((r) => r.m.type === 'cc' && r.m.controller === 123)).toBe(true);
+    const resumed = after.filter((r) => r.m.type === 'noteon');
+    expect(resumed.length).toBeGreaterThan(2);
+    expect(resumed.filter((r) => r.time < back + 600).length).toBeLessThanOrEqual(6);
+    await live.stop();
+    await session.dispose();
+    // every note-on that reached the device has its note-off or was cleared by All Notes Off after the loss
+    const open = new Map<number, number>();
+    for (const { m } of received.slice(beforeLoss + 16)) {
+      if (m.type === 'noteon') open.set(m.note, (open.get(m.note) ?? 0) + 1);
+      if (m.type === 'noteoff') open.set(m.note, (open.get(m.note) ?? 1) - 1);
+    }
+    expect([...open.values()].every((v) => v <= 0)).toBe(true);
+    expect(live.stats.droppedOut).toBeGreaterThan(0);
+  });
+});
+
+describe('hot-plug of the input', () => {
+  it('a keyboard that disappears is reported and heard again when it returns', async () => {
+    const clock = new VirtualClock();
+    let plugged = true;
+    const listeners: ((m: MidiMessage) => void)[] = [];
+    const input = {
+      name: 'usb-keys',
+      onMessage: (cb: (m: MidiMessage) => void) => void listeners.push(cb),
+      dropped: 0,
+      close: () => Promise.resolve(),
+      available: () => plugged,
+    };
+    const lines: string[] = [];
+    const session = await LstmSession.load('models/jazz');
+    const im = new JazzImproviser(
+      session,
+      createRng(1),
+      { temperature: 1, topK: 0, topP: 1 },
+      { low: 55, high: 84 },
+    );
+    const out = { name: 'out', send: () => undefined, close: () => Promise.resolve() };
+    const live = new LiveSession(
+      {
+        clock,
+        input,
+        output: out,
+        outChannel: 0,
+        inChannel: null,
+        noteRange: [0, 127],
+        clockSource: 'internal',
+        lookahead: 100,
+        interval: 25,
+        maxNotesPerSecond: 200,
+        sendState: false,
+        offset: 0,
+        thruChannel: null,
+        log: (l) => lines.push(l),
+      },
+      (emit) =>
+        new Engine([im], clock, { ...DEFAULT_ENGINE_OPTIONS, progression: parseProgression('C7', 48) }, emit),
+    );
+    live.start();
+    const run = async (ms: number): Promise<void> => {
+      for (let t = 0; t < ms; t += 25) {
+        clock.advance(25);
+        await new Promise((r) => setTimeout(r, 1));
+      }
+    };
+    await run(600);
+    expect(live.inputState).toBe('open');
+    plugged = false;
+    await run(600);
+    expect(live.inputState).toBe('lost');
+    plugged = true;
+    await run(600);
+    expect(live.inputState).toBe('open');
+    expect(lines).toEqual(['input usb-keys lost; listening again when it returns', 'input usb-keys is back']);
+    await live.stop();
+    await session.dispose();
+  });
+});
