@@ -1,11 +1,13 @@
 /**
  * `npm run bench [-- section …]`: prints figures and their ratio to the targets. Sections:
- * jazz-step, jazz-train, abc-step, abc-train, live-jitter, call-to-note (all by default). Targets are reported, never asserted.
+ * jazz-step, jazz-train, abc-step, abc-train, live-jitter, call-to-note, soak (all by default; soak
+ * runs SOAK_MINUTES, 1 by default). Targets are reported, never asserted.
  */
 import { cpus } from 'node:os';
 import { benchAbcStep, benchAbcTraining } from './abc.ts';
 import { benchJazzStep, benchJazzTraining } from './jazz.ts';
 import { benchCallToNote, benchJitter } from './live.ts';
+import { benchSoak } from './soak.ts';
 import { existsSync } from 'node:fs';
 
 const sections: Record<string, () => Promise<string[]>> = {
@@ -15,6 +17,7 @@ const sections: Record<string, () => Promise<string[]>> = {
   'abc-train': () => benchAbcTraining(4),
   'live-jitter': () => benchJitter(10, existsSync('models/abc/manifest.json') ? 'models/abc' : null),
   'call-to-note': () => benchCallToNote(50),
+  soak: () => benchSoak(Number(process.env.SOAK_MINUTES ?? 1)),
 };
 
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));

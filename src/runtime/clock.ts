@@ -18,7 +18,7 @@ export interface Clock {
 }
 
 /** How early a precise timer wakes before it yields its way to the exact time. */
-const PRECISE_MARGIN: Millis = 2;
+const PRECISE_MARGIN: Millis = 4;
 
 export class RealClock implements Clock {
   private readonly timers = new Map<number, NodeJS.Timeout>();

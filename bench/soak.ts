@@ -1,0 +1,119 @@
+/**
+ * Soak: minutes of simulated performance with both models at once, a jazz call-and-response fed by
+ * scripted calls and an ABC solo, on the real clock. Reports RSS at start (after warm-up) and end,
+ * late events, jitter p99/max, and notes left hanging after stop. Target over 30 minutes: RSS growth
+ * ≤ 5 %, zero hanging notes, jitter p99 ≤ 1 ms. `npm run bench -- soak` runs 1 minute;
+ * `SOAK_MINUTES=30 npm run bench -- soak` runs the real thing.
+ */
+import { parseProgression } from '../src/music/chordSymbols.ts';
+import { createRng } from '../src/music/rng.ts';
+import type { MidiMessage } from '../src/midi/messages.ts';
+import { LiveSession } from '../src/midi/live.ts';
+import { RealClock } from '../src/runtime/clock.ts';
+import { DEFAULT_ENGINE_OPTIONS, Engine, type EngineMode } from '../src/runtime/engine.ts';
+import { improviserFor } from '../src/runtime/improvisers.ts';
+import { LstmSession } from '../src/runtime/session.ts';
+import { percentiles, report } from './stats.ts';
+
+function countingPort(name: string): {
+  name: string;
+  send(m: MidiMessage): void;
+  close(): Promise<void>;
+  open: Map<number, number>;
+} {
+  const open = new Map<number, number>();
+  return {
+    name,
+    open,
+    send(m) {
+      const k = m.type === 'noteon' || m.type === 'noteoff' ? m.channel * 128 + m.note : -1;
+      if (m.type === 'noteon') open.set(k, (open.get(k) ?? 0) + 1);
+      if (m.type === 'noteoff') open.set(k, Math.max(0, (open.get(k) ?? 0) - 1));
+    },
+    close: () => Promise.resolve(),
+  };
+}
+
+export async function benchSoak(minutes: number): Promise<string[]> {
+  const clock = new RealClock();
+  const make = async (model: string, mode: EngineMode, seed: number) => {
+    const session = await LstmSession.load(model);
+    const im = improviserFor(
+      session,
+      createRng(seed),
+      { temperature: 1, topK: 0, topP: 0.95 },
+      { low: 55, high: 84 },
+      { numerator: 4, denominator: 4 },
+    );
+    const listeners: ((m: MidiMessage) => void)[] = [];
+    const input = {
+      name: `${model} calls`,
+      onMessage: (cb: (m: MidiMessage) => void) => void listeners.push(cb),
+      dropped: 0,
+      close: () => Promise.resolve(),
+    };
+    const out = countingPort(`${model} out`);
+    const live = new LiveSession(
+      {
+        clock,
+        input,
+        output: out,
+        outChannel: 0,
+        inChannel: null,
+        noteRange: [0, 127],
+        clockSource: 'internal',
+        lookahead: 100,
+        interval: 25,
+        maxNotesPerSecond: 200,
+        sendState: true,
+        offset: 0,
+        thruChannel: null,
+        log: () => undefined,
+      },
+      (emit) =>
+        new Engine(
+          [im],
+          clock,
+          { ...DEFAULT_ENGINE_OPTIONS, bpm: 132, mode, progression: parseProgression('Dm7 G7 Cmaj7 A7', 48) },
+          emit,
+        ),
+    );
+    return { session, live, out, deliver: (m: MidiMessage) => listeners.forEach((cb) => cb(m)) };
+  };
+  const jazz = await make('models/jazz', 'call-response', 1);
+  const abc = await make('models/abc', 'solo', 2);
+  jazz.live.start();
+  abc.live.start();
+  // a call every 6 s: four notes over one beat and a half
+  const phrase = [62, 65, 69, 72];
+  const calls = setInterval(() => {
+    phrase.forEach((note, i) => {
+      setTimeout(() => jazz.deliver({ type: 'noteon', channel: 0, note, velocity: 90 }), i * 110);
+      setTimeout(() => jazz.deliver({ type: 'noteoff', channel: 0, note, velocity: 0 }), i * 110 + 100);
+    });
+  }, 6000);
+  await new Promise((r) => setTimeout(r, 10_000)); // warm-up
+  global.gc?.();
+  const rssStart = process.memoryUsage().rss;
+  await new Promise((r) => setTimeout(r, minutes * 60_000));
+  global.gc?.();
+  const rssEnd = process.memoryUsage().rss;
+  clearInterval(calls);
+  await jazz.live.stop();
+  await abc.live.stop();
+  await jazz.session.dispose();
+  await abc.session.dispose();
+  const hanging = [...jazz.out.open.values(), ...abc.out.open.values()].reduce((a, b) => a + b, 0);
+  const j = percentiles([...jazz.live.stats.jitter, ...abc.live.stats.jitter]);
+  const mb = (b: number): number => b / 1024 / 1024;
+  return [
+    `soak (${minutes} min after a 10 s warm-up: jazz call and response every 6 s + ABC solo, real clock; ${jazz.live.engine.stats.responses} answers, ${jazz.live.stats.notesSent + abc.live.stats.notesSent} notes)`,
+    report('  RSS at start', mb(rssStart), 'MB'),
+    report('  RSS at end', mb(rssEnd), 'MB'),
+    report('  RSS growth', (100 * (rssEnd - rssStart)) / rssStart, '%', { value: 5, better: 'lower' }),
+    report('  late events (> 1 ms)', jazz.live.stats.late + abc.live.stats.late, 'events'),
+    report('  jitter p99 (last 10 000 sends of each)', j.p99, 'ms', { value: 1, better: 'lower' }),
+    report('  jitter max', j.max, 'ms'),
+    report('  notes left hanging after stop', hanging, 'notes'),
+  ];
+}
