@@ -7,7 +7,7 @@
  */
 import { parseProgression } from '../src/music/chordSymbols.ts';
 import { createRng } from '../src/music/rng.ts';
-import { LiveSession } from '../src/midi/live.ts';
+import { DEFAULT_LIVE_OPTIONS, LiveSession } from '../src/midi/live.ts';
 import type { MidiOutPort } from '../src/midi/ports.ts';
 import { RealClock } from '../src/runtime/clock.ts';
 import { DEFAULT_ENGINE_OPTIONS, Engine } from '../src/runtime/engine.ts';
@@ -36,19 +36,12 @@ export async function benchJitter(seconds: number, charModel: string | null): Pr
   const out = nullOut();
   const live = new LiveSession(
     {
+      ...DEFAULT_LIVE_OPTIONS,
       clock,
       input: null,
       output: out,
-      outChannel: 0,
-      inChannel: null,
-      noteRange: [0, 127],
       clockSource: 'lead',
-      lookahead: 100,
-      interval: 25,
-      maxNotesPerSecond: 200,
       sendState: false,
-      offset: 0,
-      thruChannel: null,
       log: () => undefined,
     },
     (emit) =>

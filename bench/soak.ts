@@ -8,7 +8,7 @@
 import { parseProgression } from '../src/music/chordSymbols.ts';
 import { createRng } from '../src/music/rng.ts';
 import type { MidiMessage } from '../src/midi/messages.ts';
-import { LiveSession } from '../src/midi/live.ts';
+import { DEFAULT_LIVE_OPTIONS, LiveSession } from '../src/midi/live.ts';
 import { RealClock } from '../src/runtime/clock.ts';
 import { DEFAULT_ENGINE_OPTIONS, Engine, type EngineMode } from '../src/runtime/engine.ts';
 import { improviserFor } from '../src/runtime/improvisers.ts';
@@ -55,19 +55,10 @@ export async function benchSoak(minutes: number): Promise<string[]> {
     const out = countingPort(`${model} out`);
     const live = new LiveSession(
       {
+        ...DEFAULT_LIVE_OPTIONS,
         clock,
         input,
         output: out,
-        outChannel: 0,
-        inChannel: null,
-        noteRange: [0, 127],
-        clockSource: 'internal',
-        lookahead: 100,
-        interval: 25,
-        maxNotesPerSecond: 200,
-        sendState: true,
-        offset: 0,
-        thruChannel: null,
         log: () => undefined,
       },
       (emit) =>

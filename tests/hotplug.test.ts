@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { parseProgression } from '../src/music/chordSymbols.ts';
 import { createRng } from '../src/music/rng.ts';
 import type { MidiMessage } from '../src/midi/messages.ts';
-import { LiveSession } from '../src/midi/live.ts';
+import { DEFAULT_LIVE_OPTIONS, LiveSession } from '../src/midi/live.ts';
 import { VirtualClock } from '../src/runtime/clock.ts';
 import { DEFAULT_ENGINE_OPTIONS, Engine } from '../src/runtime/engine.ts';
 import { JazzImproviser } from '../src/runtime/improviser.ts';
@@ -32,19 +32,11 @@ describe('hot-plug', () => {
     );
     const live = new LiveSession(
       {
+        ...DEFAULT_LIVE_OPTIONS,
         clock,
         input: null,
         output: port,
-        outChannel: 0,
-        inChannel: null,
-        noteRange: [0, 127],
-        clockSource: 'internal',
-        lookahead: 100,
-        interval: 25,
-        maxNotesPerSecond: 200,
         sendState: false,
-        offset: 0,
-        thruChannel: null,
         log: (l) => lines.push(l),
       },
       (emit) =>
@@ -121,19 +113,11 @@ describe('hot-plug of the input', () => {
     const out = { name: 'out', send: () => undefined, close: () => Promise.resolve() };
     const live = new LiveSession(
       {
+        ...DEFAULT_LIVE_OPTIONS,
         clock,
         input,
         output: out,
-        outChannel: 0,
-        inChannel: null,
-        noteRange: [0, 127],
-        clockSource: 'internal',
-        lookahead: 100,
-        interval: 25,
-        maxNotesPerSecond: 200,
         sendState: false,
-        offset: 0,
-        thruChannel: null,
         log: (l) => lines.push(l),
       },
       (emit) =>

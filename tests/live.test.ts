@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { analyzeChord, classifyNote } from '../src/music/chord.ts';
 import { createRng } from '../src/music/rng.ts';
 import { MidiStreamParser } from '../src/midi/messages.ts';
-import { LiveSession } from '../src/midi/live.ts';
+import { DEFAULT_LIVE_OPTIONS, LiveSession } from '../src/midi/live.ts';
 import { openInput, openOutput, PortError } from '../src/midi/ports.ts';
 import { VirtualClock } from '../src/runtime/clock.ts';
 import { DEFAULT_ENGINE_OPTIONS, Engine, STATE_CC } from '../src/runtime/engine.ts';
@@ -253,19 +253,12 @@ describe('bad input', () => {
     );
     const live = new LiveSession(
       {
+        ...DEFAULT_LIVE_OPTIONS,
         clock,
         input: fakeIn,
         output: fakeOut,
-        outChannel: 0,
-        inChannel: null,
-        noteRange: [0, 127],
-        clockSource: 'internal',
-        lookahead: 100,
-        interval: 25,
         maxNotesPerSecond: 100,
         sendState: false,
-        offset: 0,
-        thruChannel: null,
         log: () => undefined,
       },
       (emit) =>

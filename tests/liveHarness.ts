@@ -3,7 +3,7 @@ import { parseProgression } from '../src/music/chordSymbols.ts';
 import { createRng } from '../src/music/rng.ts';
 import type { MidiMessage } from '../src/midi/messages.ts';
 import { parseMessage } from '../src/midi/messages.ts';
-import { LiveSession, type LiveOptions } from '../src/midi/live.ts';
+import { DEFAULT_LIVE_OPTIONS, LiveSession, type LiveOptions } from '../src/midi/live.ts';
 import { jzzListen, jzzSendTo, openInput, openOutput } from '../src/midi/ports.ts';
 import { VirtualClock } from '../src/runtime/clock.ts';
 import { DEFAULT_ENGINE_OPTIONS, Engine, type EngineOptions } from '../src/runtime/engine.ts';
@@ -47,19 +47,10 @@ export async function liveHarness(
   });
   const session = new LiveSession(
     {
+      ...DEFAULT_LIVE_OPTIONS,
       clock,
       input,
       output,
-      outChannel: 0,
-      inChannel: null,
-      noteRange: [0, 127],
-      clockSource: 'internal',
-      lookahead: 100,
-      interval: 25,
-      maxNotesPerSecond: 200,
-      sendState: true,
-      offset: 0,
-      thruChannel: null,
       log: () => undefined,
       ...live,
     },

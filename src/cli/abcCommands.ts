@@ -1,10 +1,11 @@
 /** The ABC pipeline's CLI actions: generate tunes (ABC text + one MIDI file per tune) and score ABC text. */
-import { mkdirSync, readFileSync, writeFileSync, renameSync } from 'node:fs';
+import { mkdirSync, writeFileSync, renameSync } from 'node:fs';
+import { readText } from '../music/files.ts';
 import { dirname } from 'node:path';
 import { checkWithAbcjs } from '../music/abc/validate.ts';
 import type { AbcEvent } from '../music/abc/reader.ts';
 import { parseMeter } from '../music/abc/key.ts';
-import { BundleError, InputFileError } from '../music/errors.ts';
+import { BundleError } from '../music/errors.ts';
 import { createRng } from '../music/rng.ts';
 import { generateAbc, type AbcGeneration } from '../runtime/abc.ts';
 import { scoreTokens, type NllReport } from '../runtime/evaluate.ts';
@@ -107,15 +108,7 @@ export async function generateAbcFiles(opts: GenerateAbcOptions): Promise<Genera
 
 /** Bits per character of an ABC file under a char model; characters outside the vocabulary are counted and skipped. */
 export async function evalAbc(model: string, data: string): Promise<NllReport> {
-  let text: string;
-  try {
-    text = readFileSync(data, 'utf8');
-  } catch (err) {
-    throw new InputFileError(
-      data,
-      `cannot read file (${(err as NodeJS.ErrnoException).code ?? String(err)})`,
-    );
-  }
+  const text = readText(data);
   const session = await LstmSession.load(model);
   try {
     if (session.manifest.kind !== 'abc-char') {

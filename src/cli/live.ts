@@ -12,7 +12,7 @@ import { validateRange, type PitchRange } from '../music/decode.ts';
 import { pitchName, spell } from '../music/pitch.ts';
 import { createRng } from '../music/rng.ts';
 import { TWELFTHS_PER_QUARTER } from '../music/time.ts';
-import { LiveSession, type ClockSource } from '../midi/live.ts';
+import { DEFAULT_LIVE_OPTIONS, LiveSession, type ClockSource } from '../midi/live.ts';
 import { listPorts, openInput, openOutput } from '../midi/ports.ts';
 import { writeSmf } from '../midi/smfWriter.ts';
 import { RealClock } from '../runtime/clock.ts';
@@ -70,6 +70,7 @@ export async function runLive(opts: LiveCliOptions): Promise<{ live: LiveSession
   const output = openOutput(opts.output, { clock, log: opts.log });
   const live = new LiveSession(
     {
+      ...DEFAULT_LIVE_OPTIONS,
       clock,
       input,
       output,
@@ -77,10 +78,6 @@ export async function runLive(opts: LiveCliOptions): Promise<{ live: LiveSession
       inChannel: opts.inChannel,
       noteRange: opts.noteRange,
       clockSource: opts.clock,
-      lookahead: 100,
-      interval: 25,
-      maxNotesPerSecond: 200,
-      sendState: true,
       offset: opts.offset,
       thruChannel: opts.thruChannel,
       log: opts.log,

@@ -1,7 +1,7 @@
 /** Option parsers for commander that name the option in their error. */
-import { readFileSync } from 'node:fs';
 import { InvalidArgumentError } from 'commander';
 import { InputFileError } from '../music/errors.ts';
+import { readText } from '../music/files.ts';
 
 export const int =
   (min: number, max = Number.MAX_SAFE_INTEGER) =>
@@ -61,15 +61,7 @@ export function meterOption(value: string): { numerator: number; denominator: nu
 
 /** A leadsheet file: chord symbols, bars separated by spaces or '|', '#' starts a comment. */
 export function readLeadsheet(file: string): string {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (err) {
-    throw new InputFileError(
-      file,
-      `cannot read leadsheet (${(err as NodeJS.ErrnoException).code ?? String(err)})`,
-    );
-  }
+  const text = readText(file, 'leadsheet');
   const chords = text.replace(/#.*$/gm, ' ').trim();
   if (!chords) throw new InputFileError(file, 'the leadsheet has no chords');
   return chords;

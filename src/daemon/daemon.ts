@@ -8,7 +8,7 @@ import pino from 'pino';
 import { parseProgression } from '../music/chordSymbols.ts';
 import { createRng } from '../music/rng.ts';
 import { TWELFTHS_PER_QUARTER } from '../music/time.ts';
-import { LiveSession } from '../midi/live.ts';
+import { DEFAULT_LIVE_OPTIONS, LiveSession } from '../midi/live.ts';
 import { openInput, openOutput, type MidiInPort } from '../midi/ports.ts';
 import { RealClock, type Clock } from '../runtime/clock.ts';
 import { DEFAULT_ENGINE_OPTIONS, Engine, type EngineOutput } from '../runtime/engine.ts';
@@ -76,6 +76,7 @@ export async function startDaemon(file: string, opts: { clock?: Clock } = {}): P
     const output = openOutput(config.output, { clock, log: (l) => log.warn(l) });
     const live = new LiveSession(
       {
+        ...DEFAULT_LIVE_OPTIONS,
         clock,
         input,
         output,
@@ -83,11 +84,6 @@ export async function startDaemon(file: string, opts: { clock?: Clock } = {}): P
         inChannel: config.channels.in === null ? null : config.channels.in - 1,
         noteRange: [0, 127],
         clockSource: config.clock,
-        lookahead: 100,
-        interval: 25,
-        maxNotesPerSecond: 200,
-        sendState: true,
-        offset: 0,
         thruChannel: config.channels.thru === null ? null : config.channels.thru - 1,
         log: (l) => log.warn(l),
       },

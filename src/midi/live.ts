@@ -35,6 +35,20 @@ export interface LiveOptions {
   readonly log: (line: string) => void;
 }
 
+/** The usual settings; callers add clock, ports and log, and override what they need. */
+export const DEFAULT_LIVE_OPTIONS = {
+  outChannel: 0,
+  inChannel: null,
+  noteRange: [0, 127] as const,
+  clockSource: 'internal' as ClockSource,
+  lookahead: 100,
+  interval: 25,
+  maxNotesPerSecond: 200,
+  sendState: true,
+  offset: 0,
+  thruChannel: null,
+} satisfies Partial<LiveOptions>;
+
 export interface LiveStats {
   notesSent: number;
   messagesIn: number;

@@ -5,10 +5,10 @@
  * The lab's configuration is `--embedding 256 --units 1024 --seq 100 --batch 32 --lr 5e-3`; the
  * default is smaller, to train to a usable model on a 2-core CPU in under an hour.
  */
-import { readFileSync } from 'node:fs';
 import type { BundleManifest } from '../music/bundle.ts';
 import { charVocabulary, joinTunes, splitTunes, splitValidation, vectorize } from '../music/abc/corpus.ts';
 import { InputFileError } from '../music/errors.ts';
+import { readText } from '../music/files.ts';
 import { createRng } from '../music/rng.ts';
 import { trainAndExport, type CommonTrainOptions } from './pipeline.ts';
 
@@ -35,15 +35,7 @@ export const ABC_DEFAULTS = {
 /** Reads every file's tunes; a file with no `X:` tune is refused by name. */
 export function readTunes(files: readonly string[]): string[] {
   return files.flatMap((file) => {
-    let text: string;
-    try {
-      text = readFileSync(file, 'utf8');
-    } catch (err) {
-      throw new InputFileError(
-        file,
-        `cannot read file (${(err as NodeJS.ErrnoException).code ?? String(err)})`,
-      );
-    }
+    const text = readText(file);
     const tunes = splitTunes(text);
     if (tunes.length === 0) throw new InputFileError(file, 'no ABC tunes (no line starts with X:)');
     return tunes;
