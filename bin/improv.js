@@ -1,12 +1,7 @@
 #!/usr/bin/env node
-// Thin launcher: runs the TypeScript CLI through tsx so no build step is needed.
-import { spawnSync } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
-import { dirname, join } from 'node:path';
+// Launcher: registers tsx in this process and runs the TypeScript CLI, so there is no build step and
+// no second process: signals (SIGINT, SIGTERM, SIGHUP from systemd) reach the CLI's own handlers.
+import { register } from 'tsx/esm/api';
 
-const root = dirname(dirname(fileURLToPath(import.meta.url)));
-const tsx = join(root, 'node_modules', '.bin', 'tsx');
-const result = spawnSync(tsx, [join(root, 'src', 'cli', 'main.ts'), ...process.argv.slice(2)], {
-  stdio: 'inherit',
-});
-process.exit(result.status ?? 1);
+register();
+await import('../src/cli/main.ts');

@@ -140,6 +140,38 @@ describe('daemon at run time', () => {
     if (midoAvailable()) expect(midoCheck(out).hanging).toBe(0);
   });
 
+  it('SIGHUP with a broken config keeps the old model playing and says why; SIGTERM still exits 0', async () => {
+    const dir = tempDir('hup');
+    const base = { output: `file:${join(dir, 'o.mid')}`, mode: 'solo', http: { port: 0 } };
+    const file = writeConfig(dir, base);
+    // through the real entry point (what systemd runs), so signals arrive as they do in production
+    const child = spawn(
+      process.execPath,
+      ['bin/improv.js', 'daemon', '--config', file, '--foreground', '--log-level', 'info'],
+      { stdio: ['ignore', 'ignore', 'pipe'] },
+    );
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const waitFor = (text: string): Promise<void> =>
+      new Promise((resolve, reject) => {
+        const t = setInterval(() => {
+          if (stderr.includes(text)) {
+            clearInterval(t);
+            resolve();
+          }
+        }, 50);
+        setTimeout(() => reject(new Error(`no '${text}' in: ${stderr}`)), 30_000);
+      });
+    await waitFor('"started"');
+    writeConfig(dir, { ...base, models: ['models/nothing'] });
+    child.kill('SIGHUP');
+    await waitFor('reload failed; the old configuration keeps playing');
+    expect(stderr).toContain('models/nothing/manifest.json');
+    child.kill('SIGTERM');
+    expect(await new Promise<number | null>((r) => child.on('exit', r))).toBe(0);
+    expect(pairsHanging(join(dir, 'o.mid'))).toBe(0);
+  });
+
   it('serves /health and /status, and /control changes temperature and mode; a token is required when set', async () => {
     const dir = tempDir('http');
     const file = writeConfig(dir, {

@@ -70,7 +70,5 @@ export async function runDemo(opts: {
       'no fluidsynth + GM soundfont here (apt-get install fluidsynth fluid-soundfont-gm to hear it); play the .mid in any player or DAW\n',
     );
   }
-  process.stdout.write(
-    'no MIDI ports are opened by this demo: live playing through MIDI ports comes with `improv live`\n',
-  );
+  process.stdout.write('this demo opens no MIDI ports: to play live through MIDI ports, run `improv live`\n');
 }

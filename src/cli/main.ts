@@ -329,6 +329,16 @@ program
   .description('run headless from a config file: signals, reload on SIGHUP, HTTP status and control')
   .requiredOption('--config <file>', 'improv.config.json or .yaml')
   .option('--foreground', 'stay in the foreground (systemd, containers); without it the daemon detaches')
+  .addOption(
+    new Option('--log-level <level>', 'log level (overrides log.level in the config)').choices([
+      'trace',
+      'debug',
+      'info',
+      'warn',
+      'error',
+      'fatal',
+    ]),
+  )
   .action(async (o: Record<string, unknown>) => {
     const file = o.config as string;
     if (!o.foreground) {
@@ -345,7 +355,7 @@ program
       );
       return;
     }
-    const daemon = await startDaemon(file);
+    const daemon = await startDaemon(file, { logLevel: o.logLevel as string | undefined });
     const stop = (signal: string) => (): void => {
       process.stderr.write(`${JSON.stringify({ level: 30, msg: `${signal}: stopping` })}\n`);
       void daemon.stop().then(() => process.exit(0));

@@ -63,11 +63,17 @@ async function load(config: DaemonConfig, clock: Clock): Promise<Loaded> {
   return { config, sessions, makeEngine: (emit) => new Engine(improvisers, clock, options, emit, config.cc) };
 }
 
-export async function startDaemon(file: string, opts: { clock?: Clock } = {}): Promise<Daemon> {
+export async function startDaemon(
+  file: string,
+  opts: { clock?: Clock; logLevel?: string | undefined } = {},
+): Promise<Daemon> {
   const started = Date.now();
   const clock = opts.clock ?? new RealClock();
   let config = loadConfig(file);
-  const log = pino({ level: config.log.level, base: { service: 'improv' } }, pino.destination(2));
+  const log = pino(
+    { level: opts.logLevel ?? config.log.level, base: { service: 'improv' } },
+    pino.destination(2),
+  );
   let loaded = await load(config, clock);
   let input: MidiInPort | null = null;
   let server: Server | null = null;
