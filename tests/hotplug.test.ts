@@ -1,12 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { parseProgression } from '../src/music/chordSymbols.ts';
-import { createRng } from '../src/music/rng.ts';
 import type { MidiMessage } from '../src/midi/messages.ts';
 import { DEFAULT_LIVE_OPTIONS, LiveSession } from '../src/midi/live.ts';
 import { VirtualClock } from '../src/runtime/clock.ts';
 import { DEFAULT_ENGINE_OPTIONS, Engine } from '../src/runtime/engine.ts';
-import { JazzImproviser } from '../src/runtime/improviser.ts';
-import { LstmSession } from '../src/runtime/session.ts';
+import { advance, jazzImproviser } from './liveHarness.ts';
 
 describe('hot-plug', () => {
   it('an output port that disappears is reported, output pauses with no backlog, and on its return All Notes Off clears it', async () => {
@@ -23,13 +21,7 @@ describe('hot-plug', () => {
       available: () => plugged,
     };
     const lines: string[] = [];
-    const session = await LstmSession.load('models/jazz');
-    const im = new JazzImproviser(
-      session,
-      createRng(1),
-      { temperature: 1, topK: 0, topP: 0.95 },
-      { low: 55, high: 84 },
-    );
+    const { session, im } = await jazzImproviser();
     const live = new LiveSession(
       {
         ...DEFAULT_LIVE_OPTIONS,
@@ -52,12 +44,7 @@ describe('hot-plug', () => {
           emit,
         ),
     );
-    const run = async (ms: number): Promise<void> => {
-      for (let t = 0; t < ms; t += 25) {
-        clock.advance(25);
-        await new Promise((r) => setTimeout(r, 1));
-      }
-    };
+    const run = (ms: number): Promise<void> => advance(clock, ms);
     live.start();
     await run(3000);
     const beforeLoss = received.length;
@@ -103,13 +90,7 @@ describe('hot-plug of the input', () => {
       available: () => plugged,
     };
     const lines: string[] = [];
-    const session = await LstmSession.load('models/jazz');
-    const im = new JazzImproviser(
-      session,
-      createRng(1),
-      { temperature: 1, topK: 0, topP: 1 },
-      { low: 55, high: 84 },
-    );
+    const { session, im } = await jazzImproviser(1);
     const out = { name: 'out', send: () => undefined, close: () => Promise.resolve() };
     const live = new LiveSession(
       {
@@ -124,12 +105,7 @@ describe('hot-plug of the input', () => {
         new Engine([im], clock, { ...DEFAULT_ENGINE_OPTIONS, progression: parseProgression('C7', 48) }, emit),
     );
     live.start();
-    const run = async (ms: number): Promise<void> => {
-      for (let t = 0; t < ms; t += 25) {
-        clock.advance(25);
-        await new Promise((r) => setTimeout(r, 1));
-      }
-    };
+    const run = (ms: number): Promise<void> => advance(clock, ms);
     await run(600);
     expect(live.inputState).toBe('open');
     plugged = false;

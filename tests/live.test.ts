@@ -9,7 +9,7 @@ import { DEFAULT_ENGINE_OPTIONS, Engine, STATE_CC } from '../src/runtime/engine.
 import { JazzImproviser, type ImproviserState } from '../src/runtime/improviser.ts';
 import { LstmSession } from '../src/runtime/session.ts';
 import { parseProgression } from '../src/music/chordSymbols.ts';
-import { hanging, liveHarness, noteOns } from './liveHarness.ts';
+import { advance, hanging, jazzImproviser, liveHarness, noteOns } from './liveHarness.ts';
 
 const BEAT = 500; // ms at 120 BPM
 const twoBeatCall: [number, number, number][] = [
@@ -244,13 +244,7 @@ describe('bad input', () => {
     };
     const sent: unknown[] = [];
     const fakeOut = { name: 'out', send: (m: unknown) => void sent.push(m), close: () => Promise.resolve() };
-    const session = await LstmSession.load('models/jazz');
-    const im = new JazzImproviser(
-      session,
-      createRng(1),
-      { temperature: 1, topK: 0, topP: 1 },
-      { low: 55, high: 84 },
-    );
+    const { session, im } = await jazzImproviser(1);
     const live = new LiveSession(
       {
         ...DEFAULT_LIVE_OPTIONS,
@@ -270,10 +264,7 @@ describe('bad input', () => {
       parser.push(bytes).forEach((m) => listeners.forEach((cb) => cb(m)));
     deliver(Array.from({ length: 5000 }, () => rng.int(256)));
     for (let i = 0; i < 1000; i++) deliver([0x90, 40 + (i % 40), 100, 0x80, 40 + (i % 40), 0]);
-    for (let t = 0; t < 4000; t += 25) {
-      clock.advance(25);
-      await new Promise((r) => setTimeout(r, 1));
-    }
+    await advance(clock, 4000);
     await live.stop();
     await session.dispose();
     expect(parser.dropped).toBeGreaterThan(0);

@@ -8,6 +8,7 @@ import { jzzListen, jzzSendTo, openInput, openOutput } from '../src/midi/ports.t
 import { VirtualClock } from '../src/runtime/clock.ts';
 import { DEFAULT_ENGINE_OPTIONS, Engine, type EngineOptions } from '../src/runtime/engine.ts';
 import { improviserFor } from '../src/runtime/improvisers.ts';
+import { JazzImproviser } from '../src/runtime/improviser.ts';
 import { LstmSession } from '../src/runtime/session.ts';
 
 let n = 0;
@@ -72,12 +73,7 @@ export async function liveHarness(
       toKeys(bytes);
       await realPause(1);
     },
-    async run(ms) {
-      for (let t = 0; t < ms; t += 25) {
-        clock.advance(Math.min(25, ms - t));
-        await realPause(1);
-      }
-    },
+    run: (ms) => advance(clock, ms),
     /** [note, start ms (relative to now), duration ms] */
     async play(notes) {
       const events = notes.flatMap(([note, start, dur]) => [
@@ -126,3 +122,20 @@ export const noteOns = (out: readonly { time: number; message: MidiMessage }[]) 
     time: number;
     message: Extract<MidiMessage, { type: 'noteon' }>;
   }[];
+
+/** The shipped jazz model as an improviser, for tests that build their own live session. */
+export async function jazzImproviser(topP = 0.95): Promise<{ session: LstmSession; im: JazzImproviser }> {
+  const session = await LstmSession.load('models/jazz');
+  return {
+    session,
+    im: new JazzImproviser(session, createRng(1), { temperature: 1, topK: 0, topP }, { low: 55, high: 84 }),
+  };
+}
+
+/** Advances a virtual clock in 25 ms steps, letting async work (ORT runs) settle between them. */
+export async function advance(clock: VirtualClock, ms: number): Promise<void> {
+  for (let t = 0; t < ms; t += 25) {
+    clock.advance(Math.min(25, ms - t));
+    await realPause(1);
+  }
+}
