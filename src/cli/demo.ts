@@ -3,14 +3,12 @@
  * model, written to out/demo-solo.mid, shown as a piano roll in the terminal, and rendered to
  * out/demo-solo.wav where fluidsynth and a General MIDI soundfont are installed.
  */
-import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { nameWithOctave, spell } from '../music/pitch.ts';
 import { TWELFTHS_PER_QUARTER } from '../music/time.ts';
 import type { SoloNote } from '../runtime/jazz.ts';
 import { generateJazz } from './jazzCommands.ts';
+import { renderWav } from './render.ts';
 
-const SOUNDFONTS = ['/usr/share/sounds/sf2/FluidR3_GM.sf2', '/usr/share/sounds/sf2/default-GM.sf2'];
 export const DEMO_CHORDS = 'Dm7 G7 Cmaj7 Cmaj7 Cm7 F7 Bbmaj7 Bbmaj7 Ebm7 Ab7 Dbmaj7 Dbmaj7 Dm7 G7 Cmaj7 A7';
 
 /** A text piano roll: one row per pitch, one column per eighth note. */
@@ -56,16 +54,12 @@ export async function runDemo(opts: {
   process.stdout.write(
     `chords: ${DEMO_CHORDS}\nwrote ${out}: ${r.summary.notes} notes, range ${r.summary.low}–${r.summary.high}\n`,
   );
-  const font = SOUNDFONTS.find((f) => existsSync(f));
-  const synth = spawnSync('fluidsynth', ['--version'], { encoding: 'utf8' });
-  if (font && synth.status === 0) {
-    const wav = 'out/demo-solo.wav';
-    const render = spawnSync('fluidsynth', ['-ni', '-F', wav, '-r', '44100', font, out], {
-      encoding: 'utf8',
-    });
-    if (render.status === 0) process.stdout.write(`rendered ${wav} with fluidsynth (${font})\n`);
-    else opts.log(`fluidsynth could not render: ${render.stderr.split('\n')[0] ?? ''}`);
-  } else {
+  const wav = 'out/demo-solo.wav';
+  const rendered = renderWav(out, wav);
+  if (rendered.kind === 'rendered')
+    process.stdout.write(`rendered ${wav} with fluidsynth (${rendered.font})\n`);
+  else if (rendered.kind === 'failed') opts.log(`fluidsynth could not render: ${rendered.why}`);
+  else {
     process.stdout.write(
       'no fluidsynth + GM soundfont here (apt-get install fluidsynth fluid-soundfont-gm to hear it); play the .mid in any player or DAW\n',
     );

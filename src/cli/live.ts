@@ -4,8 +4,8 @@
  * the last answer has finished. `improv live --auto` (what `npm start` runs) opens real ports where a MIDI
  * system exists, and otherwise plays a demo into a file sink and renders it to WAV where fluidsynth is.
  */
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
+import { renderWav } from './render.ts';
 import { Chord } from 'tonal';
 import { parseProgression } from '../music/chordSymbols.ts';
 import { validateRange, type PitchRange } from '../music/decode.ts';
@@ -165,8 +165,6 @@ function writeDemoCalls(file: string, bpm: number): void {
   });
 }
 
-const SOUNDFONTS = ['/usr/share/sounds/sf2/FluidR3_GM.sf2', '/usr/share/sounds/sf2/default-GM.sf2'];
-
 /** `npm start`: real ports where a MIDI system exists, otherwise the recorded demo. */
 export async function runAuto(base: Omit<LiveCliOptions, 'input' | 'output'>): Promise<void> {
   const easymidi = listPorts().find((p) => p.backend === 'easymidi');
@@ -201,19 +199,10 @@ export async function runAuto(base: Omit<LiveCliOptions, 'input' | 'output'>): P
     `wrote out/live-demo.mid: ${live.engine.stats.calls} calls answered with ${live.engine.stats.notesOut} notes; ` +
       `send jitter p50 ${j.p50.toFixed(2)} ms, p99 ${j.p99.toFixed(2)} ms, max ${j.max.toFixed(2)} ms; ${live.sounding} notes left sounding\n`,
   );
-  const font = SOUNDFONTS.find((f) => existsSync(f));
-  if (font && spawnSync('fluidsynth', ['--version']).status === 0) {
-    const r = spawnSync(
-      'fluidsynth',
-      ['-ni', '-F', 'out/live-demo.wav', '-r', '44100', font, 'out/live-demo.mid'],
-      { encoding: 'utf8' },
-    );
-    process.stdout.write(
-      r.status === 0
-        ? `rendered out/live-demo.wav with fluidsynth\n`
-        : `fluidsynth failed: ${r.stderr.split('\n')[0] ?? ''}\n`,
-    );
-  } else {
+  const wav = renderWav('out/live-demo.mid', 'out/live-demo.wav');
+  if (wav.kind === 'rendered') process.stdout.write(`rendered out/live-demo.wav with fluidsynth\n`);
+  else if (wav.kind === 'failed') process.stdout.write(`fluidsynth failed: ${wav.why}\n`);
+  else {
     process.stdout.write(
       'install fluidsynth and fluid-soundfont-gm to hear it as out/live-demo.wav, or open the .mid in any player\n',
     );

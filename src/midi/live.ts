@@ -136,7 +136,7 @@ export class LiveSession {
     return this.outputLost ? 'lost' : 'open';
   }
 
-  /** Checks the output port twice a second: reports a loss, and on its return clears it with All Notes Off. */
+  /** The input port's state ('none' when there is no input). */
   get inputState(): 'open' | 'lost' | 'none' {
     return this.opts.input ? (this.inputLost ? 'lost' : 'open') : 'none';
   }
@@ -159,7 +159,8 @@ export class LiveSession {
     }
   }
 
-  private probeOutput(): void {
+  /** Checks the ports twice a second: reports a loss, and when the output returns clears it with All Notes Off. */
+  private probePorts(): void {
     const now = this.opts.clock.now();
     if (now - this.lastProbe < 500) return;
     this.lastProbe = now;
@@ -187,7 +188,7 @@ export class LiveSession {
 
   private fill(windowEnd: Millis): void {
     if (this.stopped) return;
-    this.probeOutput();
+    this.probePorts();
     if (this.opts.clockSource === 'lead') this.leadClock(windowEnd);
     if (this.transportRunning) {
       this.engine.fill(windowEnd).catch((err: unknown) => {

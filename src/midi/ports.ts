@@ -326,7 +326,8 @@ export function listPorts(): PortListing[] {
       error: err instanceof Error ? err.message : String(err),
     });
   }
-  const info = jzz().refresh() ? jzz().info() : jzz().info();
+  jzz().refresh();
+  const info = jzz().info();
   out.push({
     backend: 'jzz',
     inputs: info.inputs.map((p) => p.name),

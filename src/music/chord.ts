@@ -149,6 +149,16 @@ export function analyzeChord(pitches: readonly Midi[]): ChordAnalysis {
   };
 }
 
+/** analyzeChord remembered per pitch array (by identity): progressions reuse the same arrays. */
+export function chordAnalyzer(): (pitches: readonly Midi[]) => ChordAnalysis {
+  const seen = new Map<readonly Midi[], ChordAnalysis>();
+  return (pitches) => {
+    let a = seen.get(pitches);
+    if (!a) seen.set(pitches, (a = analyzeChord(pitches)));
+    return a;
+  };
+}
+
 export type NoteType = 'C' | 'S' | 'A' | 'X';
 
 export function isChordTone(midi: Midi, chord: ChordAnalysis): boolean {

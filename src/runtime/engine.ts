@@ -8,7 +8,7 @@
  * - follow: like solo, but notes below the split point are read as the current chord.
  * Output times are exact milliseconds on the engine's clock; generation runs ahead of them.
  */
-import { analyzeChord, type ChordAnalysis, type NoteType } from '../music/chord.ts';
+import { analyzeChord, chordAnalyzer, type ChordAnalysis, type NoteType } from '../music/chord.ts';
 import { governingChord, type ChordEvent } from '../music/grammar.ts';
 import type { Midi } from '../music/pitch.ts';
 import { TWELFTHS_PER_QUARTER, type Twelfths } from '../music/time.ts';
@@ -120,7 +120,7 @@ export class Engine {
     lastResponseStart: null,
     outOfVocabulary: 0,
   };
-  private readonly analyses = new Map<readonly Midi[], ChordAnalysis>();
+  private readonly analysisOf = chordAnalyzer();
 
   constructor(
     private readonly improvisers: readonly Improviser[],
@@ -182,12 +182,6 @@ export class Engine {
   setPosition(t: Twelfths): void {
     this.origin = this.clock.now() - t * this.msPerTwelfth;
     this.horizon = null;
-  }
-
-  private analysisOf(pitches: readonly Midi[]): ChordAnalysis {
-    let a = this.analyses.get(pitches);
-    if (!a) this.analyses.set(pitches, (a = analyzeChord(pitches)));
-    return a;
   }
 
   /** The chord at a time: the left hand's in follow mode when it holds one, else the looping progression. */

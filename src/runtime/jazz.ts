@@ -3,7 +3,7 @@
  * unlike the original, which re-seeded every bar) and decode them against the chord sounding at each
  * note's start. Output is a list of timed notes on the 1/12-quarter grid.
  */
-import { analyzeChord, type ChordAnalysis, type NoteType } from '../music/chord.ts';
+import { chordAnalyzer, type NoteType } from '../music/chord.ts';
 import type { PitchRange } from '../music/decode.ts';
 import { governingChord, type ChordEvent } from '../music/grammar.ts';
 import type { Midi } from '../music/pitch.ts';
@@ -69,12 +69,7 @@ export function placeChords(
 /** Generates a solo of `bars` bars from a fresh session state. */
 export async function generateSolo(session: LstmSession, opts: SoloOptions): Promise<Solo> {
   const chords = placeChords(opts.progression, opts.bars, opts.barLength);
-  const analyses = new Map<readonly Midi[], ChordAnalysis>();
-  const analysisOf = (pitches: readonly Midi[]): ChordAnalysis => {
-    let a = analyses.get(pitches);
-    if (!a) analyses.set(pitches, (a = analyzeChord(pitches)));
-    return a;
-  };
+  const analysisOf = chordAnalyzer();
   const placed = chords.map((c) => ({ onset: c.start, analysis: analysisOf(c.pitches) }));
   const improviser = new JazzImproviser(session, opts.rng, opts.sampler, opts.range);
   improviser.reset();
