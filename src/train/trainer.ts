@@ -220,10 +220,11 @@ export async function trainLm(opts: TrainOptions): Promise<TrainResult> {
   const model = buildModel(spec);
   const optimizer = tf.train.adam(opts.learningRate, 0.9, 0.999);
   model.compile({ optimizer, loss: 'categoricalCrossentropy' });
-  const windows = opts.randomBatches
-    ? randomWindows(opts.train, len, 1, createRng(0))
-    : windowStarts(opts.train, len, opts.stride);
-  if (windows.length === 0) throw new Error('training data is empty: no token windows to learn from');
+  if (opts.train.every((s) => s.length === 0)) {
+    throw new Error('training data is empty: no token windows to learn from');
+  }
+  // with random batches each epoch draws its own windows; otherwise every window at the stride, shuffled
+  const windows = opts.randomBatches ? [] : windowStarts(opts.train, len, opts.stride);
   let firstEpoch = 0;
   let losses: number[] = [];
   let validationLosses: (number | null)[] = [];
