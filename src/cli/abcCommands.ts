@@ -5,12 +5,11 @@ import { dirname } from 'node:path';
 import { checkWithAbcjs } from '../music/abc/validate.ts';
 import type { AbcEvent } from '../music/abc/reader.ts';
 import { parseMeter } from '../music/abc/key.ts';
-import { BundleError } from '../music/errors.ts';
 import { createRng } from '../music/rng.ts';
 import { generateAbc, type AbcGeneration } from '../runtime/abc.ts';
 import { scoreTokens, type NllReport } from '../runtime/evaluate.ts';
 import { validateSampler, type SamplerOptions } from '../runtime/sampler.ts';
-import { LstmSession } from '../runtime/session.ts';
+import { withBundle } from './bundle.ts';
 import { writeSmf } from '../midi/smfWriter.ts';
 
 export interface GenerateAbcOptions {
@@ -57,15 +56,7 @@ function meterOf(events: readonly AbcEvent[]): { numerator: number; denominator:
 
 export async function generateAbcFiles(opts: GenerateAbcOptions): Promise<GeneratedAbcFiles> {
   const sampler = validateSampler(opts.sampler);
-  const session = await LstmSession.load(opts.model);
-  try {
-    if (session.manifest.kind !== 'abc-char') {
-      throw new BundleError(
-        opts.model,
-        'kind',
-        `expected an abc-char bundle, found '${session.manifest.kind}'`,
-      );
-    }
+  return withBundle(opts.model, 'abc-char', async (session) => {
     const generation = await generateAbc(session, {
       tunes: opts.tunes,
       start: opts.start,
@@ -101,21 +92,11 @@ export async function generateAbcFiles(opts: GenerateAbcOptions): Promise<Genera
     renameSync(tmp, opts.out);
     const warnings = generation.tunes.map((t) => checkWithAbcjs(t.text).warnings.length);
     return { generation, abcFile: opts.out, midiFiles, warnings };
-  } finally {
-    await session.dispose();
-  }
+  });
 }
 
 /** Bits per character of an ABC file under a char model; characters outside the vocabulary are counted and skipped. */
 export async function evalAbc(model: string, data: string): Promise<NllReport> {
   const text = readText(data);
-  const session = await LstmSession.load(model);
-  try {
-    if (session.manifest.kind !== 'abc-char') {
-      throw new BundleError(model, 'kind', `expected an abc-char bundle, found '${session.manifest.kind}'`);
-    }
-    return await scoreTokens(session, [...text]);
-  } finally {
-    await session.dispose();
-  }
+  return withBundle(model, 'abc-char', (session) => scoreTokens(session, [...text]));
 }

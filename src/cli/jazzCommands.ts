@@ -10,7 +10,7 @@ import { TWELFTHS_PER_QUARTER } from '../music/time.ts';
 import { scoreTokens, type NllReport } from '../runtime/evaluate.ts';
 import { generateSolo, summarize, type Solo, type SoloSummary } from '../runtime/jazz.ts';
 import { validateSampler, type SamplerOptions } from '../runtime/sampler.ts';
-import { LstmSession } from '../runtime/session.ts';
+import { withBundle } from './bundle.ts';
 import { writeSmf } from '../midi/smfWriter.ts';
 import { BundleError } from '../music/errors.ts';
 
@@ -38,16 +38,9 @@ const COMP_VELOCITY = 64;
 /** Generates a solo and writes it (solo track + chord track + tempo) to `out`. */
 export async function generateJazz(opts: GenerateJazzOptions): Promise<GeneratedJazz> {
   const sampler = validateSampler(opts.sampler);
-  const session = await LstmSession.load(opts.model);
-  try {
+  return withBundle(opts.model, 'jazz-grammar', async (session) => {
     const jazz = session.manifest.jazz;
-    if (session.manifest.kind !== 'jazz-grammar' || !jazz) {
-      throw new BundleError(
-        opts.model,
-        'kind',
-        `expected a jazz-grammar bundle, found '${session.manifest.kind}'`,
-      );
-    }
+    if (!jazz) throw new BundleError(opts.model, 'jazz', 'a jazz-grammar bundle needs its jazz section');
     const progression = opts.chords ? parseProgression(opts.chords, jazz.barLength) : jazz.progression;
     const [low, high] = jazz.melodyRange;
     const range = validateRange(opts.range ?? { low, high: Math.max(high, low + 12) });
@@ -89,9 +82,7 @@ export async function generateJazz(opts: GenerateJazzOptions): Promise<Generated
       ],
     });
     return { solo, summary: summarize(solo, opts.bars), bpm, trainingShare: jazz.chordScaleShare };
-  } finally {
-    await session.dispose();
-  }
+  });
 }
 
 export interface EvalJazzOptions {
@@ -105,10 +96,5 @@ export interface EvalJazzOptions {
 /** NLL per token of a MIDI file's grammar tokens under a jazz bundle. */
 export async function evalJazz(opts: EvalJazzOptions): Promise<NllReport> {
   const corpus = buildCorpus(readSmf(opts.data), opts);
-  const session = await LstmSession.load(opts.model);
-  try {
-    return await scoreTokens(session, corpusTokens(corpus));
-  } finally {
-    await session.dispose();
-  }
+  return withBundle(opts.model, 'jazz-grammar', (session) => scoreTokens(session, corpusTokens(corpus)));
 }
