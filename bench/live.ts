@@ -81,7 +81,7 @@ export async function benchJitter(seconds: number, charModel: string | null): Pr
   await live.stop();
   await session.dispose();
   await char?.dispose();
-  const j = percentiles(live.stats.jitter);
+  const j = percentiles(live.stats.jitter.values());
   return [
     `scheduler jitter (${seconds} s of solo at 160 BPM with MIDI clock out, ${j.n} sends${char ? `, char model generating ${Math.round(chars / seconds)} chars/s in the same process` : ''})`,
     report('  jitter p50', j.p50, 'ms'),

@@ -4,20 +4,19 @@
  * runs SOAK_MINUTES, 1 by default). Targets are reported, never asserted.
  */
 import { cpus } from 'node:os';
-import { benchAbcStep, benchAbcTraining } from './abc.ts';
-import { benchJazzStep, benchJazzTraining } from './jazz.ts';
-import { benchCallToNote, benchJitter } from './live.ts';
-import { benchSoak } from './soak.ts';
 import { existsSync } from 'node:fs';
 
+// Sections are imported when they run, so the live ones (soak above all, which reports RSS) run in a
+// process without the trainer's TensorFlow.js loaded, as the daemon does.
 const sections: Record<string, () => Promise<string[]>> = {
-  'jazz-step': () => benchJazzStep('models/jazz', 20_000),
-  'jazz-train': () => benchJazzTraining(3),
-  'abc-step': () => benchAbcStep('models/abc', 5_000),
-  'abc-train': () => benchAbcTraining(4),
-  'live-jitter': () => benchJitter(10, existsSync('models/abc/manifest.json') ? 'models/abc' : null),
-  'call-to-note': () => benchCallToNote(50),
-  soak: () => benchSoak(Number(process.env.SOAK_MINUTES ?? 1)),
+  'jazz-step': async () => (await import('./jazz.ts')).benchJazzStep('models/jazz', 20_000),
+  'jazz-train': async () => (await import('./jazz.ts')).benchJazzTraining(3),
+  'abc-step': async () => (await import('./abc.ts')).benchAbcStep('models/abc', 5_000),
+  'abc-train': async () => (await import('./abc.ts')).benchAbcTraining(4),
+  'live-jitter': async () =>
+    (await import('./live.ts')).benchJitter(10, existsSync('models/abc/manifest.json') ? 'models/abc' : null),
+  'call-to-note': async () => (await import('./live.ts')).benchCallToNote(50),
+  soak: async () => (await import('./soak.ts')).benchSoak(Number(process.env.SOAK_MINUTES ?? 1)),
 };
 
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));

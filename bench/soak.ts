@@ -34,6 +34,22 @@ function countingPort(name: string): {
   };
 }
 
+/**
+ * RSS once garbage is gone: a full, memory-reducing GC (when node runs with --expose-gc), then a second
+ * for V8 to hand freed pages back to the system, which it does in the background. Measured the same
+ * way at start and end, the difference is memory the process keeps.
+ */
+async function settledRss(): Promise<number> {
+  const gc = global.gc as ((o?: object) => void) | undefined;
+  try {
+    gc?.({ type: 'major', execution: 'sync', flavor: 'last-resort' });
+  } catch {
+    gc?.(); // a node whose V8 takes no options
+  }
+  await new Promise((r) => setTimeout(r, 1000));
+  return process.memoryUsage().rss;
+}
+
 export async function benchSoak(minutes: number): Promise<string[]> {
   const clock = new RealClock();
   const make = async (model: string, mode: EngineMode, seed: number) => {
@@ -84,23 +100,40 @@ export async function benchSoak(minutes: number): Promise<string[]> {
     });
   }, 6000);
   await new Promise((r) => setTimeout(r, 10_000)); // warm-up
-  global.gc?.();
-  const rssStart = process.memoryUsage().rss;
+  const rssStart = await settledRss();
+  // RSS every 30 s (no forced GC), so a plateau can be told from a steady climb
+  const trace: number[] = [];
+  const sampler = setInterval(() => {
+    const m = process.memoryUsage();
+    trace.push(m.rss);
+    if (process.env.SOAK_TRACE) {
+      const f = (b: number): string => (b / 1048576).toFixed(1);
+      process.stderr.write(
+        `soak ${trace.length * 0.5} min: rss ${f(m.rss)} heap ${f(m.heapUsed)} external ${f(m.external)} MB\n`,
+      );
+    }
+  }, 30_000);
   await new Promise((r) => setTimeout(r, minutes * 60_000));
-  global.gc?.();
-  const rssEnd = process.memoryUsage().rss;
+  clearInterval(sampler);
+  const rssEnd = await settledRss();
   clearInterval(calls);
   await jazz.live.stop();
   await abc.live.stop();
   await jazz.session.dispose();
   await abc.session.dispose();
   const hanging = [...jazz.out.open.values(), ...abc.out.open.values()].reduce((a, b) => a + b, 0);
-  const j = percentiles([...jazz.live.stats.jitter, ...abc.live.stats.jitter]);
+  const j = percentiles([...jazz.live.stats.jitter.values(), ...abc.live.stats.jitter.values()]);
   const mb = (b: number): number => b / 1024 / 1024;
+  const step = Math.max(1, Math.round(minutes / 6)) * 2; // about six samples of the 30-s trace
   return [
+    ...(global.gc ? [] : ['soak: no forced GC before the RSS figures; run it with node --expose-gc']),
     `soak (${minutes} min after a 10 s warm-up: jazz call and response every 6 s + ABC solo, real clock; ${jazz.live.engine.stats.responses} answers, ${jazz.live.stats.notesSent + abc.live.stats.notesSent} notes)`,
     report('  RSS at start', mb(rssStart), 'MB'),
     report('  RSS at end', mb(rssEnd), 'MB'),
+    `  RSS every ${step / 2} min (no forced GC)      ${trace
+      .filter((_, i) => (i + 1) % step === 0)
+      .map((b) => mb(b).toFixed(1))
+      .join(' ')} MB`,
     report('  RSS growth', (100 * (rssEnd - rssStart)) / rssStart, '%', { value: 5, better: 'lower' }),
     report('  late events (> 1 ms)', jazz.live.stats.late + abc.live.stats.late, 'events'),
     report('  jitter p99 (last 10 000 sends of each)', j.p99, 'ms', { value: 1, better: 'lower' }),

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { VirtualClock } from '../src/runtime/clock.ts';
+import { RealClock, VirtualClock } from '../src/runtime/clock.ts';
+import { RecentSamples } from '../src/runtime/stats.ts';
 import { LookaheadScheduler } from '../src/runtime/scheduler.ts';
 
 describe('virtual clock', () => {
@@ -18,6 +19,45 @@ describe('virtual clock', () => {
       ['b', 20],
     ]);
     expect(clock.now()).toBe(30);
+  });
+
+  it('repeats a repeating timer at its period until it clears itself, after timers set earlier for the same instant', () => {
+    const clock = new VirtualClock();
+    const fired: string[] = [];
+    clock.setTimer(() => fired.push(`once@${clock.now()}`), 20);
+    let n = 0;
+    const r = clock.setRepeatingTimer(() => {
+      fired.push(`tick@${clock.now()}`);
+      if (++n === 3) clock.clearTimer(r);
+    }, 10);
+    clock.advance(100);
+    expect(fired).toEqual(['tick@10', 'once@20', 'tick@20', 'tick@30']);
+    expect(clock.pending).toBe(0);
+  });
+});
+
+describe('real clock, precise timers', () => {
+  it('never fire early, fire in due order (ties in the order set), and a timer can cancel a later one', async () => {
+    const clock = new RealClock();
+    const fired: { name: string; early: number }[] = [];
+    const at = (name: string, delay: number, then?: () => void) => {
+      const due = clock.now() + delay;
+      return clock.setPreciseTimer(() => {
+        fired.push({ name, early: due - clock.now() });
+        then?.();
+      }, delay);
+    };
+    at('c', 12);
+    const never = at('never', 11);
+    at('a', 10, () => clock.clearTimer(never));
+    at('b', 10.5);
+    at('b2', 10.5);
+    const gone = at('gone', 5);
+    clock.clearTimer(gone);
+    at('first', 2);
+    await new Promise((r) => setTimeout(r, 40));
+    expect(fired.map((f) => f.name)).toEqual(['first', 'a', 'b', 'b2', 'c']);
+    for (const f of fired) expect(f.early).toBeLessThanOrEqual(0);
   });
 });
 
@@ -72,5 +112,18 @@ describe('lookahead scheduler', () => {
     expect(
       () => new LookaheadScheduler(new VirtualClock(), { lookahead: 10, interval: 20 }, () => undefined),
     ).toThrow(/need 0 < interval ≤ lookahead/);
+  });
+});
+
+describe('recent samples', () => {
+  it('keeps the last `capacity` samples, oldest first', () => {
+    const r = new RecentSamples(3);
+    expect(r.values()).toEqual([]);
+    r.push(1);
+    r.push(2);
+    expect(r.values()).toEqual([1, 2]);
+    [3, 4, 5].forEach((x) => r.push(x));
+    expect(r.values()).toEqual([3, 4, 5]);
+    expect(r.length).toBe(3);
   });
 });

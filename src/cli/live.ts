@@ -194,7 +194,7 @@ export async function runAuto(base: Omit<LiveCliOptions, 'input' | 'output'>): P
     mode: 'call-response',
     thruChannel: 1,
   });
-  const j = percentiles(live.stats.jitter);
+  const j = percentiles(live.stats.jitter.values());
   process.stdout.write(
     `wrote out/live-demo.mid: ${live.engine.stats.calls} calls answered with ${live.engine.stats.notesOut} notes; ` +
       `send jitter p50 ${j.p50.toFixed(2)} ms, p99 ${j.p99.toFixed(2)} ms, max ${j.max.toFixed(2)} ms; ${live.sounding} notes left sounding\n`,

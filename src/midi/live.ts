@@ -7,6 +7,7 @@ import type { Clock, Millis, TimerHandle } from '../runtime/clock.ts';
 import { Engine, STATE_CC, type EngineOutput, type EngineState } from '../runtime/engine.ts';
 import { MidiClockFollower, TICKS_PER_QUARTER } from '../runtime/midiClock.ts';
 import { LookaheadScheduler, type Scheduled } from '../runtime/scheduler.ts';
+import { RecentSamples } from '../runtime/stats.ts';
 import type { MidiMessage } from './messages.ts';
 import { NoteTracker } from './noteTracker.ts';
 import type { MidiInPort, MidiOutPort } from './ports.ts';
@@ -55,8 +56,8 @@ export interface LiveStats {
   droppedIn: number;
   /** Sends that happened more than 1 ms after their time. */
   late: number;
-  /** |actual − scheduled| send times, ms, the most recent ones. */
-  jitter: number[];
+  /** |actual − scheduled| send times, ms, the most recent 10 000. */
+  readonly jitter: RecentSamples;
   /** Generation failures recovered from. */
   failures: number;
   /** Messages not sent because the output port was gone. */
@@ -72,7 +73,7 @@ export class LiveSession {
     messagesIn: 0,
     droppedIn: 0,
     late: 0,
-    jitter: [],
+    jitter: new RecentSamples(10_000),
     failures: 0,
     droppedOut: 0,
   };
@@ -315,7 +316,6 @@ export class LiveSession {
       this.timers.delete(handle);
       const lateBy = this.opts.clock.now() - e.time;
       this.stats.jitter.push(Math.abs(lateBy));
-      if (this.stats.jitter.length > 10_000) this.stats.jitter.shift();
       if (lateBy > 1) this.stats.late++;
       this.send(e.payload.message);
     }, delay);

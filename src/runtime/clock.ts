@@ -12,17 +12,38 @@ export interface Clock {
   now(): Millis;
   /** Calls `fn` once after `delay` ms (of this clock). */
   setTimer(fn: () => void, delay: Millis): TimerHandle;
-  /** Like setTimer, as close to the exact time as the clock can manage (for sending MIDI). */
+  /**
+   * Like setTimer, as close to the exact time as the clock can manage (for sending MIDI); precise
+   * timers due at the same time fire in the order they were set.
+   */
   setPreciseTimer(fn: () => void, delay: Millis): TimerHandle;
+  /** Calls `fn` every `period` ms until cleared (one timer object, however long it runs). */
+  setRepeatingTimer(fn: () => void, period: Millis): TimerHandle;
   clearTimer(handle: TimerHandle): void;
 }
 
-/** How early a precise timer wakes before it yields its way to the exact time. */
+/** How early the precise queue wakes before its next due time (Node timers fire up to ~2 ms late). */
 const PRECISE_MARGIN: Millis = 4;
+/**
+ * The longest the event loop is held in one sleep while the precise queue closes in on a due time:
+ * MIDI input and inference get their turn between slices, so they wait at most this long.
+ */
+const PRECISE_SLICE: Millis = 0.25;
+/** Atomics.wait on a word nobody changes: a sub-millisecond sleep that allocates nothing. */
+const sleepWord = new Int32Array(new SharedArrayBuffer(4));
+
+interface PreciseTimer {
+  readonly id: number;
+  readonly due: Millis;
+  readonly fn: () => void;
+}
 
 export class RealClock implements Clock {
   private readonly timers = new Map<number, NodeJS.Timeout>();
   private next = 1;
+  /** Precise timers in firing order: due time, then the order they were set. */
+  private readonly precise: PreciseTimer[] = [];
+  private waker: { timeout: NodeJS.Timeout } | { immediate: NodeJS.Immediate } | undefined;
 
   now(): Millis {
     return performance.now();
@@ -43,26 +64,67 @@ export class RealClock implements Clock {
     return { id };
   }
 
-  /** Wakes PRECISE_MARGIN ms early with a timer, then yields with setImmediate until the time has come. */
-  setPreciseTimer(fn: () => void, delay: Millis): TimerHandle {
-    const due = this.now() + delay;
+  setRepeatingTimer(fn: () => void, period: Millis): TimerHandle {
     const id = this.next++;
-    const spin = (): void => {
-      if (!this.timers.has(id)) return;
-      if (this.now() >= due) {
-        this.timers.delete(id);
-        fn();
-      } else this.timers.set(id, setImmediate(spin) as unknown as NodeJS.Timeout);
-    };
-    this.timers.set(id, setTimeout(spin, Math.max(0, delay - PRECISE_MARGIN)));
+    this.timers.set(id, setInterval(fn, Math.max(1, period)));
     return { id };
   }
 
+  /**
+   * One queue serves every precise timer, so those due together fire in order. A Node timer wakes it
+   * PRECISE_MARGIN ms before the first due time; it then closes in by sleeping in slices of at most
+   * PRECISE_SLICE ms, yielding to the event loop between slices. (Yielding with setImmediate alone
+   * would spin: thousands of Immediates per send, megabytes a second of garbage, a core kept busy.)
+   */
+  setPreciseTimer(fn: () => void, delay: Millis): TimerHandle {
+    const timer = { id: this.next++, due: this.now() + Math.max(0, delay), fn };
+    let i = this.precise.length;
+    while (i > 0 && (this.precise[i - 1] as PreciseTimer).due > timer.due) i--;
+    this.precise.splice(i, 0, timer);
+    if (i === 0) this.arm();
+    return { id: timer.id };
+  }
+
   clearTimer(handle: TimerHandle): void {
-    const t = this.timers.get(handle.id);
-    clearTimeout(t);
-    clearImmediate(t as unknown as NodeJS.Immediate);
+    const i = this.precise.findIndex((t) => t.id === handle.id);
+    if (i >= 0) {
+      this.precise.splice(i, 1);
+      if (i === 0) this.arm();
+      return;
+    }
+    clearTimeout(this.timers.get(handle.id)); // clears intervals too
     this.timers.delete(handle.id);
+  }
+
+  /** (Re)sets the one wake-up for the first precise timer: a Node timer while it is far, else the next turn. */
+  private arm(): void {
+    if (this.waker && 'timeout' in this.waker) clearTimeout(this.waker.timeout);
+    if (this.waker && 'immediate' in this.waker) clearImmediate(this.waker.immediate);
+    this.waker = undefined;
+    const first = this.precise[0];
+    if (!first) return;
+    const far = first.due - PRECISE_MARGIN - this.now();
+    const wake = (): void => {
+      this.waker = undefined;
+      this.closeIn();
+    };
+    this.waker = far > 0 ? { timeout: setTimeout(wake, far) } : { immediate: setImmediate(wake) };
+  }
+
+  /** Sleeps one slice towards the first due time, fires everything due, in order, and re-arms. */
+  private closeIn(): void {
+    const first = this.precise[0];
+    if (first) {
+      const left = first.due - this.now();
+      if (left > 0) Atomics.wait(sleepWord, 0, 0, Math.min(left, PRECISE_SLICE));
+    }
+    try {
+      while (this.precise.length > 0 && (this.precise[0] as PreciseTimer).due <= this.now()) {
+        (this.precise.shift() as PreciseTimer).fn();
+      }
+    } finally {
+      this.arm();
+    }
   }
 }
 
@@ -87,6 +149,19 @@ export class VirtualClock implements Clock {
 
   setPreciseTimer(fn: () => void, delay: Millis): TimerHandle {
     return this.setTimer(fn, delay);
+  }
+
+  setRepeatingTimer(fn: () => void, period: Millis): TimerHandle {
+    const id = this.next++;
+    const step = Math.max(1, period);
+    const tick = (): void => {
+      // the next tick is queued before this one runs, so fn can clear it; a fresh seq keeps it after
+      // timers set earlier for the same instant, as re-arming a one-shot timer would
+      this.timers.push({ id, at: this.t + step, seq: this.next++, fn: tick });
+      fn();
+    };
+    this.timers.push({ id, at: this.t + step, seq: id, fn: tick });
+    return { id };
   }
 
   clearTimer(handle: TimerHandle): void {

@@ -59,6 +59,7 @@ export class LookaheadScheduler<T> {
   start(): void {
     if (this.running) return;
     this.running = true;
+    this.timer = this.clock.setRepeatingTimer(() => this.wake(), this.opts.interval);
     this.wake();
   }
 
@@ -76,6 +77,5 @@ export class LookaheadScheduler<T> {
       const { time, payload } = this.queue.shift() as Scheduled<T>;
       this.dispatch({ time, payload });
     }
-    this.timer = this.clock.setTimer(() => this.wake(), this.opts.interval);
   }
 }

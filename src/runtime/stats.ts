@@ -19,3 +19,33 @@ export function percentiles(samples: readonly number[]): Percentiles {
     n: s.length,
   };
 }
+
+/**
+ * The last `capacity` samples in a fixed ring, for figures over recent sends: pushing allocates
+ * nothing, so a performance that runs all night keeps a flat heap.
+ */
+export class RecentSamples {
+  private readonly ring: Float64Array;
+  private next = 0;
+  private count = 0;
+
+  constructor(readonly capacity: number) {
+    this.ring = new Float64Array(capacity);
+  }
+
+  push(x: number): void {
+    this.ring[this.next] = x;
+    this.next = (this.next + 1) % this.capacity;
+    this.count = Math.min(this.count + 1, this.capacity);
+  }
+
+  get length(): number {
+    return this.count;
+  }
+
+  /** The samples, oldest first. */
+  values(): number[] {
+    const start = this.count < this.capacity ? 0 : this.next;
+    return Array.from({ length: this.count }, (_, i) => this.ring[(start + i) % this.capacity] as number);
+  }
+}
