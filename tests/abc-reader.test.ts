@@ -170,6 +170,20 @@ describe('streaming', () => {
     expect(streamed).toEqual(readAbc(text).events);
   });
 
+  it('a clone taken anywhere, even inside a tuplet, a tie or a bar with accidentals, reads on as the original does, and neither disturbs the other', () => {
+    const whole = readAbc(text).events;
+    for (const cut of [5, 30, 36, 44, 50, 58, text.length - 4]) {
+      const reader = new AbcStreamReader();
+      const before = reader.push(text.slice(0, cut));
+      const clone = reader.clone();
+      const rest = text.slice(cut);
+      const fromClone = [...clone.push(rest), ...clone.end()];
+      expect([...before, ...fromClone]).toEqual(whole);
+      const fromOriginal = [...reader.push(rest), ...reader.end()];
+      expect(fromOriginal).toEqual(fromClone);
+    }
+  });
+
   it('emits a note as soon as it is complete, not at the end of the line', () => {
     const reader = new AbcStreamReader();
     reader.push('X:1\nM:4/4\nL:1/8\nK:C\nC D E');

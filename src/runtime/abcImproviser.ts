@@ -72,13 +72,15 @@ export function phraseToAbc(notes: readonly PlayedNote[], barLength: Twelfths): 
 interface AbcState {
   readonly session: SessionState;
   readonly next: StepOutput | null;
-  readonly text: string;
+  readonly reader: AbcStreamReader;
+  readonly started: boolean;
 }
 
 export class AbcImproviser implements Improviser {
   private next: StepOutput | null = null;
   private reader = new AbcStreamReader();
-  private text = '';
+  /** Whether the header has been fed (the model then goes on from where it is). */
+  private started = false;
   private readonly header: string;
 
   constructor(
@@ -94,25 +96,29 @@ export class AbcImproviser implements Improviser {
     this.session.reset();
     this.next = null;
     this.reader = new AbcStreamReader();
-    this.text = '';
+    this.started = false;
   }
 
   snapshot(): AbcState {
-    return { session: this.session.snapshot(), next: this.next, text: this.text };
+    return {
+      session: this.session.snapshot(),
+      next: this.next,
+      reader: this.reader.clone(),
+      started: this.started,
+    };
   }
 
   restore(state: unknown): void {
     const s = state as AbcState;
     this.session.restore(s.session);
     this.next = s.next;
-    this.text = s.text;
-    this.reader = new AbcStreamReader();
-    this.reader.push(s.text);
+    this.reader = s.reader.clone();
+    this.started = s.started;
   }
 
   private async feed(text: string): Promise<void> {
     const ids = primeIds(text, this.session.vocabulary);
-    this.text += text;
+    this.started = true;
     this.reader.push(text);
     const fresh = this.next === null;
     const out = await this.session.prime(fresh ? [this.session.startToken, ...ids] : ids);
@@ -124,7 +130,7 @@ export class AbcImproviser implements Improviser {
     _chordAt: (t: Twelfths) => ChordAnalysis,
     barLength: Twelfths,
   ): Promise<{ tokens: number; outOfVocabulary: number }> {
-    const body = `${this.text === '' ? this.header : ''}${phraseToAbc(notes, barLength)}|\n`;
+    const body = `${this.started ? '' : this.header}${phraseToAbc(notes, barLength)}|\n`;
     await this.feed(body);
     return { tokens: body.length, outOfVocabulary: 0 };
   }
@@ -134,7 +140,7 @@ export class AbcImproviser implements Improviser {
     to: Twelfths,
     chordAt: (t: Twelfths) => ChordAnalysis,
   ): Promise<{ notes: { start: Twelfths; dur: Twelfths; midi: Midi; type: NoteType }[]; end: Twelfths }> {
-    if (this.text === '') await this.feed(this.header);
+    if (!this.started) await this.feed(this.header);
     this.next ??= await this.session.step(this.session.startToken);
     const vocab = this.session.vocabulary;
     let base = this.reader.now * TWELFTHS_PER_QUARTER; // reader time (twelfths) that maps to `from`
@@ -144,7 +150,6 @@ export class AbcImproviser implements Improviser {
     for (let chars = 0; end < to && chars < 2000; chars++) {
       const id = sample(this.next.logits, this.sampler, this.rng);
       const ch = vocab[id] as string;
-      this.text += ch;
       this.next = await this.session.step(id);
       for (const e of this.reader.push(ch)) {
         if (e.type === 'tune') {

@@ -97,6 +97,21 @@ export class AbcStreamReader {
   private tuplet: { factor: number; left: number } | null = null;
   private resync = false;
 
+  /**
+   * An independent reader at the same point of the stream, so a snapshot needs no copy of the text
+   * read so far (which, over a night of solo, only grows).
+   */
+  clone(): AbcStreamReader {
+    return Object.assign(new AbcStreamReader(), this, {
+      stats: { ...this.stats },
+      out: [...this.out],
+      key: new Map(this.key),
+      barAccidentals: new Map(this.barAccidentals),
+      pending: this.pending && { ...this.pending, pitches: [...this.pending.pitches] },
+      tuplet: this.tuplet && { ...this.tuplet },
+    });
+  }
+
   /** Where the next note of the open tune would start (quarters, as written). */
   get now(): Quarters {
     return this.time;
