@@ -34,6 +34,8 @@ function countingPort(name: string): {
   };
 }
 
+const mb = (b: number): number => b / 1024 / 1024;
+
 /**
  * RSS once garbage is gone: a full, memory-reducing GC (when node runs with --expose-gc), then a second
  * for V8 to hand freed pages back to the system, which it does in the background. Measured the same
@@ -107,7 +109,7 @@ export async function benchSoak(minutes: number): Promise<string[]> {
     const m = process.memoryUsage();
     trace.push(m.rss);
     if (process.env.SOAK_TRACE) {
-      const f = (b: number): string => (b / 1048576).toFixed(1);
+      const f = (b: number): string => mb(b).toFixed(1);
       process.stderr.write(
         `soak ${trace.length * 0.5} min: rss ${f(m.rss)} heap ${f(m.heapUsed)} external ${f(m.external)} MB\n`,
       );
@@ -123,7 +125,6 @@ export async function benchSoak(minutes: number): Promise<string[]> {
   await abc.session.dispose();
   const hanging = [...jazz.out.open.values(), ...abc.out.open.values()].reduce((a, b) => a + b, 0);
   const j = percentiles([...jazz.live.stats.jitter.values(), ...abc.live.stats.jitter.values()]);
-  const mb = (b: number): number => b / 1024 / 1024;
   const step = Math.max(1, Math.round(minutes / 6)) * 2; // about six samples of the 30-s trace
   return [
     ...(global.gc ? [] : ['soak: no forced GC before the RSS figures; run it with node --expose-gc']),

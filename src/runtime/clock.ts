@@ -32,6 +32,17 @@ const PRECISE_SLICE: Millis = 0.25;
 /** Atomics.wait on a word nobody changes: a sub-millisecond sleep that allocates nothing. */
 const sleepWord = new Int32Array(new SharedArrayBuffer(4));
 
+/**
+ * Inserts `item` after every element whose time is not later than its own, so the list stays in time
+ * order and ties keep the order they came in; returns where it went.
+ */
+export function insertInTimeOrder<T>(list: T[], item: T, time: (x: T) => Millis): number {
+  let i = list.length;
+  while (i > 0 && time(list[i - 1] as T) > time(item)) i--;
+  list.splice(i, 0, item);
+  return i;
+}
+
 interface PreciseTimer {
   readonly id: number;
   readonly due: Millis;
@@ -78,10 +89,7 @@ export class RealClock implements Clock {
    */
   setPreciseTimer(fn: () => void, delay: Millis): TimerHandle {
     const timer = { id: this.next++, due: this.now() + Math.max(0, delay), fn };
-    let i = this.precise.length;
-    while (i > 0 && (this.precise[i - 1] as PreciseTimer).due > timer.due) i--;
-    this.precise.splice(i, 0, timer);
-    if (i === 0) this.arm();
+    if (insertInTimeOrder(this.precise, timer, (t) => t.due) === 0) this.arm();
     return { id: timer.id };
   }
 

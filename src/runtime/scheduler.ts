@@ -4,7 +4,7 @@
  * each hand-over it asks the producer to fill the window, so generation runs ahead of need and never
  * on the timing path of the event it produces.
  */
-import type { Clock, Millis, TimerHandle } from './clock.ts';
+import { insertInTimeOrder, type Clock, type Millis, type TimerHandle } from './clock.ts';
 
 export interface SchedulerOptions {
   readonly lookahead: Millis;
@@ -17,8 +17,7 @@ export interface Scheduled<T> {
 }
 
 export class LookaheadScheduler<T> {
-  private queue: (Scheduled<T> & { seq: number })[] = [];
-  private seq = 0;
+  private queue: Scheduled<T>[] = [];
   private timer: TimerHandle | null = null;
   private running = false;
 
@@ -38,11 +37,7 @@ export class LookaheadScheduler<T> {
   }
 
   schedule(time: Millis, payload: T): void {
-    const item = { time, payload, seq: this.seq++ };
-    // keep the queue sorted by (time, insertion order)
-    let i = this.queue.length;
-    while (i > 0 && (this.queue[i - 1] as { time: number }).time > time) i--;
-    this.queue.splice(i, 0, item);
+    insertInTimeOrder(this.queue, { time, payload }, (e) => e.time);
   }
 
   /** Drops every event not yet handed over; returns them. */
@@ -74,8 +69,7 @@ export class LookaheadScheduler<T> {
     const end = this.clock.now() + this.opts.lookahead;
     this.fill?.(end);
     while (this.queue.length && (this.queue[0] as Scheduled<T>).time < end) {
-      const { time, payload } = this.queue.shift() as Scheduled<T>;
-      this.dispatch({ time, payload });
+      this.dispatch(this.queue.shift() as Scheduled<T>);
     }
   }
 }
