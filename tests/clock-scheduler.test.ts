@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { RealClock, VirtualClock } from '../src/runtime/clock.ts';
 import { RecentSamples } from '../src/runtime/stats.ts';
 import { LookaheadScheduler } from '../src/runtime/scheduler.ts';
@@ -40,14 +40,19 @@ describe('real clock, precise timers', () => {
   it('never fire early, fire in due order (ties in the order set), and a timer can cancel a later one', async () => {
     const clock = new RealClock();
     const fired: { name: string; early: number }[] = [];
-    const at = (name: string, delay: number, then?: () => void) => {
-      const due = clock.now() + delay;
-      return clock.setPreciseTimer(() => {
-        fired.push({ name, early: due - clock.now() });
+    // Time stands still while the timers are set, so their due times are exactly as written (a loaded
+    // machine could otherwise pause between two calls and reorder timers 1.5 ms apart) and the two
+    // 10.5 ms timers are a true tie. Real time resumes before any of them can fire.
+    const t0 = performance.now();
+    const frozen = vi.spyOn(performance, 'now').mockReturnValue(t0);
+    let lastFired: () => void = () => undefined;
+    const allFired = new Promise<void>((r) => (lastFired = r));
+    const at = (name: string, delay: number, then?: () => void) =>
+      clock.setPreciseTimer(() => {
+        fired.push({ name, early: t0 + delay - clock.now() });
         then?.();
       }, delay);
-    };
-    at('c', 12);
+    at('c', 12, () => lastFired());
     const never = at('never', 11);
     at('a', 10, () => clock.clearTimer(never));
     at('b', 10.5);
@@ -55,7 +60,8 @@ describe('real clock, precise timers', () => {
     const gone = at('gone', 5);
     clock.clearTimer(gone);
     at('first', 2);
-    await new Promise((r) => setTimeout(r, 40));
+    frozen.mockRestore();
+    await Promise.race([allFired, new Promise((r) => setTimeout(r, 5000))]);
     expect(fired.map((f) => f.name)).toEqual(['first', 'a', 'b', 'b2', 'c']);
     for (const f of fired) expect(f.early).toBeLessThanOrEqual(0);
   });
