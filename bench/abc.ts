@@ -1,5 +1,5 @@
 /** ABC benchmarks: char step latency and generated characters per second; training tokens/s with the backend. */
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { charVocabulary, joinTunes, splitTunes, vectorize } from '../src/music/abc/corpus.ts';
@@ -50,6 +50,7 @@ export async function benchAbcTraining(batches: number): Promise<string[]> {
   const tunes = splitTunes(readFileSync('data/irish.abc', 'utf8'));
   const vocab = charVocabulary(tunes.map((t) => `${t}\n\n`));
   const ids = vectorize(joinTunes(tunes), vocab).ids;
+  const checkpointDir = mkdtempSync(join(tmpdir(), 'improv-bench-'));
   const r = await trainLm({
     spec: {
       vocabSize: vocab.length,
@@ -68,11 +69,12 @@ export async function benchAbcTraining(batches: number): Promise<string[]> {
     stride: ABC_DEFAULTS.sequenceLength,
     randomBatches: batches,
     contextual: true,
-    checkpointDir: mkdtempSync(join(tmpdir(), 'improv-bench-')),
+    checkpointDir,
     resume: false,
     progress: false,
   });
   r.model.dispose();
+  rmSync(checkpointDir, { recursive: true, force: true });
   return [
     `ABC char-LSTM training (default size: embedding ${ABC_DEFAULTS.embedding}, ${ABC_DEFAULTS.units} units, seq ${ABC_DEFAULTS.sequenceLength}, batch ${ABC_DEFAULTS.batchSize}; ${batches} batches; backend ${backend.name})`,
     report('  training throughput', r.tokensPerSecond, 'tokens/s'),

@@ -1,7 +1,7 @@
 /** Jazz benchmarks: training time per epoch and tokens/s with the backend used; step latency through the runtime session. */
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { LstmSession } from '../src/runtime/session.ts';
 import { selectBackend } from '../src/train/backend.ts';
 import { JAZZ_DEFAULTS, readCorpora } from '../src/train/jazz.ts';
@@ -16,6 +16,7 @@ export async function benchJazzTraining(epochs: number): Promise<string[]> {
   const tokens = corpora.flatMap(corpusTokens);
   const vocab = buildVocabulary(tokens);
   const index = new Map(vocab.map((v, i) => [v, i]));
+  const checkpointDir = mkdtempSync(join(tmpdir(), 'improv-bench-'));
   const r = await trainLm({
     spec: {
       vocabSize: vocab.length,
@@ -32,11 +33,12 @@ export async function benchJazzTraining(epochs: number): Promise<string[]> {
     epochs,
     learningRate: JAZZ_DEFAULTS.learningRate,
     stride: JAZZ_DEFAULTS.stride,
-    checkpointDir: mkdtempSync(join(tmpdir(), 'improv-bench-')),
+    checkpointDir,
     resume: false,
     progress: false,
   });
   r.model.dispose();
+  rmSync(checkpointDir, { recursive: true, force: true });
   return [
     `jazz training (full Metheny corpus, ${r.trainedTokens / epochs} tokens/epoch, n_a 64, batch 32, backend ${backend.name})`,
     report('  time per epoch', r.secondsPerEpoch, 's'),

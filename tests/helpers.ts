@@ -1,14 +1,13 @@
 /** Shared test fixtures: tiny trained bundles and synthetic MIDI files. */
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { encodeSmf, type SmfPart } from '../src/midi/smfWriter.ts';
 import { selectBackend } from '../src/train/backend.ts';
 import { trainJazz } from '../src/train/jazz.ts';
+import { tempDir } from './tempDirs.ts';
 
 export const METHENY = 'data/original_metheny.mid';
 
-export const tempDir = (prefix: string): string => mkdtempSync(join(tmpdir(), `improv-${prefix}-`));
+export { tempDir };
 
 let tinyJazz: Promise<string> | null = null;
 
