@@ -36,18 +36,20 @@ function countingPort(name: string): {
 
 const mb = (b: number): number => b / 1024 / 1024;
 
+const arenas = (): string => {
+  const max = process.env.MALLOC_ARENA_MAX;
+  return max === undefined || max === '0' ? "glibc's default malloc arenas" : `MALLOC_ARENA_MAX=${max}`;
+};
+
 /**
- * RSS once garbage is gone: a full, memory-reducing GC (when node runs with --expose-gc), then a second
- * for V8 to hand freed pages back to the system, which it does in the background. Measured the same
- * way at start and end, the difference is memory the process keeps.
+ * RSS once garbage is gone: a full GC (when node runs with --expose-gc), then a second for V8 to hand
+ * freed pages back to the system, which it does in the background. Measured the same way at start and
+ * end, the difference is memory the process keeps. Plain gc() it must be: node 20's V8 takes an options
+ * object such as {type: 'major'} for a young-generation collection, which leaves the old generation's
+ * garbage in the figure (megabytes of it after a few minutes, as no major GC may have run).
  */
 async function settledRss(): Promise<number> {
-  const gc = global.gc as ((o?: object) => void) | undefined;
-  try {
-    gc?.({ type: 'major', execution: 'sync', flavor: 'last-resort' });
-  } catch {
-    gc?.(); // a node whose V8 takes no options
-  }
+  (global.gc as (() => void) | undefined)?.();
   await new Promise((r) => setTimeout(r, 1000));
   return process.memoryUsage().rss;
 }
@@ -111,7 +113,7 @@ export async function benchSoak(minutes: number): Promise<string[]> {
     if (process.env.SOAK_TRACE) {
       const f = (b: number): string => mb(b).toFixed(1);
       process.stderr.write(
-        `soak ${trace.length * 0.5} min: rss ${f(m.rss)} heap ${f(m.heapUsed)} external ${f(m.external)} MB\n`,
+        `soak ${trace.length * 0.5} min: rss ${f(m.rss)} heap ${f(m.heapUsed)} of ${f(m.heapTotal)} external ${f(m.external)} MB\n`,
       );
     }
   }, 30_000);
@@ -128,7 +130,7 @@ export async function benchSoak(minutes: number): Promise<string[]> {
   const step = Math.max(1, Math.round(minutes / 6)) * 2; // about six samples of the 30-s trace
   return [
     ...(global.gc ? [] : ['soak: no forced GC before the RSS figures; run it with node --expose-gc']),
-    `soak (${minutes} min after a 10 s warm-up: jazz call and response every 6 s + ABC solo, real clock; ${jazz.live.engine.stats.responses} answers, ${jazz.live.stats.notesSent + abc.live.stats.notesSent} notes)`,
+    `soak (${minutes} min after a 10 s warm-up: jazz call and response every 6 s + ABC solo, real clock; ${jazz.live.engine.stats.responses} answers, ${jazz.live.stats.notesSent + abc.live.stats.notesSent} notes; ${arenas()})`,
     report('  RSS at start', mb(rssStart), 'MB'),
     report('  RSS at end', mb(rssEnd), 'MB'),
     `  RSS every ${step / 2} min (no forced GC)      ${trace
