@@ -1,7 +1,7 @@
 /**
  * Soak: minutes of simulated performance with both models at once, a jazz call-and-response fed by
- * scripted calls and an ABC solo, on the real clock. Reports RSS at start (after warm-up) and end,
- * late events, jitter p99/max, and notes left hanging after stop. Target over 30 minutes: RSS growth
+ * scripted calls and an ABC solo, on the real clock. Reports RSS and the live JS heap at start (after
+ * warm-up) and end, late events, jitter p99/max, and notes left hanging after stop. Target over 30 minutes: RSS growth
  * ≤ 5 %, zero hanging notes, jitter p99 ≤ 1 ms. `npm run bench -- soak` runs 1 minute;
  * `SOAK_MINUTES=30 npm run bench -- soak` runs the real thing.
  */
@@ -42,16 +42,17 @@ const arenas = (): string => {
 };
 
 /**
- * RSS once garbage is gone: a full GC (when node runs with --expose-gc), then a second for V8 to hand
+ * Memory once garbage is gone: a full GC (when node runs with --expose-gc), then a second for V8 to hand
  * freed pages back to the system, which it does in the background. Measured the same way at start and
- * end, the difference is memory the process keeps. Plain gc() it must be: node 20's V8 takes an options
+ * end, the difference in RSS is memory the process keeps, and the difference in heapUsed is what its
+ * JavaScript keeps alive (a leak shows there; V8's own heap sizing does not). Plain gc() it must be: node 20's V8 takes an options
  * object such as {type: 'major'} for a young-generation collection, which leaves the old generation's
  * garbage in the figure (megabytes of it after a few minutes, as no major GC may have run).
  */
-async function settledRss(): Promise<number> {
+async function settled(): Promise<NodeJS.MemoryUsage> {
   (global.gc as (() => void) | undefined)?.();
   await new Promise((r) => setTimeout(r, 1000));
-  return process.memoryUsage().rss;
+  return process.memoryUsage();
 }
 
 export async function benchSoak(minutes: number): Promise<string[]> {
@@ -104,7 +105,7 @@ export async function benchSoak(minutes: number): Promise<string[]> {
     });
   }, 6000);
   await new Promise((r) => setTimeout(r, 10_000)); // warm-up
-  const rssStart = await settledRss();
+  const { rss: rssStart, heapUsed: liveStart } = await settled();
   // RSS every 30 s (no forced GC), so a plateau can be told from a steady climb
   const trace: number[] = [];
   const sampler = setInterval(() => {
@@ -119,7 +120,7 @@ export async function benchSoak(minutes: number): Promise<string[]> {
   }, 30_000);
   await new Promise((r) => setTimeout(r, minutes * 60_000));
   clearInterval(sampler);
-  const rssEnd = await settledRss();
+  const { rss: rssEnd, heapUsed: liveEnd } = await settled();
   clearInterval(calls);
   await jazz.live.stop();
   await abc.live.stop();
@@ -128,16 +129,18 @@ export async function benchSoak(minutes: number): Promise<string[]> {
   const hanging = [...jazz.out.open.values(), ...abc.out.open.values()].reduce((a, b) => a + b, 0);
   const j = percentiles([...jazz.live.stats.jitter.values(), ...abc.live.stats.jitter.values()]);
   const step = Math.max(1, Math.round(minutes / 6)) * 2; // about six samples of the 30-s trace
+  const samples = trace.filter((_, i) => (i + 1) % step === 0).map((b) => mb(b).toFixed(1));
   return [
     ...(global.gc ? [] : ['soak: no forced GC before the RSS figures; run it with node --expose-gc']),
     `soak (${minutes} min after a 10 s warm-up: jazz call and response every 6 s + ABC solo, real clock; ${jazz.live.engine.stats.responses} answers, ${jazz.live.stats.notesSent + abc.live.stats.notesSent} notes; ${arenas()})`,
     report('  RSS at start', mb(rssStart), 'MB'),
     report('  RSS at end', mb(rssEnd), 'MB'),
-    `  RSS every ${step / 2} min (no forced GC)      ${trace
-      .filter((_, i) => (i + 1) % step === 0)
-      .map((b) => mb(b).toFixed(1))
-      .join(' ')} MB`,
+    ...(samples.length > 0
+      ? [`  RSS every ${step / 2} min (no forced GC)      ${samples.join(' ')} MB`]
+      : []),
     report('  RSS growth', (100 * (rssEnd - rssStart)) / rssStart, '%', { value: 5, better: 'lower' }),
+    report('  live JS heap at start (after full GC)', mb(liveStart), 'MB'),
+    report('  live JS heap at end (after full GC)', mb(liveEnd), 'MB'),
     report('  late events (> 1 ms)', jazz.live.stats.late + abc.live.stats.late, 'events'),
     report('  jitter p99 (last 10 000 sends of each)', j.p99, 'ms', { value: 1, better: 'lower' }),
     report('  jitter max', j.max, 'ms'),
