@@ -1,9 +1,9 @@
 /**
  * Soak: minutes of simulated performance with both models at once, a jazz call-and-response fed by
  * scripted calls and an ABC solo, on the real clock. Reports RSS and the live JS heap at start (after
- * warm-up) and end, late events, jitter p99/max, and notes left hanging after stop. Target over 30 minutes: RSS growth
- * ≤ 5 %, zero hanging notes, jitter p99 ≤ 1 ms. `npm run bench -- soak` runs 1 minute;
- * `SOAK_MINUTES=30 npm run bench -- soak` runs the real thing.
+ * warm-up) and end, late events, jitter p99/max, and notes left hanging after stop. Target over 30
+ * minutes: RSS growth ≤ 5 %, zero hanging notes, jitter p99 ≤ 1 ms. `npm run bench -- soak` runs
+ * 1 minute; `SOAK_MINUTES=30 npm run bench -- soak` runs the real thing.
  */
 import { parseProgression } from '../src/music/chordSymbols.ts';
 import { createRng } from '../src/music/rng.ts';
@@ -45,9 +45,10 @@ const arenas = (): string => {
  * Memory once garbage is gone: a full GC (when node runs with --expose-gc), then a second for V8 to hand
  * freed pages back to the system, which it does in the background. Measured the same way at start and
  * end, the difference in RSS is memory the process keeps, and the difference in heapUsed is what its
- * JavaScript keeps alive (a leak shows there; V8's own heap sizing does not). Plain gc() it must be: node 20's V8 takes an options
- * object such as {type: 'major'} for a young-generation collection, which leaves the old generation's
- * garbage in the figure (megabytes of it after a few minutes, as no major GC may have run).
+ * JavaScript keeps alive (a leak shows there; V8's own heap sizing does not). Plain gc() it must be:
+ * node 20's V8 takes an options object such as {type: 'major'} for a young-generation collection,
+ * which leaves the old generation's garbage in the figure (megabytes of it after a few minutes, as no
+ * major GC may have run).
  */
 async function settled(): Promise<NodeJS.MemoryUsage> {
   (global.gc as (() => void) | undefined)?.();
