@@ -1,10 +1,16 @@
-/** ABC benchmarks: char step latency and generated characters per second; training tokens/s with the backend. */
+/**
+ * ABC benchmarks: char step latency, the step with the bar-true mask (what a live answer pays per
+ * character), generated characters per second; training tokens/s with the backend.
+ */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { charVocabulary, joinTunes, splitTunes, vectorize } from '../src/music/abc/corpus.ts';
 import { createRng } from '../src/music/rng.ts';
-import { generateAbc } from '../src/runtime/abc.ts';
+import { parseForm } from '../src/music/abc/form.ts';
+import { AbcGuide } from '../src/music/abc/guide.ts';
+import { generateAbc, primeIds } from '../src/runtime/abc.ts';
+import { sampleMasked } from '../src/runtime/sampler.ts';
 import { LstmSession } from '../src/runtime/session.ts';
 import { ABC_DEFAULTS } from '../src/train/abc.ts';
 import { selectBackend } from '../src/train/backend.ts';
@@ -24,25 +30,71 @@ export async function benchAbcStep(model: string, steps: number): Promise<string
     await session.step(i === 0 ? session.startToken : rng.int(V));
     micros.push(Number(process.hrtime.bigint() - t0) / 1000);
   }
-  const t0 = performance.now();
-  const g = await generateAbc(session, {
-    tunes: 5,
-    start: 'X:1',
-    sampler: { temperature: 1, topK: 0, topP: 1 },
-    rng: createRng(1),
-    maxCharsPerTune: 2000,
-  });
-  const seconds = (performance.now() - t0) / 1000;
+  const masked = await guidedSteps(session, steps);
+  const generation = async (guide: boolean): Promise<number> => {
+    const t0 = performance.now();
+    const g = await generateAbc(session, {
+      tunes: 5,
+      start: 'X:1',
+      sampler: { temperature: 1, topK: 0, topP: 1 },
+      rng: createRng(1),
+      maxCharsPerTune: 2000,
+      guide: guide && { form: parseForm() },
+    });
+    return g.characters / ((performance.now() - t0) / 1000);
+  };
+  const raw = await generation(false);
+  const guided = await generation(true);
   await session.dispose();
   const p = percentiles(micros);
+  const m = percentiles(masked.mask);
+  const all = percentiles(masked.total);
   const [layers, units] = session.manifest.io.stateShape;
   return [
     `char step latency (${model}: ${layers}×${units} LSTM, embedding ${session.manifest.hyperparameters.embedding}, ${steps} steps, 1 thread)`,
     report('  step p50', p.p50, 'µs'),
     report('  step p99', p.p99 / 1000, 'ms', { value: 1, better: 'lower' }),
     report('  step max', p.max / 1000, 'ms'),
-    report('  generation incl. sampling and ABC reading', g.characters / seconds, 'chars/s'),
+    `bar-true mask (AbcGuide, form AABB; ${masked.mask.length} characters of guided tunes)`,
+    report('  mask p50', m.p50, 'µs'),
+    report('  mask p99', m.p99, 'µs'),
+    report('  step + mask + sampling p50', all.p50, 'µs'),
+    report('  step + mask + sampling p99', all.p99 / 1000, 'ms', { value: 1, better: 'lower' }),
+    report('  step + mask + sampling max', all.max / 1000, 'ms'),
+    report('  generation, raw (sampling and ABC reading)', raw, 'chars/s'),
+    report('  generation, guided', guided, 'chars/s'),
+    report('  guided / raw', guided / raw, '×'),
   ];
+}
+
+/** Times each character of guided generation: the mask alone, and mask + sampling + model step. */
+async function guidedSteps(
+  session: LstmSession,
+  steps: number,
+): Promise<{ mask: number[]; total: number[] }> {
+  const vocab = session.vocabulary;
+  const guide = new AbcGuide(vocab, { form: parseForm() });
+  const allowed = new Uint8Array(vocab.length);
+  const rng = createRng(3);
+  const sampler = { temperature: 1, topK: 0, topP: 1 };
+  session.reset();
+  guide.push('X:1');
+  let step = await session.prime([session.startToken, ...primeIds('X:1', vocab)]);
+  const mask: number[] = [];
+  const total: number[] = [];
+  for (let i = 0; i < steps; i++) {
+    const t0 = process.hrtime.bigint();
+    const logits = Float32Array.from(step.logits);
+    guide.guide(logits, allowed);
+    const t1 = process.hrtime.bigint();
+    const { id } = sampleMasked(logits, sampler, rng, allowed);
+    step = await session.step(id);
+    guide.push(vocab[id] as string);
+    const t2 = process.hrtime.bigint();
+    mask.push(Number(t1 - t0) / 1000);
+    total.push(Number(t2 - t0) / 1000);
+  }
+  return { mask, total };
 }
 
 export async function benchAbcTraining(batches: number): Promise<string[]> {

@@ -1,17 +1,21 @@
 /**
  * `npm run eval`: quality of the shipped ABC model, not a test. Generates N tunes with a fixed seed and
- * reports the share that abc2midi (Debian's abcmidi, an outside parser) converts without error (target
- * ≥ 90 %), the share abcjs parses without warnings, and the bits per character on the held-out tunes.
+ * judges them from outside (abc2midi, bar lengths against M:, parts, tonic endings, copies from the
+ * training text; see src/runtime/abcQuality.ts), twice: with `improv generate`'s defaults (the bar-true
+ * mask, form AABB, lint with up to 8 draws) and raw (no mask, first draw). Then the bits per character
+ * on the tunes the trainer held out.
  */
 import { readFileSync } from 'node:fs';
 import { splitTunes, splitValidation, joinTunes } from '../src/music/abc/corpus.ts';
-import { checkWithAbcjs } from '../src/music/abc/validate.ts';
+import { parseForm } from '../src/music/abc/form.ts';
 import { readManifest } from '../src/music/bundle.ts';
+import { CopyFinder } from '../src/music/copies.ts';
 import { createRng } from '../src/music/rng.ts';
 import { generateAbc } from '../src/runtime/abc.ts';
+import { formatLine, judgeTunes, qualityLines } from '../src/runtime/abcQuality.ts';
 import { scoreTokens } from '../src/runtime/evaluate.ts';
 import { LstmSession } from '../src/runtime/session.ts';
-import { abc2midi, abc2midiAvailable } from '../tests/judges/abc2midi.ts';
+import { abc2midiAvailable } from '../src/music/abc/abc2midi.ts';
 import { report } from './stats.ts';
 
 const model = process.argv[2] ?? 'models/abc';
@@ -26,49 +30,41 @@ if (!abc2midiAvailable()) {
 }
 const manifest = readManifest(model);
 const session = await LstmSession.load(model);
-const generate = (attempts: number) =>
+const training = readFileSync('data/irish.abc', 'utf8');
+const finder = new CopyFinder(training);
+const generate = (guided: boolean) =>
   generateAbc(session, {
     tunes: count,
     start: 'X:1',
     sampler: { temperature: 1, topK: 0, topP: 1 },
     rng: createRng(seed),
     maxCharsPerTune: 3000,
-    attempts,
+    attempts: guided ? ATTEMPTS : 1,
+    guide: guided && { form: parseForm() },
   });
-const raw = await generate(1);
-const g = await generate(ATTEMPTS);
-const share = (gen: typeof g, ok: (t: (typeof g.tunes)[number]) => boolean): number =>
-  (100 * gen.tunes.filter(ok).length) / gen.tunes.length;
-const converts = (t: { text: string }): boolean => abc2midi(t.text).ok;
+const t0 = performance.now();
+const guided = judgeTunes(await generate(true), finder);
+const guidedSeconds = (performance.now() - t0) / 1000;
+const raw = judgeTunes(await generate(false), finder);
 
 // The held-out tunes are the ones the trainer held out: same split, same seed.
-const tunes = splitTunes(readFileSync('data/irish.abc', 'utf8'));
-const { validation } = splitValidation(tunes, 0.05, createRng(`split:${manifest.hyperparameters.seed}`));
+const { validation } = splitValidation(
+  splitTunes(training),
+  0.05,
+  createRng(`split:${manifest.hyperparameters.seed}`),
+);
 const held = await scoreTokens(session, [...joinTunes(validation)]);
 await session.dispose();
 
 const lines = [
-  `ABC model quality (${model}; ${g.tunes.length} tunes generated with seed ${seed}, temperature 1)`,
-  report(`  abc2midi converts without error (${ATTEMPTS} draws, lint)`, share(g, converts), '%', {
-    value: 90,
-    better: 'higher',
-  }),
-  report('  abc2midi converts without error (1 draw, raw)', share(raw, converts), '%'),
+  `ABC model quality (${model}; ${count} tunes generated with seed ${seed}, temperature 1)`,
+  `with improv generate's defaults (bar-true mask, form AABB, lint with up to ${ATTEMPTS} draws; ${guidedSeconds.toFixed(1)} s):`,
+  ...qualityLines(guided).map(formatLine),
+  'raw (no mask, no form, first draw):',
+  ...qualityLines(raw).map(formatLine),
+  report('held-out bits per character', held.bitsPerToken, 'bits/char'),
   report(
-    '  abcjs parses without warnings (lint)',
-    share(g, (t) => checkWithAbcjs(t.text).warnings.length === 0),
-    '%',
-  ),
-  report(
-    '  tunes with notes',
-    share(g, (t) => t.events.some((e) => e.type === 'note')),
-    '%',
-  ),
-  report('  draws per tune', g.tunes.reduce((n, t) => n + t.attempts, 0) / g.tunes.length, 'draws'),
-  report('  malformed tokens skipped by the reader (raw)', raw.skippedTokens, 'tokens'),
-  report('  held-out bits per character', held.bitsPerToken, 'bits/char'),
-  report(
-    '  trainer validation loss (manifest)',
+    'trainer validation loss (manifest)',
     (manifest.training.validationLoss ?? NaN) / Math.LN2,
     'bits/char',
   ),

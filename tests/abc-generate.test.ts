@@ -7,14 +7,16 @@ import { readAbc } from '../src/music/abc/reader.ts';
 import { expandRepeats } from '../src/music/abc/repeats.ts';
 import { PrimingError } from '../src/runtime/abc.ts';
 import { lintTune } from '../src/music/abc/lint.ts';
+import { tuneShape } from '../src/music/abc/shape.ts';
 import { tempDir, tinyAbcBundle } from './helpers.ts';
 import { midoAvailable, midoCheck } from './judges.ts';
 
 let bundle: string;
 const sampler = { temperature: 1, topK: 0, topP: 1 };
-const gen = (name: string, seed: number, start = 'X:1', tunes = 2, attempts = 1) =>
+const gen = (name: string, seed: number, start = 'X:1', tunes = 2, attempts = 1, guide = false) =>
   generateAbcFiles({
     attempts,
+    guide,
     model: bundle,
     tunes,
     start,
@@ -100,6 +102,85 @@ describe('improv generate (ABC)', () => {
       'improv: PrimingError: --start has 1 character(s) outside the model\'s vocabulary: "☕"',
     );
     expect(existsSync(out)).toBe(false);
+  });
+});
+
+describe('improv generate (ABC) with the bar-true mask', () => {
+  const guided = (seed: number, form: string, bars: number) =>
+    generateAbcFiles({
+      model: bundle,
+      tunes: 3,
+      start: 'X:1',
+      seed,
+      sampler,
+      maxCharsPerTune: 1500,
+      attempts: 1,
+      guide: true,
+      form,
+      bars,
+      out: join(tempDir('abc'), `g${seed}.abc`),
+    });
+
+  it('writes tunes in the asked form whose every bar adds up, even from a barely trained model', async () => {
+    const r = await guided(2, 'AAB', 6);
+    expect(r.generation.tunes.length).toBeGreaterThan(0);
+    for (const t of r.generation.tunes) {
+      const shape = tuneShape(t.text);
+      expect(shape.barsRight).toBe(shape.barsJudged);
+      expect(shape.parts).toEqual([3, 3]);
+      expect(readAbc(t.text).stats.skippedTokens).toBe(0);
+      expect(t.guide?.steps).toBeGreaterThan(0);
+      // a tiny model needs the mask often
+      expect(t.guide?.changed).toBeGreaterThan(0);
+    }
+    const again = await guided(2, 'AAB', 6);
+    expect(again.generation.text).toBe(r.generation.text);
+  });
+
+  it('refuses a form that does not share out, before loading the model', async () => {
+    await expect(guided(1, 'AB', 5)).rejects.toThrow(/--bars 5 does not share out into the 2 part/);
+  });
+});
+
+describe('improv eval --generate (ABC)', () => {
+  it('prints the quality report with its targets', () => {
+    const r = spawnSync(
+      'node_modules/.bin/tsx',
+      [
+        'src/cli/main.ts',
+        'eval',
+        '--model',
+        bundle,
+        '--generate',
+        '3',
+        '--form',
+        'AB',
+        '--bars',
+        '4',
+        '--training',
+        'data/irish.abc',
+      ],
+      { encoding: 'utf8' },
+    );
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(
+      /3 tunes generated \(seed 1, temperature 1, form AB, mask on\); copies against data\/irish.abc/,
+    );
+    expect(r.stdout).toMatch(/bars of the right length \(own count\) +100 % +target ≥ 99 % +met/);
+    expect(r.stdout).toMatch(/longest verbatim copy from training +\d+ chars/);
+  });
+
+  it('needs an ABC model', () => {
+    const r = spawnSync(
+      'node_modules/.bin/tsx',
+      ['src/cli/main.ts', 'eval', '--model', 'models/jazz', '--generate', '2'],
+      {
+        encoding: 'utf8',
+      },
+    );
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain('improv: UsageError: --generate needs an ABC model');
   });
 });
 

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { splitTunes } from '../src/music/abc/corpus.ts';
 import { readAbc, type AbcEvent } from '../src/music/abc/reader.ts';
 import { expandRepeats } from '../src/music/abc/repeats.ts';
-import { abc2midi, abc2midiAvailable, type JudgedNote } from './judges/abc2midi.ts';
+import { abc2midi, abc2midiAvailable, type JudgedNote } from '../src/music/abc/abc2midi.ts';
 
 const TICKS = 480;
 const run = process.env.CI === 'true' || abc2midiAvailable() ? describe : describe.skip;

@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import { tuneShape } from '../src/music/abc/shape.ts';
 import { describe, expect, it } from 'vitest';
 import { generateJazz } from '../src/cli/jazzCommands.ts';
 import { generateAbcFiles } from '../src/cli/abcCommands.ts';
@@ -55,12 +56,18 @@ describe('the shipped ABC bundle (models/abc)', () => {
       sampler: { temperature: 1, topK: 0, topP: 1 },
       maxCharsPerTune: 3000,
       attempts: 8,
+      guide: true,
       out: join(dir, 'tunes.abc'),
     });
     expect(r.generation.tunes).toHaveLength(2);
     for (const t of r.generation.tunes) {
       expect(t.text).toMatch(/^X:\d+\nT:.+\n(.*\n)*K:/);
       expect(t.events.filter((e) => e.type === 'note').length).toBeGreaterThan(20);
+      // the default form: two repeated parts of 8 bars, every bar of the meter's length
+      const shape = tuneShape(t.text);
+      expect(shape.barsRight).toBe(shape.barsJudged);
+      expect(shape.parts).toEqual([8, 8]);
+      expect(t.text).toMatch(/(?::\||\|\])!?$/); // the last part's closing bar line ends the tune
     }
   });
 });

@@ -6,7 +6,10 @@ import { checkWithAbcjs } from '../music/abc/validate.ts';
 import type { AbcEvent } from '../music/abc/reader.ts';
 import { parseMeter } from '../music/abc/key.ts';
 import { createRng } from '../music/rng.ts';
+import { existsSync } from 'node:fs';
+import { parseForm } from '../music/abc/form.ts';
 import { generateAbc, type AbcGeneration } from '../runtime/abc.ts';
+import { judgeTunes, type AbcQuality } from '../runtime/abcQuality.ts';
 import { scoreTokens, type NllReport } from '../runtime/evaluate.ts';
 import { validateSampler, type SamplerOptions } from '../runtime/sampler.ts';
 import { withBundle } from './bundle.ts';
@@ -21,8 +24,28 @@ export interface GenerateAbcOptions {
   readonly maxCharsPerTune: number;
   /** Draws per tune until one passes the lint. */
   readonly attempts: number;
+  /** The tune's shape (`--form`, `--bars`); `guide: false` draws the raw text with no mask. */
+  readonly form?: string;
+  readonly bars?: number;
+  readonly guide: boolean;
   /** The .abc file; the MIDI files are written beside it as <name>-<n>.mid. */
   readonly out: string;
+}
+
+type DrawOptions = Omit<GenerateAbcOptions, 'out' | 'model'>;
+
+/** Generates tunes from an open session with the command line's options (form checked first). */
+function draw(session: Parameters<typeof generateAbc>[0], opts: DrawOptions): Promise<AbcGeneration> {
+  const guide = opts.guide ? { form: parseForm(opts.form, opts.bars) } : false;
+  return generateAbc(session, {
+    tunes: opts.tunes,
+    start: opts.start,
+    sampler: validateSampler(opts.sampler),
+    rng: createRng(opts.seed),
+    maxCharsPerTune: opts.maxCharsPerTune,
+    attempts: opts.attempts,
+    guide,
+  });
 }
 
 export interface GeneratedAbcFiles {
@@ -55,16 +78,10 @@ function meterOf(events: readonly AbcEvent[]): { numerator: number; denominator:
 }
 
 export async function generateAbcFiles(opts: GenerateAbcOptions): Promise<GeneratedAbcFiles> {
-  const sampler = validateSampler(opts.sampler);
+  validateSampler(opts.sampler);
+  if (opts.guide) parseForm(opts.form, opts.bars); // a bad form is refused before the model loads
   return withBundle(opts.model, 'abc-char', async (session) => {
-    const generation = await generateAbc(session, {
-      tunes: opts.tunes,
-      start: opts.start,
-      sampler,
-      rng: createRng(opts.seed),
-      maxCharsPerTune: opts.maxCharsPerTune,
-      attempts: opts.attempts,
-    });
+    const generation = await draw(session, opts);
     mkdirSync(dirname(opts.out), { recursive: true });
     const base = opts.out.replace(/\.abc$/i, '');
     const midiFiles = generation.tunes.map((tune, i) => {
@@ -99,4 +116,30 @@ export async function generateAbcFiles(opts: GenerateAbcOptions): Promise<Genera
 export async function evalAbc(model: string, data: string): Promise<NllReport> {
   const text = readText(data);
   return withBundle(model, 'abc-char', (session) => scoreTokens(session, [...text]));
+}
+
+export interface AbcQualityRun {
+  readonly generation: AbcGeneration;
+  readonly quality: AbcQuality;
+  /** The training files the copies were measured against (those the manifest names). */
+  readonly training: readonly string[];
+}
+
+/**
+ * `improv eval --generate N`: generates N tunes as `improv generate` would and judges them (see
+ * abcQuality.ts). Copies are measured against the training files the manifest names, or `training`.
+ */
+export async function qualityAbc(
+  model: string,
+  opts: DrawOptions,
+  training?: readonly string[],
+): Promise<AbcQualityRun> {
+  validateSampler(opts.sampler);
+  if (opts.guide) parseForm(opts.form, opts.bars);
+  return withBundle(model, 'abc-char', async (session) => {
+    const files = training ?? session.manifest.training.data.map((d) => d.file).filter((f) => existsSync(f));
+    const text = files.map((f) => readText(f, 'training file')).join('\n');
+    const generation = await draw(session, opts);
+    return { generation, quality: judgeTunes(generation, text), training: files };
+  });
 }

@@ -6,6 +6,7 @@ import { FidelityError } from '../train/exportBundle.ts';
 import { PrimingError } from '../runtime/abc.ts';
 import { PortError } from '../midi/ports.ts';
 import { ConfigError } from '../daemon/config.ts';
+import { FormError } from '../music/abc/form.ts';
 
 export class UsageError extends Error {
   override readonly name = 'UsageError';
@@ -22,6 +23,7 @@ const USER_ERRORS = [
   FidelityError,
   RangeError,
   UsageError,
+  FormError,
 ];
 
 export function reportError(err: unknown): number {

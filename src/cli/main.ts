@@ -5,9 +5,11 @@ import { BACKEND_ORDER, type BackendName } from '../train/backend.ts';
 import { ABC_DEFAULTS, trainAbc } from '../train/abc.ts';
 import { JAZZ_DEFAULTS, trainJazz } from '../train/jazz.ts';
 import type { CommonTrainOptions } from '../train/pipeline.ts';
-import { reportError } from './errors.ts';
+import { reportError, UsageError } from './errors.ts';
 import { evalJazz, generateJazz } from './jazzCommands.ts';
-import { evalAbc, generateAbcFiles } from './abcCommands.ts';
+import { evalAbc, generateAbcFiles, qualityAbc } from './abcCommands.ts';
+import { DEFAULT_FORM } from '../music/abc/form.ts';
+import { formatLine, qualityLines } from '../runtime/abcQuality.ts';
 import { readManifest } from '../music/bundle.ts';
 import { runDemo } from './demo.ts';
 import { runAuto, runLive, type LiveCliOptions } from './live.ts';
@@ -122,6 +124,21 @@ train
 
 const pct = (x: number): string => `${(100 * x).toFixed(1)} %`;
 
+/** The ABC drawing options shared by generate and eval --generate. */
+function abcDrawOptions(o: Record<string, unknown>) {
+  return {
+    tunes: (o.tunes as number | undefined) ?? 3,
+    start: ((o.start as string | undefined) ?? 'X:1').replace(/\\n/g, '\n'),
+    seed: o.seed as number,
+    sampler: { temperature: o.temperature as number, topK: o.topK as number, topP: o.topP as number },
+    maxCharsPerTune: (o.maxChars as number | undefined) ?? 3000,
+    attempts: o.attempts as number,
+    form: o.form as string,
+    bars: o.bars as number | undefined,
+    guide: o.guide as boolean,
+  };
+}
+
 program
   .command('generate')
   .description('generate from a model: a jazz solo (.mid) or ABC tunes (.abc plus one .mid per tune)')
@@ -131,7 +148,11 @@ program
   .option('--top-k <k>', 'sample only among the k likeliest tokens (0 = all)', int(0), 0)
   .option('--top-p <p>', 'nucleus sampling mass (1 = all)', float(1e-6, 1), 1)
   .option('--out <file>', 'output file (default solo.mid for jazz, tunes.abc for ABC)')
-  .option('--bars <n>', 'jazz: bars to generate', int(1, 10_000), 16)
+  .option(
+    '--bars <n>',
+    'jazz: bars to generate (16); ABC: bars of a tune as written, shared by its parts (8 a part)',
+    int(1, 10_000),
+  )
   .option(
     '--chords <progression>',
     'jazz: your own progression, one chord per bar: "Dm7 G7 Cmaj7"; two in a bar: "Dm7,G7"',
@@ -151,23 +172,22 @@ program
     int(1, 100),
     8,
   )
+  .option('--form <parts>', `ABC: the parts, a letter twice for a repeated part (AB, AABBCC)`, DEFAULT_FORM)
+  .option('--no-guide', 'ABC: draw the raw text, without the bar-true mask and the form')
   .action(async (o: Record<string, unknown>) => {
     const model = o.model as string;
     const sampler = { temperature: o.temperature as number, topK: o.topK as number, topP: o.topP as number };
     if (readManifest(model).kind === 'abc-char') {
       const r = await generateAbcFiles({
         model,
-        tunes: o.tunes as number,
-        start: (o.start as string).replace(/\\n/g, '\n'),
-        seed: o.seed as number,
-        sampler,
-        maxCharsPerTune: o.maxChars as number,
-        attempts: o.attempts as number,
+        ...abcDrawOptions(o),
         out: (o.out as string | undefined) ?? 'tunes.abc',
       });
       const g = r.generation;
+      const changed = g.tunes.reduce((n, t) => n + (t.guide?.changed ?? 0), 0);
+      const mask = o.guide ? `, the mask changed ${pct(changed / Math.max(g.characters, 1))} of draws` : '';
       process.stdout.write(
-        `wrote ${r.abcFile}: ${g.tunes.length} tunes, ${g.characters} characters generated, ${g.skippedTokens} malformed tokens skipped\n` +
+        `wrote ${r.abcFile}: ${g.tunes.length} tunes, ${g.characters} characters generated, ${g.skippedTokens} malformed tokens skipped${mask}\n` +
           g.tunes
             .map((t, i) => {
               const notes = t.events.filter((e) => e.type === 'note').length;
@@ -182,7 +202,7 @@ program
     }
     const r = await generateJazz({
       model,
-      bars: o.bars as number,
+      bars: (o.bars as number | undefined) ?? 16,
       seed: o.seed as number,
       sampler,
       chords: o.chords as string | undefined,
@@ -203,7 +223,24 @@ program
     'how well a model predicts a file: NLL per token of a MIDI file (jazz) or bits per character of an ABC file',
   )
   .option('--model <dir>', 'bundle folder', 'models/jazz')
-  .requiredOption('--data <file>', 'MIDI file (jazz model) or ABC file (char model) to score')
+  .option('--data <file>', 'MIDI file (jazz model) or ABC file (char model) to score')
+  .option(
+    '--generate <n>',
+    'ABC: generate n tunes as improv generate does and report their quality',
+    int(1, 10_000),
+  )
+  .option('--seed <n>', 'ABC --generate: random seed', int(0), 1)
+  .option('--temperature <t>', 'ABC --generate: sampling temperature', float(0, 100), 1)
+  .option('--top-k <k>', 'ABC --generate: top-k', int(0), 0)
+  .option('--top-p <p>', 'ABC --generate: top-p', float(1e-6, 1), 1)
+  .option('--attempts <n>', 'ABC --generate: draws per tune', int(1, 100), 8)
+  .option('--form <parts>', 'ABC --generate: the parts', DEFAULT_FORM)
+  .option('--bars <n>', 'ABC --generate: bars of a tune as written', int(1, 10_000))
+  .option('--no-guide', 'ABC --generate: no mask, no form (the raw model)')
+  .option(
+    '--training <files...>',
+    "ABC --generate: text to look for copies in (default: the manifest's training files)",
+  )
   .addOption(
     new Option('--profile <name>', 'jazz: how to read the file')
       .choices(['full', 'faithful'])
@@ -213,8 +250,30 @@ program
   .option('--chord-track <n>', 'jazz: file track index of the chords', int(0))
   .action(async (o: Record<string, unknown>) => {
     const model = o.model as string;
-    const data = o.data as string;
     const abc = readManifest(model).kind === 'abc-char';
+    if (o.generate !== undefined) {
+      if (!abc) throw new UsageError('--generate needs an ABC model (--model models/abc)');
+      const r = await qualityAbc(
+        model,
+        { ...abcDrawOptions(o), tunes: o.generate as number, start: 'X:1', maxCharsPerTune: 3000 },
+        o.training as string[] | undefined,
+      );
+      const how = o.guide ? `form ${o.form as string}, mask on` : 'raw, no mask';
+      process.stdout.write(
+        `${model}: ${r.quality.tunes} tunes generated (seed ${o.seed as number}, temperature ${o.temperature as number}, ${how}); copies against ${r.training.join(', ') || '(no training file found)'}\n` +
+          (r.quality.abc2midi
+            ? ''
+            : '  abc2midi is not installed (apt-get install abcmidi): its figures are left out\n') +
+          qualityLines(r.quality).map(formatLine).join('\n') +
+          '\n',
+      );
+      return;
+    }
+    if (o.data === undefined)
+      throw new UsageError(
+        "required option '--data <file>' not specified (or --generate n for an ABC model)",
+      );
+    const data = o.data as string;
     const r = abc
       ? await evalAbc(model, data)
       : await evalJazz({

@@ -9,11 +9,13 @@
  * stream character by character.
  */
 import { vectorize } from '../music/abc/corpus.ts';
+import type { FormSpec } from '../music/abc/form.ts';
+import { AbcGuide } from '../music/abc/guide.ts';
 import { lintTune } from '../music/abc/lint.ts';
 import { AbcStreamReader, type AbcEvent } from '../music/abc/reader.ts';
 import { RepeatExpander } from '../music/abc/repeats.ts';
 import type { Rng } from '../music/rng.ts';
-import { sample, type SamplerOptions } from './sampler.ts';
+import { sample, sampleMasked, type SamplerOptions } from './sampler.ts';
 import type { LstmSession, SessionState, StepOutput } from './session.ts';
 
 export class PrimingError extends Error {
@@ -32,6 +34,25 @@ export interface AbcGenerateOptions {
   readonly attempts?: number;
   /** Called with events as they are read (live use). */
   readonly onEvents?: (events: readonly AbcEvent[]) => void;
+  /**
+   * Keep bars true and the tune in this form (see AbcGuide); null: bars true, form left to the model;
+   * undefined or `false`: no mask at all (the model's raw text).
+   */
+  readonly guide?: { readonly form: FormSpec | null; readonly tonicBias?: number } | false;
+}
+
+/** What the mask did while a tune was drawn. */
+export interface GuideReport {
+  /** Characters drawn under the mask. */
+  readonly steps: number;
+  /** Draws where the model's own choice (same random number, no mask) was a masked character. */
+  readonly changed: number;
+  /** Steps where no character could keep the bar true, so the bar was let go (see GuideStats). */
+  readonly gaveUp: number;
+  /** Steps where nothing was allowed and the draw went unmasked. */
+  readonly unmasked: number;
+  /** The text left the form after an unmasked draw. */
+  readonly formLost: boolean;
 }
 
 export interface GeneratedTune {
@@ -43,6 +64,8 @@ export interface GeneratedTune {
   readonly attempts: number;
   /** What the lint found in the kept draw (empty when it passed or no lint ran). */
   readonly problems: readonly string[];
+  /** The mask's work on the kept draw (null without a guide). */
+  readonly guide: GuideReport | null;
 }
 
 export interface AbcGeneration {
@@ -74,6 +97,7 @@ interface Draw {
   events: AbcEvent[];
   skipped: number;
   characters: number;
+  guide: GuideReport | null;
 }
 
 export async function generateAbc(session: LstmSession, opts: AbcGenerateOptions): Promise<AbcGeneration> {
@@ -83,8 +107,12 @@ export async function generateAbc(session: LstmSession, opts: AbcGenerateOptions
   const streaming = attempts === 1 ? opts.onEvents : undefined;
 
   /** Samples one tune from the current state; `prefix` is its text so far (its X: line). */
+  const guided = opts.guide ? opts.guide : null;
+  const allowed = new Uint8Array(vocab.length);
   const drawTune = async (prefix: string, first: StepOutput): Promise<{ draw: Draw; next: StepOutput }> => {
+    const guide = guided ? new AbcGuide(vocab, guided) : null;
     const reader = new AbcStreamReader();
+    const read = (ch: string): AbcEvent[] => (guide ? guide.push(ch) : reader.push(ch));
     const expander = new RepeatExpander();
     const events: AbcEvent[] = [];
     let text = '';
@@ -94,8 +122,8 @@ export async function generateAbc(session: LstmSession, opts: AbcGenerateOptions
     const feed = (chunk: string): boolean => {
       for (const ch of chunk) {
         text += ch;
-        const read = reader.push(ch);
-        for (const e of read) {
+        const got = read(ch);
+        for (const e of got) {
           if (e.type === 'tune' && ++tunesSeen > 1) {
             carry = text.slice(lineStart);
             text = text.slice(0, lineStart);
@@ -103,7 +131,7 @@ export async function generateAbc(session: LstmSession, opts: AbcGenerateOptions
           }
           events.push(...expander.push(e));
         }
-        streaming?.(read);
+        streaming?.(got);
         if (ch === '\n') lineStart = text.length;
       }
       return true;
@@ -111,17 +139,29 @@ export async function generateAbc(session: LstmSession, opts: AbcGenerateOptions
     feed(prefix);
     let step = first;
     let characters = 0;
+    let changed = 0;
     while (characters < opts.maxCharsPerTune) {
-      const id = sample(step.logits, opts.sampler, opts.rng);
+      let id: number;
+      if (guide) {
+        const logits = Float32Array.from(step.logits);
+        guide.guide(logits, allowed);
+        const draw = sampleMasked(logits, opts.sampler, opts.rng, allowed);
+        id = draw.id;
+        if (draw.changed) changed++;
+      } else id = sample(step.logits, opts.sampler, opts.rng);
       characters++;
       step = await session.step(id);
       if (!feed(vocab[id] as string)) break;
     }
     if (carry === null) {
-      for (const e of reader.end()) events.push(...expander.push(e));
+      for (const e of guide ? guide.end() : reader.end()) events.push(...expander.push(e));
     }
     const skipped = events.filter((e) => e.type === 'skip').length;
-    return { draw: { text: text.replace(/\s+$/, ''), carry, events, skipped, characters }, next: step };
+    const report = guide ? { steps: characters, changed, ...guide.stats } : null;
+    return {
+      draw: { text: text.replace(/\s+$/, ''), carry, events, skipped, characters, guide: report },
+      next: step,
+    };
   };
 
   session.reset();
@@ -148,6 +188,7 @@ export async function generateAbc(session: LstmSession, opts: AbcGenerateOptions
       skippedTokens: kept.draw.skipped,
       attempts: kept.attempt,
       problems: kept.problems,
+      guide: kept.draw.guide,
     });
     if (kept.draw.carry === null) break; // the budget ran out inside a tune
     prefix = kept.draw.carry;

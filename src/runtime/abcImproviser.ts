@@ -2,15 +2,17 @@
  * The char-LSTM as an improviser: a played phrase is written as ABC text (L:1/8, K:C, bar lines,
  * explicit accidentals) and primes the session; the answer is sampled character by character and read
  * back into notes by the streaming ABC reader. The state and the reader carry on from turn to turn.
+ * The answer is drawn under the bar-true mask (AbcGuide, no form: a jam has no parts), so every bar
+ * it plays adds up to the meter.
  */
 import { classifyNote, type ChordAnalysis, type NoteType } from '../music/chord.ts';
-import { AbcStreamReader } from '../music/abc/reader.ts';
+import { AbcGuide } from '../music/abc/guide.ts';
 import type { Midi } from '../music/pitch.ts';
 import type { Rng } from '../music/rng.ts';
 import { TWELFTHS_PER_QUARTER, type Twelfths } from '../music/time.ts';
 import { primeIds } from './abc.ts';
 import type { Improviser, PlayedNote } from './improviser.ts';
-import { sample, type SamplerOptions } from './sampler.ts';
+import { sampleMasked, type SamplerOptions } from './sampler.ts';
 import type { LstmSession, SessionState, StepOutput } from './session.ts';
 
 const UNIT: Twelfths = 6; // L:1/8
@@ -72,13 +74,16 @@ export function phraseToAbc(notes: readonly PlayedNote[], barLength: Twelfths): 
 interface AbcState {
   readonly session: SessionState;
   readonly next: StepOutput | null;
-  readonly reader: AbcStreamReader;
+  readonly guide: AbcGuide;
   readonly started: boolean;
 }
 
 export class AbcImproviser implements Improviser {
   private next: StepOutput | null = null;
-  private reader = new AbcStreamReader();
+  private guide: AbcGuide;
+  private readonly allowed: Uint8Array;
+  /** Characters drawn, and those where the mask changed the model's own choice. */
+  readonly maskStats = { characters: 0, changed: 0 };
   /** Whether the header has been fed (the model then goes on from where it is). */
   private started = false;
   private readonly header: string;
@@ -90,12 +95,18 @@ export class AbcImproviser implements Improviser {
     meter: { numerator: number; denominator: number } = { numerator: 4, denominator: 4 },
   ) {
     this.header = `X:1\nT:Jam\nM:${meter.numerator}/${meter.denominator}\nL:1/8\nK:C\n`;
+    this.guide = this.newGuide();
+    this.allowed = new Uint8Array(session.vocabulary.length);
+  }
+
+  private newGuide(): AbcGuide {
+    return new AbcGuide(this.session.vocabulary, { form: null });
   }
 
   reset(): void {
     this.session.reset();
     this.next = null;
-    this.reader = new AbcStreamReader();
+    this.guide = this.newGuide();
     this.started = false;
   }
 
@@ -103,7 +114,7 @@ export class AbcImproviser implements Improviser {
     return {
       session: this.session.snapshot(),
       next: this.next,
-      reader: this.reader.clone(),
+      guide: this.guide.clone(),
       started: this.started,
     };
   }
@@ -112,14 +123,14 @@ export class AbcImproviser implements Improviser {
     const s = state as AbcState;
     this.session.restore(s.session);
     this.next = s.next;
-    this.reader = s.reader.clone();
+    this.guide = s.guide.clone();
     this.started = s.started;
   }
 
   private async feed(text: string): Promise<void> {
     const ids = primeIds(text, this.session.vocabulary);
     this.started = true;
-    this.reader.push(text);
+    this.guide.push(text);
     const fresh = this.next === null;
     const out = await this.session.prime(fresh ? [this.session.startToken, ...ids] : ids);
     this.next = { probs: out.probs.slice(), logits: out.logits.slice() };
@@ -143,15 +154,19 @@ export class AbcImproviser implements Improviser {
     if (!this.started) await this.feed(this.header);
     this.next ??= await this.session.step(this.session.startToken);
     const vocab = this.session.vocabulary;
-    let base = this.reader.now * TWELFTHS_PER_QUARTER; // reader time (twelfths) that maps to `from`
+    let base = this.guide.now * TWELFTHS_PER_QUARTER; // reader time (twelfths) that maps to `from`
     let offset = from;
     const notes: { start: Twelfths; dur: Twelfths; midi: Midi; type: NoteType }[] = [];
     let end = from;
     for (let chars = 0; end < to && chars < 2000; chars++) {
-      const id = sample(this.next.logits, this.sampler, this.rng);
+      const logits = Float32Array.from(this.next.logits);
+      this.guide.guide(logits, this.allowed);
+      const { id, changed } = sampleMasked(logits, this.sampler, this.rng, this.allowed);
+      this.maskStats.characters++;
+      if (changed) this.maskStats.changed++;
       const ch = vocab[id] as string;
       this.next = await this.session.step(id);
-      for (const e of this.reader.push(ch)) {
+      for (const e of this.guide.push(ch)) {
         if (e.type === 'tune') {
           // the model began a new tune: its time restarts at zero, so re-anchor
           offset = end;

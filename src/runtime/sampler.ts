@@ -31,6 +31,39 @@ export function sample(
   rng: Rng,
   allowed?: (i: number) => boolean,
 ): number {
+  return pick(logits, opts, rng.next(), allowed);
+}
+
+export interface MaskedDraw {
+  readonly id: number;
+  /** The model's own draw (the same random number, no mask) was a character the mask forbade. */
+  readonly changed: boolean;
+}
+
+/**
+ * Samples under a mask (`allowed[i]` 0 excludes token i; temperature, top-k and top-p apply after
+ * the mask), and says whether the mask changed the model's own choice: the unmasked draw with the same
+ * random number fell on a masked token.
+ */
+export function sampleMasked(
+  logits: Float32Array,
+  opts: SamplerOptions,
+  rng: Rng,
+  allowed: Uint8Array,
+): MaskedDraw {
+  const u = rng.next();
+  const id = pick(logits, opts, u, (i) => allowed[i] === 1);
+  const own = pick(logits, opts, u);
+  return { id, changed: allowed[own] !== 1 };
+}
+
+/** The draw for the uniform number `u` in [0, 1). */
+function pick(
+  logits: Float32Array,
+  opts: SamplerOptions,
+  u: number,
+  allowed?: (i: number) => boolean,
+): number {
   const ids: number[] = [];
   for (let i = 0; i < logits.length; i++) if (!allowed || allowed(i)) ids.push(i);
   if (ids.length === 0) throw new RangeError('sample: every token is masked out');
@@ -48,7 +81,7 @@ export function sample(
     weights = weights.slice(0, kept.length);
     total = weights.reduce((a, b) => a + b, 0);
   }
-  let r = rng.next() * total;
+  let r = u * total;
   for (let j = 0; j < kept.length; j++) {
     r -= weights[j] as number;
     if (r < 0) return kept[j] as number;

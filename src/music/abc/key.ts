@@ -55,7 +55,7 @@ export function parseMeter(
 ): { quarters: number; numerator: number; denominator: number } | null {
   const v = value.trim();
   if (v === 'C') return { quarters: 4, numerator: 4, denominator: 4 };
-  if (v === 'C|') return { quarters: 2, numerator: 2, denominator: 2 };
+  if (v === 'C|') return { quarters: 4, numerator: 2, denominator: 2 }; // cut time: 2/2
   if (/^none$/i.test(v)) return { quarters: 0, numerator: 0, denominator: 4 };
   const m = /^(\d+(?:\+\d+)*)\/(\d+)$/.exec(v);
   if (!m) return null;

@@ -1,10 +1,12 @@
 /**
- * Checks a whole tune before it is kept: the streaming reader must skip nothing, abcjs (a maintained
- * parser) must have no warnings, and two structural rules that ABC players rely on must hold:
+ * Checks a whole tune before it is kept: the streaming reader must skip nothing, every bar must add up
+ * to the meter (pickups and closing bars allowed), abcjs (a maintained parser) must have no warnings,
+ * and two structural rules that ABC players rely on must hold:
  * a first ending follows an open repeat (after a `:|`, a new `|:` comes before the next `[1`), and
  * lower-case notes take `'`, never `,`, for octaves.
  */
 import { readAbc } from './reader.ts';
+import { shapeOf } from './shape.ts';
 import { checkWithAbcjs } from './validate.ts';
 
 export function lintTune(text: string): string[] {
@@ -30,6 +32,9 @@ export function lintTune(text: string): string[] {
     else if (e.repeatEnd && ending === 0) closed = true;
   }
   if (stats.danglingTies > 0) problems.push(`${stats.danglingTies} tie(s) to a different note`);
+  const shape = shapeOf(events);
+  const wrong = shape.barsJudged - shape.barsRight;
+  if (wrong > 0) problems.push(`${wrong} bar(s) of the wrong length for the meter`);
   if (stats.notes === 0) problems.push('no notes');
   const body = text
     .split('\n')

@@ -25,9 +25,56 @@ export type AbcEvent =
       readonly repeatStart: boolean;
       readonly repeatEnd: boolean;
       readonly ending: number | null;
+      /** The bar this line closes: its length against the meter, and how it fits (see BarFit). */
+      readonly length: Quarters;
+      readonly fit: BarFit;
     }
   | { readonly type: 'skip'; readonly reason: string; readonly text: string; readonly line: number }
-  | { readonly type: 'tune-end'; readonly at: Quarters };
+  | {
+      readonly type: 'tune-end';
+      readonly at: Quarters;
+      /** The bar left open at the end (no bar line after it), judged as if a final bar line closed it. */
+      readonly length: Quarters;
+      readonly fit: BarFit;
+    };
+
+/**
+ * How a bar's length fits the meter. Right: `full`; `pickup`, a short first bar of the tune or of a
+ * part (after `|:`, `:|`, `::`, `||`, `|]`); `closing`, the short last bar of a part (closed by one of
+ * those, or by the tune's end) that the part's pickup completes; `free` under `M:none`. Wrong: `short`,
+ * `long`, and `broken` (a malformed token was skipped in it). `empty`: two bar lines with nothing
+ * between (`:|` then `[2`), not a bar at all.
+ */
+export type BarFit = 'full' | 'pickup' | 'closing' | 'free' | 'short' | 'long' | 'broken' | 'empty';
+
+export const RIGHT_FITS: ReadonlySet<BarFit> = new Set(['full', 'pickup', 'closing', 'free']);
+
+/** Durations are sums of thirds, fifths and halves of the unit: compare them with a tolerance. */
+export const TIME_EPSILON = 1e-6;
+
+/** What the reader knows of the bar being written, for a sampler that keeps bars true. */
+export interface BarState {
+  /** Quarters per bar (0: `M:none`, free). */
+  readonly meter: Quarters;
+  /** Quarters written in the open bar, the note still waiting for its length counted as written so far. */
+  readonly elapsed: Quarters;
+  /** True until the first bar of the tune or part is closed: a pickup may end it early. */
+  readonly partStart: boolean;
+  /** The current part's pickup (0: none): a part-closing bar may be this much short. */
+  readonly pickup: Quarters;
+  /** Notes a tuplet still has to place. */
+  readonly tupletLeft: number;
+  /** The unit length (L:) in quarters. */
+  readonly unit: Quarters;
+  /** Where the reader is: outside a tune, in its header (X: to K:), or in its body. */
+  readonly section: 'idle' | 'header' | 'body';
+  /** The length of the last note or rest as written so far (0 when there is none to lengthen). */
+  readonly last: Quarters;
+  /** The last note was placed inside a tuplet. */
+  readonly lastInTuplet: boolean;
+  /** A broken-rhythm mark waits for the note it shortens or lengthens. */
+  readonly brokenPending: boolean;
+}
 
 export interface ReaderStats {
   tunes: number;
@@ -96,6 +143,13 @@ export class AbcStreamReader {
   private brokenNext = 1;
   private tuplet: { factor: number; left: number } | null = null;
   private resync = false;
+  // bar accounting
+  private partStart = true;
+  private pickup: Quarters = 0;
+  private pickupJustClosed = false;
+  private barBroken = false;
+  private multiRestBars = 0;
+  private lastInTuplet = false;
 
   /**
    * An independent reader at the same point of the stream, so a snapshot needs no copy of the text
@@ -105,7 +159,7 @@ export class AbcStreamReader {
     return Object.assign(new AbcStreamReader(), this, {
       stats: { ...this.stats },
       out: [...this.out],
-      key: new Map(this.key),
+      key: this.key, // never changed in place: a K: field replaces it
       barAccidentals: new Map(this.barAccidentals),
       pending: this.pending && { ...this.pending, pitches: [...this.pending.pitches] },
       tuplet: this.tuplet && { ...this.tuplet },
@@ -115,6 +169,42 @@ export class AbcStreamReader {
   /** Where the next note of the open tune would start (quarters, as written). */
   get now(): Quarters {
     return this.time;
+  }
+
+  /** The open bar as read so far (the text still waiting in the lookahead is not counted). */
+  get bar(): BarState {
+    return {
+      meter: this.meterQuarters,
+      elapsed: this.time - this.barStart,
+      partStart: this.partStart,
+      pickup: this.pickup,
+      tupletLeft: this.tuplet?.left ?? 0,
+      unit: this.unit,
+      section: this.mode,
+      last: this.pending?.last ?? 0,
+      lastInTuplet: this.lastInTuplet,
+      brokenPending: this.brokenNext !== 1,
+    };
+  }
+
+  /** Outside a tune, in its header, or in its body (cheaper than `bar` when only this is wanted). */
+  get section(): BarState['section'] {
+    return this.mode;
+  }
+
+  /** Text read but not yet decided (a note that may still get a length, a bar line that may grow). */
+  get lookahead(): string {
+    return this.buf;
+  }
+
+  /**
+   * Decides everything in the lookahead as if the text stopped here, without ending the tune: what a
+   * sampler asks of a clone to see where a character would leave the bar.
+   */
+  settle(): AbcEvent[] {
+    this.drain(true);
+    if (this.buf.length && !this.atLineStart) this.processLine(true);
+    return this.take();
   }
 
   /** Feeds text (any number of characters); returns the events completed by it. */
@@ -349,6 +439,7 @@ export class AbcStreamReader {
       this.flushPending();
       const bars = multi[2] ? Number(multi[2]) : 1;
       const dur = bars * (this.meterQuarters || 4);
+      this.multiRestBars += bars;
       this.emit({ type: 'rest', start: this.time, dur });
       this.time += dur;
       return multi[0].length;
@@ -361,6 +452,7 @@ export class AbcStreamReader {
     this.flushPending();
     this.skip(reason, text);
     this.resync = true;
+    this.barBroken = true;
   }
 
   private defaultTupletQ(p: number): number {
@@ -423,6 +515,11 @@ export class AbcStreamReader {
     this.brokenNext = 1;
     this.tuplet = null;
     this.resync = false;
+    this.partStart = true;
+    this.pickup = 0;
+    this.pickupJustClosed = false;
+    this.barBroken = false;
+    this.multiRestBars = 0;
     this.emit({ type: 'tune', index: this.stats.tunes, number: Number.parseInt(value, 10) || 0 });
     this.stats.tunes++;
   }
@@ -430,14 +527,50 @@ export class AbcStreamReader {
   private endTune(): void {
     if (this.mode === 'idle') return;
     this.flushPending();
-    this.emit({ type: 'tune-end', at: this.time });
+    const length = this.time - this.barStart;
+    this.emit({ type: 'tune-end', at: this.time, length, fit: this.judgeBar(length, true) });
     this.mode = 'idle';
+  }
+
+  /**
+   * How the bar now closing fits, and the part bookkeeping that follows from it. `closesPart`: the bar
+   * line ends a part (or the tune ends), so the bar may be short by the part's pickup.
+   */
+  private judgeBar(length: Quarters, closesPart: boolean): BarFit {
+    const meter = this.meterQuarters;
+    const broken = this.barBroken;
+    const rests = this.multiRestBars;
+    this.barBroken = false;
+    this.multiRestBars = 0;
+    if (length < TIME_EPSILON && !broken) return 'empty';
+    const wasPartStart = this.partStart;
+    this.partStart = false;
+    if (broken) return 'broken';
+    if (meter <= 0) return 'free';
+    const bars = Math.max(1, rests);
+    const afterPickup = this.pickupJustClosed;
+    this.pickupJustClosed = false;
+    if (Math.abs(length - meter * bars) < TIME_EPSILON) {
+      // a part without a pickup; but a pickup written before `|:` still counts for the part after it
+      if (wasPartStart && !afterPickup) this.pickup = 0;
+      return 'full';
+    }
+    if (length > meter) return 'long';
+    if (wasPartStart) {
+      this.pickup = length;
+      this.pickupJustClosed = true;
+      return 'pickup';
+    }
+    if (closesPart && this.pickup > 0 && Math.abs(length + this.pickup - meter) < TIME_EPSILON)
+      return 'closing';
+    return 'short';
   }
 
   /** The duration of the next note or rest with its length multiplier, broken rhythm and tuplet. */
   private nextDuration(multiplier: number): Quarters {
     let dur = this.unit * multiplier * this.brokenNext;
     this.brokenNext = 1;
+    this.lastInTuplet = this.tuplet !== null;
     if (this.tuplet) {
       dur *= this.tuplet.factor;
       if (--this.tuplet.left <= 0) this.tuplet = null;
@@ -519,14 +652,26 @@ export class AbcStreamReader {
     if (!this.pending?.tied) this.flushPending(); // a tie may cross the bar line
     this.brokenNext = 1;
     this.barAccidentals.clear();
+    const repeatStart = /\|:|::|:\[/.test(text) || /^:{2,}$/.test(text);
+    const repeatEnd = text.startsWith(':');
+    const partEnd = repeatStart || repeatEnd || /\|\]|\|\||\[\|/.test(text);
+    const length = this.time - this.barStart;
+    // a tuplet left open across the bar line leaves the bar's notes unfinished
+    if (this.tuplet) this.barBroken = true;
+    const fit = this.judgeBar(length, partEnd);
+    // A part starts after a repeat sign or a double bar, but not inside an ending (`:|2`, `[2`).
+    if (ending !== null) this.partStart = false;
+    else if (partEnd) this.partStart = true;
     this.barStart = this.time;
     this.emit({
       type: 'bar',
       at: this.time,
       text: ending === null ? text : `${text}${ending}`,
-      repeatStart: /\|:|::|:\[/.test(text) || /^:{2,}$/.test(text),
-      repeatEnd: text.startsWith(':'),
+      repeatStart,
+      repeatEnd,
       ending,
+      length,
+      fit,
     });
   }
 }

@@ -1,9 +1,12 @@
-/** abc2midi (Debian's abcmidi) as an outside judge: converts one tune and reads back its notes. */
+/**
+ * abc2midi (Debian's abcmidi) as an outside judge: converts one tune and reads back its notes and its
+ * warnings. The tests and the quality report use it; it is never needed to play.
+ */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseSmf } from '../../src/music/smf.ts';
+import { parseSmf } from '../smf.ts';
 
 export function abc2midiAvailable(): boolean {
   return spawnSync('abc2midi', ['-ver'], { encoding: 'utf8' }).status === 0;
