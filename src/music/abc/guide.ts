@@ -15,15 +15,18 @@
  * Hand-written: no ABC library reads text one character at a time, let alone says what may follow.
  */
 import { FormTracker, type FormSpec } from './form.ts';
-import { parseKey, parseMeter, parseUnitLength } from './key.ts';
 import {
-  AbcStreamReader,
-  RIGHT_FITS,
-  TIME_EPSILON,
-  lengthMultiplier,
-  type AbcEvent,
-  type BarState,
-} from './reader.ts';
+  ACCIDENTALS,
+  NOTE_LETTERS,
+  NOTE_TAIL,
+  TAIL,
+  bodyAllows,
+  headerAllows,
+  multiplierOf,
+  readLex,
+  type Lex,
+} from './notation.ts';
+import { AbcStreamReader, RIGHT_FITS, TIME_EPSILON, type AbcEvent, type BarState } from './reader.ts';
 
 export interface GuideOptions {
   /** The shape to write; null keeps bars true but leaves the form to the model. */
@@ -34,69 +37,6 @@ export interface GuideOptions {
 
 /** About e⁴ ≈ 55 times the odds: the corpus ends 76 % of its tunes on the tonic, the raw model 22 %. */
 export const DEFAULT_TONIC_BIAS = 4;
-
-/**
- * Note lengths the guide lets the model write (the corpus uses '', 2, 3, 4, 6, / and 3/2). Tuplet notes
- * take none of their own, and the second note of a broken-rhythm pair is written as long as the first,
- * so the room left in a bar stays a whole number of the shortest length and a bar can always be filled.
- */
-const LENGTHS = ['', '2', '3', '4', '6', '8', '/', '3/2'];
-/**
- * Header fields a generated tune may have: those of the corpus (X: starts a tune). Free-text fields
- * the corpus lacks (C:, N:, …) only gave the model room to write music where text belongs.
- */
-const FIELDS = new Set(['T', 'Z', 'M', 'L', 'K']);
-/** Fields before K: at most (X: among them), so a header always ends. */
-const MAX_HEADER_FIELDS = 5;
-const MODE_NAMES = [
-  'major',
-  'minor',
-  'ionian',
-  'aeolian',
-  'dorian',
-  'phrygian',
-  'lydian',
-  'mixolydian',
-  'locrian',
-];
-const NOTE_LETTERS = /^[A-Ga-g]$/;
-const ACCIDENTALS = new Set(['^', '_', '=']);
-/** The body's characters; anything else (quotes, grace notes, decorations, comments) is masked. */
-const BODY = new Set([..."ABCDEFGabcdefgzx0123456789/|:[]()<>-^_=',~. !\n"]);
-/** Characters at the end of the line that the lexical rules read (the longest is a tied note's). */
-const TAIL = 24;
-/** Characters of a free-text field (title, composer, id). */
-const FREE_TEXT = /^[A-Za-z0-9 '.,:()&-]$/;
-/** A tie and what has been written of the note it holds: that note must be spelled the same. */
-const TIE_TAIL = /((?:\^\^|\^|__|_|=)?[A-Ga-g][',]*)\d*\/*\d*-((?:\^\^|\^|__|_|=)?(?:[A-Ga-g][',]*)?)$/;
-/** A note or rest at the end of the text, with its octave marks and its length so far. */
-const NOTE_TAIL = /(?:\^\^|\^|__|_|=)?([A-Ga-gzx])([',]*)(\d*\/*\d*)$/;
-/** Two notes joined by a broken-rhythm mark: the second must be written as long as the first. */
-const BROKEN_TAIL = /[A-Ga-gzx][',]*(\d*\/*\d*)[<>](?:\^\^|\^|__|_|=)?[A-Ga-gzx][',]*(\d*\/*\d*)$/;
-const BAR_TAIL = /(?:\|\]|\|\||:\||\||::|\|:)$/;
-
-/** The end of the line as the lexical rules read it (see AbcGuide.lex). */
-interface Lex {
-  readonly line: string;
-  readonly last: string;
-  /** The form is complete. */
-  readonly done: boolean;
-  /** The line ends with a bar line. */
-  readonly barTail: boolean;
-  /** A tie, the note it holds and what is written of the note that continues it. */
-  readonly tie: { readonly held: string; readonly typed: string } | null;
-  /** The length text of the note at the end of the line, while it may still grow; else null. */
-  readonly noteLength: string | null;
-  readonly letter: string;
-  readonly marks: string;
-  /** The note at the end is the second of a broken-rhythm pair. */
-  readonly inPair: boolean;
-  /** Lengths the note at the end may take; `poolNew`, those of a note that starts next. */
-  readonly pool: readonly string[];
-  readonly poolNew: readonly string[];
-  /** The note at the end has a whole length from its pool. */
-  readonly complete: boolean;
-}
 
 /** What one step's characters share: the settled text, the probes' answers, the line's end. */
 interface Step {
@@ -110,38 +50,6 @@ interface Step {
 interface Probe {
   readonly bar: BarState;
   readonly tracker: FormTracker | null;
-}
-
-interface HeaderRule {
-  /** The value so far can still become a valid one. */
-  readonly prefix: RegExp;
-  readonly complete: (value: string) => boolean;
-}
-
-/** A value rule that takes one of a few words (and any prefix of one while it is written). */
-function oneOf(words: readonly string[], parse: (v: string) => unknown): HeaderRule {
-  return {
-    prefix: { test: (v: string) => words.some((w) => w.startsWith(v)) } as RegExp,
-    complete: (v) => words.includes(v) && parse(v) !== null,
-  };
-}
-
-/** The meters of folk tunes (the corpus has C, C|, 2/4, 3/4, 6/8, 9/8). */
-const METERS = ['C', 'C|', '2/2', '3/2', '2/4', '3/4', '4/4', '3/8', '6/8', '9/8', '12/8'];
-
-const HEADER_RULES: Record<string, HeaderRule> = {
-  X: { prefix: /^\d*$/, complete: (v) => /^\d+$/.test(v) },
-  M: oneOf(METERS, parseMeter),
-  L: oneOf(['1/4', '1/8', '1/16'], parseUnitLength),
-  K: {
-    prefix: /^(?:[A-G][#b]?(?: ?[A-Za-z]*)?)?$/,
-    complete: (v) => /^[A-G][#b]?(?: ?[A-Za-z]+)?$/.test(v) && parseKey(v) !== null,
-  },
-};
-
-function keyWordOk(value: string): boolean {
-  const word = /^[A-G][#b]? ?([A-Za-z]*)$/.exec(value)?.[1]?.toLowerCase() ?? '';
-  return word === '' || word === 'm' || MODE_NAMES.some((m) => m.startsWith(word));
 }
 
 export interface GuideStats {
@@ -273,12 +181,12 @@ export class AbcGuide {
     const line = this.line;
     const section = this.reader.section;
     step.fieldLine ??= section !== 'body' || /^[A-Za-z]:/.test(line);
-    if (step.fieldLine) return this.headerAllows(ch, section);
+    if (step.fieldLine) return headerAllows(ch, line, section, this.fields);
     // the rules look at the end of the line only: a note, a tie, a pair, a bar line (regexes stay cheap)
     const tail = line.slice(-TAIL);
-    step.lex ??= this.lex(tail, base?.tracker?.done ?? false);
+    step.lex ??= readLex(tail, base?.tracker?.done ?? false);
     const lex = step.lex;
-    if (!this.lexicallyAllowed(ch, lex)) return false;
+    if (!bodyAllows(ch, lex)) return false;
     if (ch === '(' && (base?.bar.tupletLeft ?? 0) > 0) return false; // no tuplet inside a tuplet
     if (base && !this.forgive && /^[0-9/]$/.test(ch) && lex.noteLength !== null)
       return this.lengthFits(base, lex, ch);
@@ -289,96 +197,6 @@ export class AbcGuide {
     const ok = this.probeAllows(stand, lex);
     cache.set(key, ok);
     return ok;
-  }
-
-  private headerAllows(ch: string, section: BarState['section']): boolean {
-    const line = this.line;
-    if (section === 'body' && line.length <= 1) return false; // a field line inside the body
-    if (line === '') {
-      if (section === 'idle') return ch === 'X';
-      if (this.fields.size >= MAX_HEADER_FIELDS) return ch === 'K';
-      return FIELDS.has(ch) && !this.fields.has(ch);
-    }
-    if (line.length === 1) return ch === ':';
-    const field = line[0] as string;
-    if (section === 'idle' && field !== 'X') return false;
-    const value = line.slice(2);
-    const rule = HEADER_RULES[field];
-    if (ch === '\n') return rule ? rule.complete(value.trim()) : value.trim().length > 0;
-    if (!rule) return FREE_TEXT.test(ch);
-    const next = `${value}${ch}`.replace(/^ /, '');
-    return rule.prefix.test(next) && (field !== 'K' || keyWordOk(next));
-  }
-
-  /** The notation rules that need no reader: what may follow what in a folk tune's body. */
-  /** What the end of the line says, read once a step for every character's lexical rule. */
-  private lex(line: string, done: boolean): Lex {
-    const tie = TIE_TAIL.exec(line);
-    const note = NOTE_TAIL.exec(line);
-    const lengthOpen = note !== null && !/[|\]:[]\d*$/.test(line);
-    const pair = BROKEN_TAIL.exec(line);
-    const pool = pair ? [pair[1] ?? ''] : LENGTHS;
-    const noteLength = lengthOpen ? (note[3] ?? '') : null;
-    const next = /[A-Ga-gzx][',]*(\d*\/*\d*)[<>](?:\^\^|\^|__|_|=)?$/.exec(line);
-    return {
-      line,
-      last: line[line.length - 1] ?? '',
-      done,
-      barTail: BAR_TAIL.test(line),
-      tie: tie ? { held: tie[1] ?? '', typed: tie[2] ?? '' } : null,
-      noteLength,
-      letter: note?.[1] ?? '',
-      marks: note?.[2] ?? '',
-      inPair: pair !== null,
-      pool,
-      poolNew: next ? [next[1] ?? ''] : LENGTHS,
-      complete: noteLength !== null && pool.includes(noteLength),
-    };
-  }
-
-  /** The notation rules that need no reader: what may follow what in a folk tune's body. */
-  private lexicallyAllowed(ch: string, x: Lex): boolean {
-    if (!BODY.has(ch)) return false;
-    const { line, last } = x;
-    if (x.done) {
-      if (line === '' || last === '!') return ch === '\n';
-      return x.barTail && (ch === '\n' || ch === '!');
-    }
-    if (last === '!') return ch === '\n';
-    if (ch === '!' || ch === '\n') return line === '' ? ch === '\n' : x.barTail;
-    if (x.tie) {
-      // a tie holds the same note, in the same bar: it is spelled again, then takes its length
-      const { held, typed } = x.tie;
-      if (typed !== held) return held.startsWith(typed + ch);
-      if (ch === "'" || ch === ',') return false;
-    }
-    if (ACCIDENTALS.has(last))
-      return NOTE_LETTERS.test(ch) || (ch === last && ch !== '=' && line.at(-2) !== ch);
-    if (last === '(') return ch >= '2' && ch <= '9';
-    if (last === '~' || last === '.') return NOTE_LETTERS.test(ch) || ACCIDENTALS.has(ch);
-    if (last === '>' || last === '<') return NOTE_LETTERS.test(ch) || ACCIDENTALS.has(ch) || ch === 'z';
-    if (last === '[') return ch === '1' || ch === '2';
-    // `:|` only: abc2midi miscounts bars around `::`, so a part closes with `:|` and the next opens with `|:`
-    if (last === ':' && !line.endsWith('|:')) return ch === '|';
-    if (/\(\d$/.test(line)) return NOTE_LETTERS.test(ch) || ACCIDENTALS.has(ch) || ch === '~' || ch === '.';
-    const { noteLength } = x;
-    if ((ch >= '0' && ch <= '9') || ch === '/') {
-      if (noteLength !== null) return x.pool.some((l) => l.startsWith(`${noteLength}${ch}`));
-      return (ch === '1' || ch === '2') && last === '|' && !line.endsWith('|]');
-    }
-    // a character that ends a note's length finds it complete (abc2midi wants a pair's notes equal)
-    if (noteLength !== null && ch !== "'" && ch !== ',' && !x.complete) return false;
-    if (ch === "'") return noteLength === '' && /^[a-g]$/.test(x.letter) && !x.marks.includes(',');
-    if (ch === ',') return noteLength === '' && /^[A-G]$/.test(x.letter) && !x.marks.includes("'");
-    if (ch === '-') return x.complete;
-    if (ch === '>' || ch === '<') return x.complete && !x.inPair;
-    if (ch === ']') return last === '|' && !/(?:\|\||:\|)$/.test(line);
-    if (ch === '[') return line === '' || (x.barTail && !line.endsWith('|]'));
-    if (ch === ' ') return line !== '' && last !== ' ' && last !== '-';
-    if (ch === '|') return !/(?:\|\||\|\]|\|:|::|:\|)$/.test(line) && !/[|[]\d$/.test(line);
-    if (ch === ':') return !/(?:\|\]|::|:\|)$/.test(line) && !/[|[]\d$/.test(line);
-    if (ch === ')') return false;
-    return true; // note letters, rests, accidentals, '(' , '~', '.'
   }
 
   /**
@@ -519,8 +337,3 @@ const COMPLETIONS: Record<string, readonly string[]> = {
   '~': ['A'],
   '.': ['A'],
 };
-
-function multiplierOf(length: string): number {
-  const m = /^(\d*)(\/*)(\d*)$/.exec(length) as RegExpExecArray;
-  return lengthMultiplier(m[1] ?? '', m[2] ?? '', m[3] ?? '');
-}
