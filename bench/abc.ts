@@ -1,21 +1,13 @@
 /**
  * ABC benchmarks: char step latency, the step with the bar-true mask (what a live answer pays per
- * character), generated characters per second; training tokens/s with the backend.
+ * character), generated characters per second. Training throughput: bench/train.ts.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { charVocabulary, joinTunes, splitTunes, vectorize } from '../src/music/abc/corpus.ts';
 import { createRng } from '../src/music/rng.ts';
 import { parseForm } from '../src/music/abc/form.ts';
 import { AbcGuide } from '../src/music/abc/guide.ts';
 import { generateAbc, primeIds } from '../src/runtime/abc.ts';
 import { sampleMasked } from '../src/runtime/sampler.ts';
 import { LstmSession } from '../src/runtime/session.ts';
-import { ABC_DEFAULTS } from '../src/train/abc.ts';
-import { selectBackend } from '../src/train/backend.ts';
-import { trainLm } from '../src/train/trainer.ts';
-import { readFileSync } from 'node:fs';
 import { percentiles, report } from './stats.ts';
 
 export async function benchAbcStep(model: string, steps: number): Promise<string[]> {
@@ -95,40 +87,4 @@ async function guidedSteps(
     total.push(Number(t2 - t0) / 1000);
   }
   return { mask, total };
-}
-
-export async function benchAbcTraining(batches: number): Promise<string[]> {
-  const backend = await selectBackend();
-  const tunes = splitTunes(readFileSync('data/irish.abc', 'utf8'));
-  const vocab = charVocabulary(tunes.map((t) => `${t}\n\n`));
-  const ids = vectorize(joinTunes(tunes), vocab).ids;
-  const checkpointDir = mkdtempSync(join(tmpdir(), 'improv-bench-'));
-  const r = await trainLm({
-    spec: {
-      vocabSize: vocab.length,
-      units: ABC_DEFAULTS.units,
-      layers: 1,
-      dropout: 0,
-      embedding: ABC_DEFAULTS.embedding,
-      seed: 1,
-    },
-    train: [ids],
-    validation: [],
-    sequenceLength: ABC_DEFAULTS.sequenceLength,
-    batchSize: ABC_DEFAULTS.batchSize,
-    epochs: 1,
-    learningRate: ABC_DEFAULTS.learningRate,
-    stride: ABC_DEFAULTS.sequenceLength,
-    randomBatches: batches,
-    contextual: true,
-    checkpointDir,
-    resume: false,
-    progress: false,
-  });
-  r.model.dispose();
-  rmSync(checkpointDir, { recursive: true, force: true });
-  return [
-    `ABC char-LSTM training (default size: embedding ${ABC_DEFAULTS.embedding}, ${ABC_DEFAULTS.units} units, seq ${ABC_DEFAULTS.sequenceLength}, batch ${ABC_DEFAULTS.batchSize}; ${batches} batches; backend ${backend.name})`,
-    report('  training throughput', r.tokensPerSecond, 'tokens/s'),
-  ];
 }

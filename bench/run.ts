@@ -1,6 +1,6 @@
 /**
  * `npm run bench [-- section …]`: prints figures and their ratio to the targets. Sections:
- * jazz-step, jazz-train, abc-step, abc-train, live-jitter, call-to-note, soak (all by default; soak
+ * jazz-step, jazz-train, abc-step, train, live-jitter, call-to-note, soak (all by default; soak
  * runs SOAK_MINUTES, 1 by default). Targets are reported, never asserted.
  */
 import { spawn } from 'node:child_process';
@@ -35,7 +35,7 @@ const sections: Record<string, () => Promise<string[]>> = {
   'jazz-step': async () => (await import('./jazz.ts')).benchJazzStep('models/jazz', 20_000),
   'jazz-train': async () => (await import('./jazz.ts')).benchJazzTraining(3),
   'abc-step': async () => (await import('./abc.ts')).benchAbcStep('models/abc', 5_000),
-  'abc-train': async () => (await import('./abc.ts')).benchAbcTraining(4),
+  train: async () => (await import('./train.ts')).benchTrain(),
   'live-jitter': async () =>
     (await import('./live.ts')).benchJitter(10, existsSync('models/abc/manifest.json') ? 'models/abc' : null),
   'call-to-note': async () => (await import('./live.ts')).benchCallToNote(50),

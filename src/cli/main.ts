@@ -5,6 +5,7 @@ import { BACKEND_ORDER, type BackendName } from '../train/backend.ts';
 import { ABC_DEFAULTS, trainAbc } from '../train/abc.ts';
 import { JAZZ_DEFAULTS, trainJazz } from '../train/jazz.ts';
 import type { CommonTrainOptions } from '../train/pipeline.ts';
+import { TRAINERS, type TrainerName } from '../train/trainer.ts';
 import { reportError, UsageError } from './errors.ts';
 import { evalJazz, generateJazz } from './jazzCommands.ts';
 import { evalAbc, generateAbcFiles, qualityAbc } from './abcCommands.ts';
@@ -34,6 +35,14 @@ const backendOption = (): Option =>
     BACKEND_ORDER,
   );
 
+const trainerOption = (): Option =>
+  new Option(
+    '--trainer <name>',
+    'ort: onnxruntime runs the gradient graphs (fast); tfjs: TensorFlow.js (the reference)',
+  )
+    .choices(TRAINERS)
+    .default('ort');
+
 /** The options both trainers share, from commander's parsed values. */
 const commonTraining = (o: Record<string, unknown>, sequenceLength: number): CommonTrainOptions => ({
   data: o.data as string[],
@@ -48,6 +57,8 @@ const commonTraining = (o: Record<string, unknown>, sequenceLength: number): Com
   validation: o.val as number,
   seed: o.seed as number,
   backend: o.backend as BackendName | undefined,
+  trainer: o.trainer as TrainerName,
+  threads: o.threads as number | undefined,
   resume: o.resume as boolean,
   progress: (o.progress as boolean) && Boolean(process.stderr.isTTY),
   log,
@@ -83,6 +94,8 @@ train
   )
   .option('--seed <n>', 'random seed', int(0), JAZZ_DEFAULTS.seed)
   .addOption(backendOption())
+  .addOption(trainerOption())
+  .option('--threads <n>', 'ort: threads for the training graph (2 beat 1 here)', int(1, 64))
   .option('--resume', 'continue from the checkpoint in the output folder', false)
   .option('--no-progress', 'no progress bar')
   .action(async (o: Record<string, unknown>) => {
@@ -112,6 +125,8 @@ train
   .option('--val <share>', 'share of tunes held out for validation', float(0, 0.5), ABC_DEFAULTS.validation)
   .option('--seed <n>', 'random seed', int(0), ABC_DEFAULTS.seed)
   .addOption(backendOption())
+  .addOption(trainerOption())
+  .option('--threads <n>', 'ort: threads for the training graph (2 beat 1 here)', int(1, 64))
   .option('--resume', 'continue from the checkpoint in the output folder', false)
   .option('--no-progress', 'no progress bar')
   .action(async (o: Record<string, unknown>) => {

@@ -7,10 +7,11 @@ import { join } from 'node:path';
 import type { BundleManifest } from '../music/bundle.ts';
 import { selectBackend, type BackendName } from './backend.ts';
 import { exportBundle } from './exportBundle.ts';
+import { ORT_TRAINER_DEFAULTS } from './ortTrainer.ts';
 import { lossCurveSvg } from './lossCurve.ts';
 import type { LstmLmSpec } from './model.ts';
 import { sha256 } from './sha.ts';
-import { trainLm, type TrainOptions, type TrainResult } from './trainer.ts';
+import { trainLm, type TrainerName, type TrainOptions, type TrainResult } from './trainer.ts';
 
 /** What every trainer takes besides its own data and model size. */
 export interface CommonTrainOptions {
@@ -27,6 +28,10 @@ export interface CommonTrainOptions {
   readonly validation: number;
   readonly seed: number;
   readonly backend?: BackendName;
+  /** Which trainer runs the steps: onnxruntime's gradient graphs (default) or TensorFlow.js. */
+  readonly trainer?: TrainerName;
+  /** ort: threads for the training graph. */
+  readonly threads?: number;
   readonly resume: boolean;
   readonly progress: boolean;
   readonly log: (line: string) => void;
@@ -56,14 +61,20 @@ export interface PipelineResult {
 }
 
 export async function trainAndExport(opts: PipelineOptions): Promise<PipelineResult> {
+  // tfjs still builds the model (initial weights, the exporter's fidelity check) on either trainer
   const backend = await selectBackend(opts.backend);
   for (const s of backend.skipped) opts.log(`backend ${s.name} unavailable: ${s.why}`);
-  opts.log(`training on backend ${backend.name}`);
+  const trainer = opts.trainer ?? 'ort';
+  const engine =
+    trainer === 'ort'
+      ? `onnxruntime (${opts.threads ?? ORT_TRAINER_DEFAULTS.threads} threads)`
+      : backend.name;
+  opts.log(`training with --trainer ${trainer} on ${engine}`);
   mkdirSync(opts.out, { recursive: true });
-  const { model, ...result } = await trainLm({ ...opts, checkpointDir: opts.out });
+  const { model, ...result } = await trainLm({ ...opts, trainer, checkpointDir: opts.out });
   writeFileSync(
     join(opts.out, 'loss.svg'),
-    lossCurveSvg(result.losses, result.validationLosses, `${opts.title} (${backend.name})`),
+    lossCurveSvg(result.losses, result.validationLosses, `${opts.title} (${engine})`),
   );
   const { spec } = opts;
   const manifest = await exportBundle({
@@ -90,7 +101,7 @@ export async function trainAndExport(opts: PipelineOptions): Promise<PipelineRes
         tokens: opts.train.reduce((n, s) => n + s.length, 0),
         finalLoss: result.losses[result.losses.length - 1] ?? NaN,
         validationLoss: result.validationLosses[result.validationLosses.length - 1] ?? null,
-        backend: backend.name,
+        backend: trainer === 'ort' ? 'onnxruntime' : backend.name,
         tokensPerSecond: Math.round(result.tokensPerSecond),
         trainedAt: new Date().toISOString(),
       },
@@ -103,7 +114,7 @@ export async function trainAndExport(opts: PipelineOptions): Promise<PipelineRes
       (manifest.training.validationLoss !== null
         ? `, validation ${manifest.training.validationLoss.toFixed(4)}`
         : '') +
-      `, ${result.secondsPerEpoch.toFixed(2)} s/epoch, ${Math.round(result.tokensPerSecond)} tokens/s on ${backend.name}, ` +
+      `, ${result.secondsPerEpoch.toFixed(2)} s/epoch, ${Math.round(result.tokensPerSecond)} tokens/s on ${engine}, ` +
       `ONNX max |Δ| ${manifest.fidelity.maxAbsDiff.toExponential(2)}`,
   );
   return { manifest, result, backend: backend.name };

@@ -7,7 +7,20 @@ import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import cliProgress from 'cli-progress';
 import { createRng, type Rng } from '../music/rng.ts';
-import { buildModel, oneHotBatch, type LstmLmSpec } from './model.ts';
+import {
+  buildModel,
+  extractWeights,
+  layerNames,
+  oneHotBatch,
+  type LstmLmSpec,
+  type LstmLmWeights,
+} from './model.ts';
+import { paramSpecs } from './ortGraph.ts';
+import { ORT_TRAINER_DEFAULTS, OrtLmTrainer } from './ortTrainer.ts';
+
+/** `ort`: onnxruntime runs hand-built gradient graphs (fast); `tfjs`: TensorFlow.js autodiff (the reference). */
+export type TrainerName = 'ort' | 'tfjs';
+export const TRAINERS: readonly TrainerName[] = ['ort', 'tfjs'];
 
 export interface TrainOptions {
   readonly spec: LstmLmSpec;
@@ -38,6 +51,11 @@ export interface TrainOptions {
   readonly resume: boolean;
   /** Show a progress bar on stderr (off in tests). */
   readonly progress: boolean;
+  /** Which trainer runs the steps (default tfjs here; the CLI defaults to ort). */
+  readonly trainer?: TrainerName;
+  /** ort: gradient global-norm clip (0: none) and threads. */
+  readonly clipNorm?: number;
+  readonly threads?: number;
   readonly log?: (line: string) => void;
 }
 
@@ -113,74 +131,213 @@ export function randomWindows(
   return out;
 }
 
-interface Checkpoint {
+interface CheckpointMeta {
   epoch: number;
   losses: number[];
   validationLosses: (number | null)[];
   seconds: number;
   tokens: number;
+}
+
+interface Checkpoint extends CheckpointMeta {
+  /** Which trainer wrote it (absent: tfjs, from before there were two). */
+  trainer?: TrainerName;
+  /** Adam's step count (ort; tfjs keeps it among its optimizer weights). */
+  step?: number;
   weights: { name: string; shape: number[]; offset: number }[];
   optimizer: { name: string; shape: number[]; offset: number }[];
 }
 
-async function saveCheckpoint(
+interface NamedArray {
+  readonly name: string;
+  readonly shape: number[];
+  readonly data: Float32Array;
+}
+
+function writeCheckpoint(
   dir: string,
-  model: tf.LayersModel,
-  optimizer: tf.Optimizer,
-  meta: Omit<Checkpoint, 'weights' | 'optimizer'>,
-): Promise<void> {
+  meta: CheckpointMeta & { trainer: TrainerName; step?: number },
+  weights: readonly NamedArray[],
+  optimizer: readonly NamedArray[],
+): void {
   mkdirSync(dir, { recursive: true });
-  const chunks: Float32Array[] = [];
   let offset = 0;
-  const put = (name: string, t: tf.Tensor): { name: string; shape: number[]; offset: number } => {
-    const data = t.dataSync() as Float32Array;
-    chunks.push(Float32Array.from(data));
-    const entry = { name, shape: t.shape, offset };
-    offset += data.length;
+  const place = (a: NamedArray): { name: string; shape: number[]; offset: number } => {
+    const entry = { name: a.name, shape: a.shape, offset };
+    offset += a.data.length;
     return entry;
   };
-  const weights = model.getWeights().map((t, i) => put(`w${i}`, t));
-  const optimizer_ = (await optimizer.getWeights()).map((nt) => put(nt.name, nt.tensor));
+  const w = weights.map(place);
+  const o = optimizer.map(place);
   const all = new Float32Array(offset);
-  let o = 0;
-  for (const c of chunks) {
-    all.set(c, o);
-    o += c.length;
-  }
+  for (const [a, e] of [
+    ...weights.map((a, i) => [a, w[i]] as const),
+    ...optimizer.map((a, i) => [a, o[i]] as const),
+  ])
+    all.set(a.data, e?.offset ?? 0);
   // Write beside, then rename: a crash mid-write never leaves a broken checkpoint.
   writeFileSync(join(dir, 'checkpoint.bin.tmp'), Buffer.from(all.buffer));
-  writeFileSync(
-    join(dir, 'checkpoint.json.tmp'),
-    JSON.stringify({ ...meta, weights, optimizer: optimizer_ }),
-  );
+  writeFileSync(join(dir, 'checkpoint.json.tmp'), JSON.stringify({ ...meta, weights: w, optimizer: o }));
   renameSync(join(dir, 'checkpoint.bin.tmp'), join(dir, 'checkpoint.bin'));
   renameSync(join(dir, 'checkpoint.json.tmp'), join(dir, 'checkpoint.json'));
 }
 
-async function loadCheckpoint(
+function readCheckpoint(
   dir: string,
-  model: tf.LayersModel,
-  optimizer: tf.Optimizer,
-): Promise<Checkpoint> {
-  const meta = JSON.parse(readFileSync(join(dir, 'checkpoint.json'), 'utf8')) as Checkpoint;
+  trainer: TrainerName,
+): { meta: Checkpoint; weights: NamedArray[]; optimizer: NamedArray[] } {
+  const file = join(dir, 'checkpoint.json');
+  const meta = JSON.parse(readFileSync(file, 'utf8')) as Checkpoint;
+  const wrote = meta.trainer ?? 'tfjs';
+  if (wrote !== trainer)
+    throw new Error(
+      `${file}: this checkpoint was written by --trainer ${wrote}; resume it with the same trainer`,
+    );
   const buf = readFileSync(join(dir, 'checkpoint.bin'));
   const all = new Float32Array(buf.buffer, buf.byteOffset, buf.byteLength / 4);
-  const take = (e: { shape: number[]; offset: number }): tf.Tensor => {
-    const size = e.shape.reduce((a, b) => a * b, 1);
-    return tf.tensor(all.slice(e.offset, e.offset + size), e.shape);
+  const take = (e: { name: string; shape: number[]; offset: number }): NamedArray => {
+    const n = e.shape.reduce((a, b) => a * b, 1);
+    return { name: e.name, shape: e.shape, data: all.slice(e.offset, e.offset + n) };
   };
-  const expected = model.getWeights();
-  if (
-    expected.length !== meta.weights.length ||
-    expected.some((t, i) => t.shape.join() !== meta.weights[i]?.shape.join())
-  ) {
-    throw new Error(
-      `${join(dir, 'checkpoint.json')}: the checkpoint's weights do not fit this model's configuration`,
-    );
-  }
-  model.setWeights(meta.weights.map(take));
-  await optimizer.setWeights(meta.optimizer.map((e) => ({ name: e.name, tensor: take(e) })));
-  return meta;
+  return { meta, weights: meta.weights.map(take), optimizer: meta.optimizer.map(take) };
+}
+
+/** What the training loop asks of a trainer: a step, a validation loss, a checkpoint, the model. */
+interface Engine {
+  trainBatch(x: number[][], y: number[][]): Promise<number>;
+  validate(): Promise<number | null>;
+  save(dir: string, meta: CheckpointMeta): Promise<void>;
+  /** Loads weights and optimizer state; returns the checkpoint's progress. */
+  load(dir: string): Promise<CheckpointMeta>;
+  /** The trained model as a tfjs model (what the exporter takes); the engine is released. */
+  finish(): Promise<tf.Sequential>;
+}
+
+/** tfjs: the reference trainer (any backend), Keras' Adam through trainOnBatch. */
+function tfjsEngine(opts: TrainOptions): Engine {
+  const { spec } = opts;
+  const model = buildModel(spec);
+  const optimizer = tf.train.adam(opts.learningRate, 0.9, 0.999);
+  model.compile({ optimizer, loss: 'categoricalCrossentropy' });
+  const named = (t: tf.Tensor, name: string): NamedArray => ({
+    name,
+    shape: t.shape,
+    data: Float32Array.from(t.dataSync() as Float32Array),
+  });
+  return {
+    async trainBatch(x, y) {
+      const xb = oneHotBatch(x, spec.vocabSize);
+      const yb = oneHotBatch(y, spec.vocabSize);
+      const loss = (await model.trainOnBatch(xb, yb)) as number;
+      tf.dispose([xb, yb]);
+      return loss;
+    },
+    validate: () =>
+      Promise.resolve(
+        evaluateLoss(model, opts.validation, spec, opts.sequenceLength, opts.batchSize, opts.contextual),
+      ),
+    async save(dir, meta) {
+      const weights = model.getWeights().map((t, i) => named(t, `w${i}`));
+      const optimizerWeights = (await optimizer.getWeights()).map((nt) => named(nt.tensor, nt.name));
+      writeCheckpoint(dir, { ...meta, trainer: 'tfjs' }, weights, optimizerWeights);
+    },
+    async load(dir) {
+      const { meta, weights, optimizer: state } = readCheckpoint(dir, 'tfjs');
+      const expected = model.getWeights();
+      if (
+        expected.length !== weights.length ||
+        expected.some((t, i) => t.shape.join() !== weights[i]?.shape.join())
+      )
+        throw new Error(
+          `${join(dir, 'checkpoint.json')}: the checkpoint's weights do not fit this model's configuration`,
+        );
+      model.setWeights(weights.map((a) => tf.tensor(a.data, a.shape)));
+      await optimizer.setWeights(state.map((a) => ({ name: a.name, tensor: tf.tensor(a.data, a.shape) })));
+      return meta;
+    },
+    finish: () => Promise.resolve(model),
+  };
+}
+
+/** onnxruntime: the training graph (ortGraph.ts) with Adam and clipping (ortTrainer.ts). */
+async function ortEngine(opts: TrainOptions): Promise<Engine> {
+  const { spec } = opts;
+  const model = buildModel(spec); // the same initial weights as tfjs for the same seed; the export's model
+  const trainer = await OrtLmTrainer.create(spec, extractWeights(model, spec), {
+    learningRate: opts.learningRate,
+    clipNorm: opts.clipNorm ?? ORT_TRAINER_DEFAULTS.clipNorm,
+    threads: opts.threads ?? ORT_TRAINER_DEFAULTS.threads,
+  });
+  const specs = paramSpecs(spec);
+  const arrays = (by: Readonly<Record<string, Float32Array>>, prefix: string): NamedArray[] =>
+    specs.map((p) => ({ name: `${prefix}${p.name}`, shape: [...p.shape], data: by[p.name] as Float32Array }));
+  return {
+    trainBatch: (x, y) => trainer.trainBatch(x, y),
+    async validate() {
+      const windows = windowStarts(opts.validation, opts.sequenceLength, opts.sequenceLength);
+      if (windows.length === 0) return null;
+      const { x, y } = windowRows(
+        opts.validation,
+        windows,
+        opts.sequenceLength,
+        spec.vocabSize,
+        opts.contextual,
+      );
+      let total = 0;
+      let count = 0;
+      for (let i = 0; i < x.length; i += opts.batchSize) {
+        const r = await trainer.loss(x.slice(i, i + opts.batchSize), y.slice(i, i + opts.batchSize));
+        if (r.count > 0) {
+          total += r.loss * r.count;
+          count += r.count;
+        }
+      }
+      return count ? total / count : null;
+    },
+    save(dir, meta) {
+      const st = trainer.state();
+      writeCheckpoint(dir, { ...meta, trainer: 'ort', step: st.step }, arrays(st.params, ''), [
+        ...arrays(st.m, 'm:'),
+        ...arrays(st.v, 'v:'),
+      ]);
+      return Promise.resolve();
+    },
+    load(dir) {
+      const { meta, weights, optimizer } = readCheckpoint(dir, 'ort');
+      const pick = (list: NamedArray[], prefix: string): Record<string, Float32Array> =>
+        Object.fromEntries(
+          list.filter((a) => a.name.startsWith(prefix)).map((a) => [a.name.slice(prefix.length), a.data]),
+        );
+      try {
+        trainer.restore({
+          step: meta.step ?? 0,
+          params: pick(weights, ''),
+          m: pick(optimizer, 'm:'),
+          v: pick(optimizer, 'v:'),
+        });
+      } catch (err) {
+        throw new Error(`${join(dir, 'checkpoint.json')}: ${(err as Error).message}`);
+      }
+      return Promise.resolve(meta);
+    },
+    async finish() {
+      const w = trainer.weights();
+      setWeights(model, spec, w);
+      await trainer.dispose();
+      return model;
+    },
+  };
+}
+
+/** Puts weights in the tfjs layout into the model (the inverse of extractWeights). */
+function setWeights(model: tf.Sequential, spec: LstmLmSpec, w: LstmLmWeights): void {
+  const put = (name: string, arrays: Float32Array[]): void => {
+    const layer = model.getLayer(name);
+    layer.setWeights(layer.getWeights().map((t, i) => tf.tensor(arrays[i] as Float32Array, t.shape)));
+  };
+  if (spec.embedding > 0 && w.embedding) put(layerNames.embedding, [w.embedding]);
+  w.lstm.forEach((l, i) => put(layerNames.lstm(i), [l.kernel, l.recurrent, l.bias]));
+  put(layerNames.output, [w.outputKernel, w.outputBias]);
 }
 
 /** Mean cross-entropy per predicted token over the given streams (null when there is nothing to score). */
@@ -217,12 +374,10 @@ export function evaluateLoss(
 export async function trainLm(opts: TrainOptions): Promise<TrainResult> {
   const { spec, sequenceLength: len, batchSize } = opts;
   const log = opts.log ?? ((): void => undefined);
-  const model = buildModel(spec);
-  const optimizer = tf.train.adam(opts.learningRate, 0.9, 0.999);
-  model.compile({ optimizer, loss: 'categoricalCrossentropy' });
   if (opts.train.every((s) => s.length === 0)) {
     throw new Error('training data is empty: no token windows to learn from');
   }
+  const engine = (opts.trainer ?? 'tfjs') === 'ort' ? await ortEngine(opts) : tfjsEngine(opts);
   // with random batches each epoch draws its own windows; otherwise every window at the stride, shuffled
   const windows = opts.randomBatches ? [] : windowStarts(opts.train, len, opts.stride);
   let firstEpoch = 0;
@@ -234,7 +389,7 @@ export async function trainLm(opts: TrainOptions): Promise<TrainResult> {
   if (opts.resume) {
     if (!existsSync(join(ckptDir, 'checkpoint.json')))
       throw new Error(`--resume: no checkpoint in ${ckptDir}`);
-    const meta = await loadCheckpoint(ckptDir, model, optimizer);
+    const meta = await engine.load(ckptDir);
     firstEpoch = meta.epoch;
     losses = meta.losses;
     validationLosses = meta.validationLosses;
@@ -286,10 +441,7 @@ export async function trainLm(opts: TrainOptions): Promise<TrainResult> {
         spec.vocabSize,
         opts.contextual,
       );
-      const xb = oneHotBatch(x, spec.vocabSize);
-      const yb = oneHotBatch(y, spec.vocabSize);
-      const loss = (await model.trainOnBatch(xb, yb)) as number;
-      tf.dispose([xb, yb]);
+      const loss = await engine.trainBatch(x, y);
       const n = x.length * len;
       epochLoss += loss * n;
       epochTokens += n;
@@ -305,8 +457,8 @@ export async function trainLm(opts: TrainOptions): Promise<TrainResult> {
     seconds += dt;
     tokens += epochTokens;
     losses.push(epochLoss / epochTokens);
-    validationLosses.push(evaluateLoss(model, opts.validation, spec, len, batchSize, opts.contextual));
-    await saveCheckpoint(ckptDir, model, optimizer, {
+    validationLosses.push(await engine.validate());
+    await engine.save(ckptDir, {
       epoch: epoch + 1,
       losses,
       validationLosses,
@@ -325,7 +477,7 @@ export async function trainLm(opts: TrainOptions): Promise<TrainResult> {
   bar?.stop();
   const epochsRun = Math.max(losses.length, 1);
   return {
-    model,
+    model: await engine.finish(),
     losses,
     validationLosses,
     tokensPerSecond: seconds > 0 ? tokens / seconds : 0,

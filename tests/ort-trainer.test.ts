@@ -1,0 +1,170 @@
+import * as tf from '@tensorflow/tfjs';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { createRng } from '../src/music/rng.ts';
+import { selectBackend } from '../src/train/backend.ts';
+import { buildModel, extractWeights, oneHotBatch, type LstmLmSpec } from '../src/train/model.ts';
+import { paramSpecs } from '../src/train/ortGraph.ts';
+import { OrtLmTrainer } from '../src/train/ortTrainer.ts';
+import { trainLm } from '../src/train/trainer.ts';
+import { tempDir } from './helpers.ts';
+
+beforeAll(async () => {
+  await selectBackend('cpu');
+});
+
+/** Random rows [batch][T]: inputs (the first a start token) and targets over the vocabulary. */
+function batch(spec: LstmLmSpec, B: number, T: number, seed: number): { x: number[][]; y: number[][] } {
+  const rng = createRng(seed);
+  const V = spec.vocabSize;
+  return {
+    x: Array.from({ length: B }, (_, b) =>
+      Array.from({ length: T }, (_, t) => (t === 0 && b % 2 === 0 ? V : rng.int(V))),
+    ),
+    y: Array.from({ length: B }, () => Array.from({ length: T }, () => rng.int(V))),
+  };
+}
+
+describe('the ONNX training graph', () => {
+  it.each([
+    [
+      'embedding, one layer (the ABC model)',
+      { vocabSize: 9, units: 6, layers: 1, dropout: 0, embedding: 4, seed: 1 },
+    ],
+    [
+      'one-hot input, two layers (the jazz model)',
+      { vocabSize: 7, units: 5, layers: 2, dropout: 0, embedding: 0, seed: 3 },
+    ],
+  ])('gives the loss and every gradient tfjs autodiff gives: %s', async (_, spec: LstmLmSpec) => {
+    const model = buildModel(spec);
+    const trainer = await OrtLmTrainer.create(spec, extractWeights(model, spec), {
+      learningRate: 0.01,
+      clipNorm: 0,
+      threads: 1,
+    });
+    const { x, y } = batch(spec, 5, 7, 11);
+    const ort = await trainer.gradients(x, y);
+    const labels = oneHotBatch(y, spec.vocabSize);
+    const ref = tf.variableGrads(() =>
+      tf.metrics
+        .categoricalCrossentropy(labels, model.apply(oneHotBatch(x, spec.vocabSize)) as tf.Tensor)
+        .mean<tf.Scalar>(),
+    );
+    expect(ort.loss).toBeCloseTo(ref.value.dataSync()[0] as number, 5);
+    expect(ort.count).toBe(35);
+    // tfjs names variables uniquely across models, so pair them by order: the model's trainable
+    // weights come in the training graph's parameter order (embedding, each LSTM's three, output)
+    const names = model.trainableWeights.map((w) => w.name);
+    expect(names).toHaveLength(paramSpecs(spec).length);
+    for (const [i, p] of paramSpecs(spec).entries()) {
+      const want = ref.grads[names[i] as string]?.dataSync() as Float32Array;
+      const got = ort.grads[p.name] as Float32Array;
+      expect(got).toHaveLength(want.length);
+      const scale = Math.max(...Array.from(want, Math.abs));
+      let worst = 0;
+      for (let k = 0; k < want.length; k++)
+        worst = Math.max(
+          worst,
+          Math.abs((got[k] as number) - (want[k] as number)) /
+            Math.max(Math.abs(want[k] as number), 1e-3 * scale),
+        );
+      expect(worst, p.name).toBeLessThan(1e-3);
+    }
+    await trainer.dispose();
+  });
+
+  it('leaves padding (target −1) out of the loss and the gradients', async () => {
+    const spec = { vocabSize: 6, units: 4, layers: 1, dropout: 0, embedding: 3, seed: 2 };
+    const model = buildModel(spec);
+    const trainer = await OrtLmTrainer.create(spec, extractWeights(model, spec), {
+      learningRate: 0.01,
+      clipNorm: 0,
+      threads: 1,
+    });
+    const { x, y } = batch(spec, 3, 6, 4);
+    const full = await trainer.gradients(x, y);
+    // the same rows with the last two steps of the first one padded: a shorter first row
+    const yPad = y.map((row, b) => (b === 0 ? [...row.slice(0, 4), -1, -1] : row));
+    const xPad = x.map((row, b) => (b === 0 ? [...row.slice(0, 4), -1, -1] : row));
+    const padded = await trainer.gradients(xPad, yPad);
+    expect(padded.count).toBe(16);
+    // the loss of the real targets: recompute it from per-position losses of the unpadded run
+    const loss = (rows: number[][], targets: number[][]): number[] => {
+      const probs = (model.predict(oneHotBatch(rows, spec.vocabSize)) as tf.Tensor3D).arraySync();
+      return targets.flatMap((row, b) =>
+        row.flatMap((id, t) => (id < 0 ? [] : [-Math.log(probs[b]?.[t]?.[id] as number)])),
+      );
+    };
+    const per = loss(xPad, yPad);
+    expect(padded.loss).toBeCloseTo(per.reduce((a, c) => a + c, 0) / per.length, 5);
+    expect(full.loss).not.toBeCloseTo(padded.loss, 3);
+    await trainer.dispose();
+  });
+});
+
+describe('trainLm with --trainer ort', () => {
+  const base = {
+    spec: { vocabSize: 6, units: 8, layers: 1, dropout: 0, embedding: 0, seed: 2 },
+    train: [Array.from({ length: 300 }, (_, i) => [0, 1, 2, 3, 4, 5][i % 6] as number)],
+    validation: [Array.from({ length: 60 }, (_, i) => i % 6)],
+    sequenceLength: 12,
+    batchSize: 8,
+    learningRate: 0.05,
+    stride: 3,
+    progress: false,
+    clipNorm: 0,
+  };
+
+  it('follows the same loss curve as the tfjs trainer from the same seed and data', async () => {
+    const ort = await trainLm({
+      ...base,
+      trainer: 'ort',
+      epochs: 4,
+      checkpointDir: tempDir('o'),
+      resume: false,
+    });
+    const ref = await trainLm({
+      ...base,
+      trainer: 'tfjs',
+      epochs: 4,
+      checkpointDir: tempDir('t'),
+      resume: false,
+    });
+    expect(ort.losses[3]).toBeLessThan((ort.losses[0] as number) * 0.7);
+    ort.losses.forEach((l, i) => expect(l).toBeCloseTo(ref.losses[i] as number, 3));
+    ort.validationLosses.forEach((l, i) => expect(l).toBeCloseTo(ref.validationLosses[i] as number, 3));
+    // the returned model carries the trained weights (what the exporter writes)
+    const a = extractWeights(ort.model, base.spec).outputKernel;
+    const b = extractWeights(ref.model, base.spec).outputKernel;
+    a.forEach((w, k) => expect(w).toBeCloseTo(b[k] as number, 3));
+  });
+
+  it('resumes from its checkpoint and ends where an uninterrupted run ends; refuses a tfjs checkpoint', async () => {
+    const dir = tempDir('ort-resume');
+    await trainLm({ ...base, trainer: 'ort', epochs: 2, checkpointDir: dir, resume: false });
+    const resumed = await trainLm({ ...base, trainer: 'ort', epochs: 4, checkpointDir: dir, resume: true });
+    const straight = await trainLm({
+      ...base,
+      trainer: 'ort',
+      epochs: 4,
+      checkpointDir: tempDir('o4'),
+      resume: false,
+    });
+    expect(resumed.losses).toEqual(straight.losses);
+    await expect(
+      trainLm({ ...base, trainer: 'tfjs', epochs: 5, checkpointDir: dir, resume: true }),
+    ).rejects.toThrow(/written by --trainer ort; resume it with the same trainer/);
+  });
+
+  it('says plainly that it has no dropout yet', async () => {
+    await expect(
+      trainLm({
+        ...base,
+        spec: { ...base.spec, dropout: 0.2 },
+        trainer: 'ort',
+        epochs: 1,
+        checkpointDir: tempDir('d'),
+        resume: false,
+      }),
+    ).rejects.toThrow(/--trainer ort has no dropout yet/);
+  });
+});
