@@ -1,11 +1,14 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createRng } from '../src/music/rng.ts';
 import { selectBackend } from '../src/train/backend.ts';
 import { buildModel, extractWeights, oneHotBatch, type LstmLmSpec } from '../src/train/model.ts';
 import { paramSpecs } from '../src/train/ortGraph.ts';
-import { OrtLmTrainer } from '../src/train/ortTrainer.ts';
-import { trainLm } from '../src/train/trainer.ts';
+import { checkDevice, OrtLmTrainer } from '../src/train/ortTrainer.ts';
+import { evaluateLoss, trainLm } from '../src/train/trainer.ts';
 import { tempDir } from './helpers.ts';
 
 beforeAll(async () => {
@@ -155,6 +158,28 @@ describe('trainLm with --trainer ort', () => {
     ).rejects.toThrow(/written by --trainer ort; resume it with the same trainer/);
   });
 
+  it('with patience, stops once validation stops improving and returns the best epoch, not the last', async () => {
+    // validation unlike the training data: the better the model learns the cycle, the worse it does there
+    const rng = createRng(9);
+    const validation = [Array.from({ length: 60 }, () => rng.int(6))];
+    const r = await trainLm({
+      ...base,
+      validation,
+      trainer: 'ort',
+      epochs: 12,
+      patience: 2,
+      checkpointDir: tempDir('patience'),
+      resume: false,
+    });
+    expect(r.stoppedEarly).toBe(true);
+    expect(r.losses.length).toBe(r.epoch + 2);
+    const vals = r.validationLosses as number[];
+    expect(vals[r.epoch - 1]).toBe(Math.min(...vals));
+    // the returned model is that epoch's: its validation loss, measured again, is the best one
+    const again = evaluateLoss(r.model, validation, base.spec, base.sequenceLength, base.batchSize);
+    expect(again).toBeCloseTo(vals[r.epoch - 1] as number, 4);
+  });
+
   it('says plainly that it has no dropout yet', async () => {
     await expect(
       trainLm({
@@ -166,5 +191,43 @@ describe('trainLm with --trainer ort', () => {
         resume: false,
       }),
     ).rejects.toThrow(/--trainer ort has no dropout yet/);
+  });
+});
+
+describe('improv train --device cuda', () => {
+  const cudaInstalled = (() => {
+    try {
+      checkDevice('cuda');
+      return true;
+    } catch {
+      return false;
+    }
+  })();
+
+  it.skipIf(cudaInstalled)('names the missing CUDA provider and how to install it, writing nothing', () => {
+    const out = join(tempDir('cuda'), 'bundle');
+    const r = spawnSync(
+      'node_modules/.bin/tsx',
+      [
+        'src/cli/main.ts',
+        'train',
+        'jazz',
+        '--data',
+        'data/original_metheny.mid',
+        '--out',
+        out,
+        '--epochs',
+        '1',
+        '--device',
+        'cuda',
+      ],
+      { encoding: 'utf8' },
+    );
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(
+      /improv: DeviceError: --device cuda: onnxruntime-node's CUDA provider is not installed/,
+    );
+    expect(r.stderr).toContain('--onnxruntime-node-install=cuda12');
+    expect(existsSync(out)).toBe(false);
   });
 });

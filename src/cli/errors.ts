@@ -7,6 +7,7 @@ import { PrimingError } from '../runtime/abc.ts';
 import { PortError } from '../midi/ports.ts';
 import { ConfigError } from '../daemon/config.ts';
 import { FormError } from '../music/abc/form.ts';
+import { DeviceError } from '../train/ortTrainer.ts';
 
 export class UsageError extends Error {
   override readonly name = 'UsageError';
@@ -24,6 +25,7 @@ const USER_ERRORS = [
   RangeError,
   UsageError,
   FormError,
+  DeviceError,
 ];
 
 export function reportError(err: unknown): number {

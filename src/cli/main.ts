@@ -6,6 +6,7 @@ import { ABC_DEFAULTS, trainAbc } from '../train/abc.ts';
 import { JAZZ_DEFAULTS, trainJazz } from '../train/jazz.ts';
 import type { CommonTrainOptions } from '../train/pipeline.ts';
 import { TRAINERS, type TrainerName } from '../train/trainer.ts';
+import { TRAIN_DEVICES, type TrainDevice } from '../train/ortTrainer.ts';
 import { reportError, UsageError } from './errors.ts';
 import { evalJazz, generateJazz } from './jazzCommands.ts';
 import { evalAbc, generateAbcFiles, qualityAbc } from './abcCommands.ts';
@@ -59,6 +60,8 @@ const commonTraining = (o: Record<string, unknown>, sequenceLength: number): Com
   backend: o.backend as BackendName | undefined,
   trainer: o.trainer as TrainerName,
   threads: o.threads as number | undefined,
+  device: o.device as TrainDevice,
+  patience: o.patience as number | undefined,
   resume: o.resume as boolean,
   progress: (o.progress as boolean) && Boolean(process.stderr.isTTY),
   log,
@@ -96,6 +99,16 @@ train
   .addOption(backendOption())
   .addOption(trainerOption())
   .option('--threads <n>', 'ort: threads for the training graph (2 beat 1 here)', int(1, 64))
+  .option(
+    '--patience <n>',
+    'stop after n epochs without a better validation loss (the best epoch is bundled either way)',
+    int(1),
+  )
+  .addOption(
+    new Option('--device <name>', "ort: cpu, or cuda (onnxruntime-node's CUDA provider)")
+      .choices(TRAIN_DEVICES)
+      .default('cpu'),
+  )
   .option('--resume', 'continue from the checkpoint in the output folder', false)
   .option('--no-progress', 'no progress bar')
   .action(async (o: Record<string, unknown>) => {
@@ -127,6 +140,16 @@ train
   .addOption(backendOption())
   .addOption(trainerOption())
   .option('--threads <n>', 'ort: threads for the training graph (2 beat 1 here)', int(1, 64))
+  .option(
+    '--patience <n>',
+    'stop after n epochs without a better validation loss (the best epoch is bundled either way)',
+    int(1),
+  )
+  .addOption(
+    new Option('--device <name>', "ort: cpu, or cuda (onnxruntime-node's CUDA provider)")
+      .choices(TRAIN_DEVICES)
+      .default('cpu'),
+  )
   .option('--resume', 'continue from the checkpoint in the output folder', false)
   .option('--no-progress', 'no progress bar')
   .action(async (o: Record<string, unknown>) => {

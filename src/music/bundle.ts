@@ -43,8 +43,14 @@ export const manifestSchema = z.object({
     data: z.array(z.object({ file: z.string(), sha256: z.string().regex(/^[0-9a-f]{64}$/) })),
     profile: z.string(),
     tokens: z.number().int().nonnegative(),
+    /** The bundled epoch's training and validation loss (the best epoch by validation, else the last). */
     finalLoss: z.number(),
     validationLoss: z.number().nullable(),
+    /** Which epoch the bundle holds (1-based), how many ran, and the last one's figures beside it. */
+    epoch: z.number().int().positive().optional(),
+    epochsRun: z.number().int().positive().optional(),
+    stoppedEarly: z.boolean().optional(),
+    last: z.object({ loss: z.number(), validationLoss: z.number().nullable() }).optional(),
     backend: z.string(),
     tokensPerSecond: z.number().nonnegative(),
     trainedAt: z.string(),

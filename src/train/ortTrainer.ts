@@ -6,12 +6,54 @@
  * Two threads: on this 2-core machine the training graph's large MatMuls run 1.6–2× faster on two than
  * on one (measured: 256 units 32 → 50 K tokens/s, 1024 units 2.0 → 3.8 K), unlike the small live step.
  */
+import { existsSync, readdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import type { LstmLmSpec, LstmLmWeights } from './model.ts';
 import { buildTrainingGraph, gradName, paramSpecs, type ParamSpec } from './ortGraph.ts';
 
+/** Where the training graph runs: the CPU, or an NVIDIA GPU through onnxruntime's CUDA provider. */
+export type TrainDevice = 'cpu' | 'cuda';
+export const TRAIN_DEVICES: readonly TrainDevice[] = ['cpu', 'cuda'];
+
+export class DeviceError extends Error {
+  override readonly name = 'DeviceError';
+}
+
+/**
+ * The folder of onnxruntime-node's native binding for this platform, where its install script puts
+ * the CUDA provider (libonnxruntime_providers_cuda.so) when it is asked to.
+ */
+function bindingDir(): string | null {
+  const pkg = dirname(createRequire(import.meta.url).resolve('onnxruntime-node/package.json'));
+  const bin = join(pkg, 'bin');
+  if (!existsSync(bin)) return null;
+  const napi = readdirSync(bin).find((d) => d.startsWith('napi-v'));
+  return napi ? join(bin, napi, process.platform, process.arch) : null;
+}
+
+/** Refuses --device cuda, naming what is missing, where onnxruntime-node's CUDA provider is absent. */
+export function checkDevice(device: TrainDevice): void {
+  if (device === 'cpu') return;
+  const dir = bindingDir();
+  const lib = dir ? join(dir, 'libonnxruntime_providers_cuda.so') : null;
+  if (process.platform !== 'linux' || process.arch !== 'x64')
+    throw new DeviceError(
+      `--device cuda: onnxruntime-node has a CUDA provider for Linux x64 only (this is ${process.platform} ${process.arch})`,
+    );
+  if (!lib || !existsSync(lib))
+    throw new DeviceError(
+      `--device cuda: onnxruntime-node's CUDA provider is not installed (no ${lib ?? 'libonnxruntime_providers_cuda.so'}). ` +
+        "Its install script fetches it, and this project's .npmrc skips that (onnxruntime-node-install=skip); " +
+        'install it with: npm install onnxruntime-node --onnxruntime-node-install=cuda12 (CUDA 12 and cuDNN 9 on the machine)',
+    );
+}
+
 export interface OrtTrainerOptions {
   readonly learningRate: number;
+  /** Default cpu. */
+  readonly device?: TrainDevice;
   /** Gradients are scaled down when their global norm exceeds this (0: no clipping). */
   readonly clipNorm: number;
   readonly threads: number;
@@ -79,15 +121,27 @@ export class OrtLmTrainer {
       throw new RangeError(
         '--trainer ort has no dropout yet: train with --dropout 0, or with --trainer tfjs',
       );
+    const device = opts.device ?? 'cpu';
+    checkDevice(device);
     const options: ort.InferenceSession.SessionOptions = {
       intraOpNumThreads: opts.threads,
       interOpNumThreads: 1,
       graphOptimizationLevel: 'all',
+      executionProviders: [device],
     };
-    const [train, evaluate] = await Promise.all([
-      ort.InferenceSession.create(buildTrainingGraph(spec, true), options),
-      ort.InferenceSession.create(buildTrainingGraph(spec, false), options),
-    ]);
+    let sessions: ort.InferenceSession[];
+    try {
+      sessions = await Promise.all([
+        ort.InferenceSession.create(buildTrainingGraph(spec, true), options),
+        ort.InferenceSession.create(buildTrainingGraph(spec, false), options),
+      ]);
+    } catch (err) {
+      if (device === 'cpu') throw err;
+      throw new DeviceError(
+        `--device cuda: onnxruntime could not start its CUDA provider: ${(err as Error).message}`,
+      );
+    }
+    const [train, evaluate] = sessions as [ort.InferenceSession, ort.InferenceSession];
     return new OrtLmTrainer(spec, opts, train, evaluate, initial);
   }
 

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import type { BundleManifest } from '../music/bundle.ts';
 import { selectBackend, type BackendName } from './backend.ts';
 import { exportBundle } from './exportBundle.ts';
-import { ORT_TRAINER_DEFAULTS } from './ortTrainer.ts';
+import { checkDevice, ORT_TRAINER_DEFAULTS, type TrainDevice } from './ortTrainer.ts';
 import { lossCurveSvg } from './lossCurve.ts';
 import type { LstmLmSpec } from './model.ts';
 import { sha256 } from './sha.ts';
@@ -30,8 +30,11 @@ export interface CommonTrainOptions {
   readonly backend?: BackendName;
   /** Which trainer runs the steps: onnxruntime's gradient graphs (default) or TensorFlow.js. */
   readonly trainer?: TrainerName;
-  /** ort: threads for the training graph. */
+  /** ort: threads for the training graph, and where it runs. */
   readonly threads?: number;
+  readonly device?: TrainDevice;
+  /** Stop after this many epochs without a better validation loss. */
+  readonly patience?: number;
   readonly resume: boolean;
   readonly progress: boolean;
   readonly log: (line: string) => void;
@@ -65,10 +68,14 @@ export async function trainAndExport(opts: PipelineOptions): Promise<PipelineRes
   const backend = await selectBackend(opts.backend);
   for (const s of backend.skipped) opts.log(`backend ${s.name} unavailable: ${s.why}`);
   const trainer = opts.trainer ?? 'ort';
+  const device = opts.device ?? 'cpu';
+  if (trainer === 'ort') checkDevice(device); // before anything is written
   const engine =
-    trainer === 'ort'
-      ? `onnxruntime (${opts.threads ?? ORT_TRAINER_DEFAULTS.threads} threads)`
-      : backend.name;
+    trainer !== 'ort'
+      ? backend.name
+      : device === 'cuda'
+        ? 'onnxruntime (CUDA)'
+        : `onnxruntime (${opts.threads ?? ORT_TRAINER_DEFAULTS.threads} threads)`;
   opts.log(`training with --trainer ${trainer} on ${engine}`);
   mkdirSync(opts.out, { recursive: true });
   const { model, ...result } = await trainLm({ ...opts, trainer, checkpointDir: opts.out });
@@ -99,8 +106,15 @@ export async function trainAndExport(opts: PipelineOptions): Promise<PipelineRes
         data: opts.data.map((f) => ({ file: f, sha256: sha256(f) })),
         profile: opts.profile,
         tokens: opts.train.reduce((n, s) => n + s.length, 0),
-        finalLoss: result.losses[result.losses.length - 1] ?? NaN,
-        validationLoss: result.validationLosses[result.validationLosses.length - 1] ?? null,
+        finalLoss: result.losses[result.epoch - 1] ?? NaN,
+        validationLoss: result.validationLosses[result.epoch - 1] ?? null,
+        epoch: result.epoch,
+        epochsRun: result.losses.length,
+        stoppedEarly: result.stoppedEarly,
+        last: {
+          loss: result.losses[result.losses.length - 1] ?? NaN,
+          validationLoss: result.validationLosses[result.validationLosses.length - 1] ?? null,
+        },
         backend: trainer === 'ort' ? 'onnxruntime' : backend.name,
         tokensPerSecond: Math.round(result.tokensPerSecond),
         trainedAt: new Date().toISOString(),
@@ -110,7 +124,7 @@ export async function trainAndExport(opts: PipelineOptions): Promise<PipelineRes
   });
   model.dispose();
   opts.log(
-    `wrote ${opts.out}: final loss ${manifest.training.finalLoss.toFixed(4)}` +
+    `wrote ${opts.out}: epoch ${result.epoch} of ${result.losses.length}, loss ${manifest.training.finalLoss.toFixed(4)}` +
       (manifest.training.validationLoss !== null
         ? `, validation ${manifest.training.validationLoss.toFixed(4)}`
         : '') +

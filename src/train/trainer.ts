@@ -16,7 +16,7 @@ import {
   type LstmLmWeights,
 } from './model.ts';
 import { paramSpecs } from './ortGraph.ts';
-import { ORT_TRAINER_DEFAULTS, OrtLmTrainer } from './ortTrainer.ts';
+import { DeviceError, ORT_TRAINER_DEFAULTS, OrtLmTrainer, type TrainDevice } from './ortTrainer.ts';
 
 /** `ort`: onnxruntime runs hand-built gradient graphs (fast); `tfjs`: TensorFlow.js autodiff (the reference). */
 export type TrainerName = 'ort' | 'tfjs';
@@ -51,16 +51,24 @@ export interface TrainOptions {
   readonly resume: boolean;
   /** Show a progress bar on stderr (off in tests). */
   readonly progress: boolean;
+  /** Stop after this many epochs without a better validation loss (0 or absent: run every epoch). */
+  readonly patience?: number;
   /** Which trainer runs the steps (default tfjs here; the CLI defaults to ort). */
   readonly trainer?: TrainerName;
-  /** ort: gradient global-norm clip (0: none) and threads. */
+  /** ort: gradient global-norm clip (0: none), threads, and the device (cpu, or cuda). */
   readonly clipNorm?: number;
   readonly threads?: number;
+  readonly device?: TrainDevice;
   readonly log?: (line: string) => void;
 }
 
 export interface TrainResult {
+  /** The model of the chosen epoch: the best validation loss when there is validation, else the last. */
   readonly model: tf.Sequential;
+  /** The chosen epoch (1-based). */
+  readonly epoch: number;
+  /** Training stopped early: `patience` epochs passed without a better validation loss. */
+  readonly stoppedEarly: boolean;
   readonly losses: number[];
   readonly validationLosses: (number | null)[];
   readonly tokensPerSecond: number;
@@ -133,6 +141,8 @@ export function randomWindows(
 
 interface CheckpointMeta {
   epoch: number;
+  /** The epoch with the best validation loss so far (its weights are in best/), if any. */
+  bestEpoch?: number;
   losses: number[];
   validationLosses: (number | null)[];
   seconds: number;
@@ -209,6 +219,10 @@ interface Engine {
   save(dir: string, meta: CheckpointMeta): Promise<void>;
   /** Loads weights and optimizer state; returns the checkpoint's progress. */
   load(dir: string): Promise<CheckpointMeta>;
+  /** The current weights, to keep (the best epoch's) and to write beside the checkpoint. */
+  weights(): NamedArray[];
+  /** Puts kept weights back (the best epoch's, before finish). */
+  setWeights(weights: readonly NamedArray[]): void;
   /** The trained model as a tfjs model (what the exporter takes); the engine is released. */
   finish(): Promise<tf.Sequential>;
 }
@@ -255,6 +269,8 @@ function tfjsEngine(opts: TrainOptions): Engine {
       await optimizer.setWeights(state.map((a) => ({ name: a.name, tensor: tf.tensor(a.data, a.shape) })));
       return meta;
     },
+    weights: () => model.getWeights().map((t, i) => named(t, `w${i}`)),
+    setWeights: (weights) => model.setWeights(weights.map((a) => tf.tensor(a.data, a.shape))),
     finish: () => Promise.resolve(model),
   };
 }
@@ -267,6 +283,7 @@ async function ortEngine(opts: TrainOptions): Promise<Engine> {
     learningRate: opts.learningRate,
     clipNorm: opts.clipNorm ?? ORT_TRAINER_DEFAULTS.clipNorm,
     threads: opts.threads ?? ORT_TRAINER_DEFAULTS.threads,
+    device: opts.device ?? 'cpu',
   });
   const specs = paramSpecs(spec);
   const arrays = (by: Readonly<Record<string, Float32Array>>, prefix: string): NamedArray[] =>
@@ -319,6 +336,11 @@ async function ortEngine(opts: TrainOptions): Promise<Engine> {
         throw new Error(`${join(dir, 'checkpoint.json')}: ${(err as Error).message}`);
       }
       return Promise.resolve(meta);
+    },
+    weights: () => arrays(trainer.state().params, '').map((a) => ({ ...a, data: Float32Array.from(a.data) })),
+    setWeights(weights) {
+      const st = trainer.state();
+      for (const a of weights) (st.params[a.name] as Float32Array).set(a.data);
     },
     async finish() {
       const w = trainer.weights();
@@ -377,6 +399,10 @@ export async function trainLm(opts: TrainOptions): Promise<TrainResult> {
   if (opts.train.every((s) => s.length === 0)) {
     throw new Error('training data is empty: no token windows to learn from');
   }
+  if (opts.device === 'cuda' && opts.trainer !== 'ort')
+    throw new DeviceError(
+      '--device cuda trains with --trainer ort (tfjs-node-gpu cannot install here; see --backend)',
+    );
   const engine = (opts.trainer ?? 'tfjs') === 'ort' ? await ortEngine(opts) : tfjsEngine(opts);
   // with random batches each epoch draws its own windows; otherwise every window at the stride, shuffled
   const windows = opts.randomBatches ? [] : windowStarts(opts.train, len, opts.stride);
@@ -385,6 +411,10 @@ export async function trainLm(opts: TrainOptions): Promise<TrainResult> {
   let validationLosses: (number | null)[] = [];
   let seconds = 0;
   let tokens = 0;
+  // the best epoch by validation loss, and its weights (kept in memory and in checkpoint/best)
+  let bestEpoch: number | undefined;
+  let best: NamedArray[] | null = null;
+  let stoppedEarly = false;
   const ckptDir = join(opts.checkpointDir, 'checkpoint');
   if (opts.resume) {
     if (!existsSync(join(ckptDir, 'checkpoint.json')))
@@ -395,6 +425,10 @@ export async function trainLm(opts: TrainOptions): Promise<TrainResult> {
     validationLosses = meta.validationLosses;
     seconds = meta.seconds;
     tokens = meta.tokens;
+    if (meta.bestEpoch !== undefined && existsSync(join(ckptDir, 'best', 'checkpoint.json'))) {
+      bestEpoch = meta.bestEpoch;
+      best = readCheckpoint(join(ckptDir, 'best'), opts.trainer ?? 'tfjs').weights;
+    }
     log(`resumed from ${ckptDir} after epoch ${firstEpoch}`);
   }
   const batchesPerEpoch = opts.randomBatches ?? Math.ceil(windows.length / batchSize);
@@ -457,8 +491,21 @@ export async function trainLm(opts: TrainOptions): Promise<TrainResult> {
     seconds += dt;
     tokens += epochTokens;
     losses.push(epochLoss / epochTokens);
-    validationLosses.push(await engine.validate());
+    const v = await engine.validate();
+    validationLosses.push(v);
+    const bestV = bestEpoch === undefined ? null : (validationLosses[bestEpoch - 1] ?? null);
+    if (v !== null && (bestV === null || v < bestV)) {
+      bestEpoch = epoch + 1;
+      best = engine.weights();
+      writeCheckpoint(
+        join(ckptDir, 'best'),
+        { epoch: bestEpoch, losses, validationLosses, seconds, tokens, trainer: opts.trainer ?? 'tfjs' },
+        best,
+        [],
+      );
+    }
     await engine.save(ckptDir, {
+      bestEpoch,
       epoch: epoch + 1,
       losses,
       validationLosses,
@@ -473,11 +520,25 @@ export async function trainLm(opts: TrainOptions): Promise<TrainResult> {
           ` ${Math.round(epochTokens / dt)} tok/s ${dt.toFixed(2)} s`,
       );
     }
+    if (opts.patience && bestEpoch !== undefined && epoch + 1 - bestEpoch >= opts.patience) {
+      stoppedEarly = epoch + 1 < opts.epochs;
+      if (stoppedEarly)
+        log(`no better validation loss for ${opts.patience} epochs: stopping after epoch ${epoch + 1}`);
+      break;
+    }
   }
   bar?.stop();
+  // the bundle is the best epoch's model when validation chose one
+  const chosen = bestEpoch ?? losses.length;
+  if (best && bestEpoch !== losses.length) {
+    engine.setWeights(best);
+    log(`keeping epoch ${bestEpoch} (best validation loss) over the last, epoch ${losses.length}`);
+  }
   const epochsRun = Math.max(losses.length, 1);
   return {
     model: await engine.finish(),
+    epoch: chosen,
+    stoppedEarly,
     losses,
     validationLosses,
     tokensPerSecond: seconds > 0 ? tokens / seconds : 0,
