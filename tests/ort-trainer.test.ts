@@ -5,8 +5,8 @@ import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createRng } from '../src/music/rng.ts';
 import { selectBackend } from '../src/train/backend.ts';
-import { buildModel, extractWeights, oneHotBatch, type LstmLmSpec } from '../src/train/model.ts';
-import { paramSpecs } from '../src/train/ortGraph.ts';
+import { buildModel, extractWeights, layerNames, oneHotBatch, type LstmLmSpec } from '../src/train/model.ts';
+import { dropoutName, paramSpecs } from '../src/train/ortGraph.ts';
 import { checkDevice, OrtLmTrainer } from '../src/train/ortTrainer.ts';
 import { evaluateLoss, trainLm } from '../src/train/trainer.ts';
 import { tempDir } from './helpers.ts';
@@ -71,6 +71,47 @@ describe('the ONNX training graph', () => {
             Math.max(Math.abs(want[k] as number), 1e-3 * scale),
         );
       expect(worst, p.name).toBeLessThan(1e-3);
+    }
+    await trainer.dispose();
+  });
+
+  it('with dropout, gives the gradients of the model whose LSTM output is masked, as tfjs places it', async () => {
+    const spec = { vocabSize: 8, units: 5, layers: 1, dropout: 0.4, embedding: 3, seed: 5 };
+    const model = buildModel(spec);
+    const trainer = await OrtLmTrainer.create(spec, extractWeights(model, spec), {
+      learningRate: 0.01,
+      clipNorm: 0,
+      threads: 1,
+    });
+    const T = 6;
+    const B = 4;
+    const { x, y } = batch(spec, B, T, 8);
+    const masks = trainer.masks(T, B);
+    const mask = masks[dropoutName(0)]?.data as Float32Array; // [T, B, H]
+    expect(mask.some((m) => m === 0)).toBe(true);
+    expect(mask.every((m) => m === 0 || Math.abs(m - 1 / 0.6) < 1e-6)).toBe(true);
+    const ort = await trainer.gradients(x, y, masks);
+    // the same mask, batch-major, between tfjs' LSTM and output layers
+    const maskBth = tf.tensor3d(mask, [T, B, spec.units]).transpose([1, 0, 2]);
+    const labels = oneHotBatch(y, spec.vocabSize);
+    const input = oneHotBatch(x, spec.vocabSize);
+    const ref = tf.variableGrads(() => {
+      const e = model.getLayer(layerNames.embedding).apply(input) as tf.Tensor;
+      const h = (model.getLayer(layerNames.lstm(0)).apply(e) as tf.Tensor).mul(maskBth);
+      const p = model.getLayer(layerNames.output).apply(h) as tf.Tensor;
+      return tf.metrics.categoricalCrossentropy(labels, p).mean<tf.Scalar>();
+    });
+    expect(ort.loss).toBeCloseTo(ref.value.dataSync()[0] as number, 5);
+    const names = model.trainableWeights.map((w) => w.name);
+    for (const [i, p] of paramSpecs(spec).entries()) {
+      const want = ref.grads[names[i] as string]?.dataSync() as Float32Array;
+      const got = ort.grads[p.name] as Float32Array;
+      const scale = Math.max(...Array.from(want, Math.abs));
+      want.forEach((w, k) =>
+        expect(Math.abs((got[k] as number) - w) / Math.max(Math.abs(w), 1e-3 * scale), p.name).toBeLessThan(
+          1e-3,
+        ),
+      );
     }
     await trainer.dispose();
   });
@@ -180,17 +221,44 @@ describe('trainLm with --trainer ort', () => {
     expect(again).toBeCloseTo(vals[r.epoch - 1] as number, 4);
   });
 
-  it('says plainly that it has no dropout yet', async () => {
-    await expect(
-      trainLm({
-        ...base,
-        spec: { ...base.spec, dropout: 0.2 },
-        trainer: 'ort',
-        epochs: 1,
-        checkpointDir: tempDir('d'),
-        resume: false,
-      }),
-    ).rejects.toThrow(/--trainer ort has no dropout yet/);
+  it('trains with dropout, the same from the same seed, and resumes drawing the masks it would have', async () => {
+    const spec = { ...base.spec, dropout: 0.3 };
+    const a = await trainLm({
+      ...base,
+      spec,
+      trainer: 'ort',
+      epochs: 3,
+      checkpointDir: tempDir('d1'),
+      resume: false,
+    });
+    const b = await trainLm({
+      ...base,
+      spec,
+      trainer: 'ort',
+      epochs: 3,
+      checkpointDir: tempDir('d2'),
+      resume: false,
+    });
+    expect(b.losses).toEqual(a.losses);
+    const plain = await trainLm({
+      ...base,
+      trainer: 'ort',
+      epochs: 3,
+      checkpointDir: tempDir('d3'),
+      resume: false,
+    });
+    expect(a.losses).not.toEqual(plain.losses);
+    const dir = tempDir('d4');
+    await trainLm({ ...base, spec, trainer: 'ort', epochs: 1, checkpointDir: dir, resume: false });
+    const resumed = await trainLm({
+      ...base,
+      spec,
+      trainer: 'ort',
+      epochs: 3,
+      checkpointDir: dir,
+      resume: true,
+    });
+    expect(resumed.losses).toEqual(a.losses);
   });
 });
 

@@ -54,6 +54,9 @@ export function paramSpecs(spec: LstmLmSpec): ParamSpec[] {
 
 export const gradName = (param: string): string => `grad_${param}`;
 
+/** The dropout mask input of layer l ([T, B, units]: 0, or 1 / (1 − rate)). */
+export const dropoutName = (layer: number): string => `dropout${layer}`;
+
 const ints = (name: string, values: number[]): IAttr => ({
   name,
   type: onnx.AttributeProto.AttributeType.INTS,
@@ -170,6 +173,9 @@ const graphAttr = (name: string, g: onnxProto.onnx.IGraphProto): IAttr => ({
  * real targets, their count, and (unless `gradients` is false: validation) every parameter's gradient.
  */
 export function buildTrainingGraph(spec: LstmLmSpec, gradients = true): Uint8Array {
+  // dropout after each LSTM, as the tfjs model has it: a mask input per layer (0, or 1 / (1 − rate)),
+  // drawn by the trainer from its seed; the validation graph has none
+  const dropout = gradients && spec.dropout > 0;
   const V = spec.vocabSize;
   const H = spec.units;
   const E = spec.embedding;
@@ -235,7 +241,8 @@ export function buildTrainingGraph(spec: LstmLmSpec, gradients = true): Uint8Arr
       o: o as string,
       hprev2d,
     });
-    x2d = rows(y, H);
+    // the next layer (or the output) sees the dropped-out y; the recurrence keeps the true h
+    x2d = rows(dropout ? b.one('Mul', [y, dropoutName(l)]) : y, H);
   }
   // output layer and loss
   const logits = b.one('Add', [b.one('MatMul', [x2d, 'outputKernel']), 'outputBias']);
@@ -274,7 +281,8 @@ export function buildTrainingGraph(spec: LstmLmSpec, gradients = true): Uint8Arr
   let dY2d = b.one('MatMul', [dLogits, b.one('Transpose', ['outputKernel'])]);
   for (let l = spec.layers - 1; l >= 0; l--) {
     const s = saved[l] as (typeof saved)[number];
-    const dY = b.one('Reshape', [dY2d, tbWidth(H)]);
+    const dYd = b.one('Reshape', [dY2d, tbWidth(H)]);
+    const dY = dropout ? b.one('Mul', [dYd, dropoutName(l)]) : dYd;
     const zeros = b.one('Mul', [b.one('Slice', [dY, 'zero_i', 'one_i', 'zero_i']), addFloat0()]);
     const zeroState = b.one('Squeeze', [zeros, 'axis0']);
     const RT = b.one('Transpose', [`recurrent${l}`]);
@@ -323,6 +331,9 @@ export function buildTrainingGraph(spec: LstmLmSpec, gradients = true): Uint8Arr
       input: [
         value('tokens', INT64, ['T', 'B']),
         value('targets', INT64, ['T', 'B']),
+        ...(dropout
+          ? Array.from({ length: spec.layers }, (_, l) => value(dropoutName(l), FLOAT, ['T', 'B', H]))
+          : []),
         ...params.map((p) => value(p.name, FLOAT, [...p.shape])),
       ],
       output: outputs,

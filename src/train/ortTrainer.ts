@@ -11,7 +11,8 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import type { LstmLmSpec, LstmLmWeights } from './model.ts';
-import { buildTrainingGraph, gradName, paramSpecs, type ParamSpec } from './ortGraph.ts';
+import { createRng } from '../music/rng.ts';
+import { buildTrainingGraph, dropoutName, gradName, paramSpecs, type ParamSpec } from './ortGraph.ts';
 
 /** Where the training graph runs: the CPU, or an NVIDIA GPU through onnxruntime's CUDA provider. */
 export type TrainDevice = 'cpu' | 'cuda';
@@ -117,10 +118,6 @@ export class OrtLmTrainer {
     initial: LstmLmWeights,
     opts: OrtTrainerOptions,
   ): Promise<OrtLmTrainer> {
-    if (spec.dropout > 0)
-      throw new RangeError(
-        '--trainer ort has no dropout yet: train with --dropout 0, or with --trainer tfjs',
-      );
     const device = opts.device ?? 'cpu';
     checkDevice(device);
     const options: ort.InferenceSession.SessionOptions = {
@@ -155,12 +152,34 @@ export class OrtLmTrainer {
     return feeds;
   }
 
+  /**
+   * Dropout masks for a training step, one per layer [T, B, units]: each unit kept with probability
+   * 1 − rate and scaled by 1 / (1 − rate). Drawn from the seed and the step, so a resumed run draws what
+   * an uninterrupted one would.
+   */
+  masks(T: number, B: number): Record<string, ort.Tensor> {
+    const rate = this.spec.dropout;
+    const H = this.spec.units;
+    const keep = 1 / (1 - rate);
+    const rng = createRng(`${this.spec.seed}:dropout:${this.step}`);
+    const out: Record<string, ort.Tensor> = {};
+    for (let l = 0; l < this.spec.layers; l++) {
+      const mask = new Float32Array(T * B * H);
+      for (let k = 0; k < mask.length; k++) mask[k] = rng.next() < rate ? 0 : keep;
+      out[dropoutName(l)] = new ort.Tensor('float32', mask, [T, B, H]);
+    }
+    return out;
+  }
+
   /** Loss and gradients for one batch (input rows x, target rows y; −1 pads), without updating. */
   async gradients(
     x: readonly (readonly number[])[],
     y: readonly (readonly number[])[],
+    masks?: Record<string, ort.Tensor>,
   ): Promise<{ loss: number; count: number; grads: Record<string, Float32Array> }> {
-    const out = await this.train.run(this.feeds(x, y));
+    const feeds = this.feeds(x, y);
+    if (this.spec.dropout > 0) Object.assign(feeds, masks ?? this.masks(x[0]?.length ?? 0, x.length));
+    const out = await this.train.run(feeds);
     const grads: Record<string, Float32Array> = {};
     for (const p of this.specs) grads[p.name] = out[gradName(p.name)]?.data as Float32Array;
     return {
