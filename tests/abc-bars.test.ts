@@ -128,7 +128,7 @@ describe('form', () => {
     expect(follow(`${a}|:GA|B8|B8|B8|B8:|`).broken).toMatch(/leave room for the pickup/);
     expect(follow(`${a}|:GA|B8|B8:|`).broken).toMatch(/closed after 2 of 4 bars/);
     expect(follow(`${a}|:GA|B8|B8|1 B8|B6:|B8|`).broken).toMatch(/no second ending/);
-    expect(follow(`${a}|:GA|B8|B8|1 B8|B6:|!\n|\n:|[2 B8|B6|]`).broken).toMatch(/no second ending/);
+    expect(follow(`${a}|:GA|B8|B8|1 B8|B6:|!\n|\n:|[2 B8|B6|]`).broken).toMatch(/no music before it/);
     expect(follow(`${a}|:GA|B8|B8|1 B8|B6:|!\n[2 B8|B6|]`).done).toBe(true);
     expect(follow('B8|B8|B8|B8:|B8|').broken).toMatch(/must open with \|:/);
     expect(follow('GA|B8|B8|B8|B6:|!\n|:GA|B8|B8|B8|B6:|B8|').broken).toMatch(/after the last part/);

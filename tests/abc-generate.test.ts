@@ -8,6 +8,7 @@ import { expandRepeats } from '../src/music/abc/repeats.ts';
 import { PrimingError } from '../src/runtime/abc.ts';
 import { lintTune } from '../src/music/abc/lint.ts';
 import { tuneShape } from '../src/music/abc/shape.ts';
+import { abc2midi, abc2midiAvailable } from '../src/music/abc/abc2midi.ts';
 import { tempDir, tinyAbcBundle } from './helpers.ts';
 import { midoAvailable, midoCheck } from './judges.ts';
 
@@ -132,6 +133,12 @@ describe('improv generate (ABC) with the bar-true mask', () => {
       expect(t.guide?.steps).toBeGreaterThan(0);
       // a tiny model needs the mask often
       expect(t.guide?.changed).toBeGreaterThan(0);
+      if (abc2midiAvailable()) {
+        // judged from outside: no error, no bar warning, nothing but abc2midi's note on the first repeat
+        const judged = abc2midi(t.text);
+        expect(judged.errors).toEqual([]);
+        expect(judged.warnings.filter((w) => !/Assuming repeat/.test(w))).toEqual([]);
+      }
     }
     const again = await guided(2, 'AAB', 6);
     expect(again.generation.text).toBe(r.generation.text);

@@ -9,6 +9,8 @@ import { buildModel, extractWeights, layerNames, oneHotBatch, type LstmLmSpec } 
 import { dropoutName, paramSpecs } from '../src/train/ortGraph.ts';
 import { checkDevice, OrtLmTrainer } from '../src/train/ortTrainer.ts';
 import { evaluateLoss, trainLm } from '../src/train/trainer.ts';
+import { trainAbc } from '../src/train/abc.ts';
+import { LstmSession } from '../src/runtime/session.ts';
 import { tempDir } from './helpers.ts';
 
 beforeAll(async () => {
@@ -297,5 +299,42 @@ describe('improv train --device cuda', () => {
     );
     expect(r.stderr).toContain('--onnxruntime-node-install=cuda12');
     expect(existsSync(out)).toBe(false);
+  });
+});
+
+describe('the int8 variant (improv train abc --quantize)', () => {
+  it('is written beside model.onnx, plays in its place, and costs next to nothing in bits per character', async () => {
+    const out = join(tempDir('quant'), 'bundle');
+    const manifest = await trainAbc({
+      data: ['data/irish.abc'],
+      out,
+      units: 24,
+      layers: 1,
+      dropout: 0,
+      embedding: 8,
+      epochs: 2,
+      learningRate: 5e-3,
+      batchSize: 16,
+      sequenceLength: 50,
+      validation: 0.05,
+      seed: 3,
+      batchesPerEpoch: 4,
+      quantize: true,
+      resume: false,
+      progress: false,
+      log: () => undefined,
+    });
+    const q = manifest.quantized;
+    expect(q?.model).toBe('model.int8.onnx');
+    expect(existsSync(join(out, 'model.int8.onnx'))).toBe(true);
+    expect(q?.maxAbsDiff).toBeLessThan(0.01);
+    expect(Math.abs((q?.bitsPerToken ?? 0) - (q?.fp32BitsPerToken ?? 1))).toBeLessThan(0.02);
+    // both graphs load with the same inputs and outputs, and agree on a step
+    const int8 = await LstmSession.load(out);
+    const fp32 = await LstmSession.load(out, 'fp32');
+    const a = await int8.prime([int8.startToken, 3, 5, 7]);
+    const b = await fp32.prime([fp32.startToken, 3, 5, 7]);
+    a.probs.forEach((p, k) => expect(p).toBeCloseTo(b.probs[k] as number, 2));
+    await Promise.all([int8.dispose(), fp32.dispose()]);
   });
 });

@@ -150,12 +150,14 @@ train
       .choices(TRAIN_DEVICES)
       .default('cpu'),
   )
+  .option('--quantize', 'also export an int8 variant for live play (the runtime plays it)', false)
   .option('--resume', 'continue from the checkpoint in the output folder', false)
   .option('--no-progress', 'no progress bar')
   .action(async (o: Record<string, unknown>) => {
     await trainAbc({
       ...commonTraining(o, o.seq as number),
       embedding: o.embedding as number,
+      quantize: o.quantize as boolean,
       batchesPerEpoch: o.batches as number,
     });
   });

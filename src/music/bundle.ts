@@ -56,6 +56,19 @@ export const manifestSchema = z.object({
     trainedAt: z.string(),
   }),
   fidelity: z.object({ sequences: z.number().int(), maxAbsDiff: z.number() }),
+  /**
+   * An int8 variant for live play (onnxQuant.ts), which the runtime loads in place of `model`: its
+   * file, its max |Δ| in probabilities against the trainer on the fidelity sequences, and the bits per
+   * token of both graphs on the held-out data.
+   */
+  quantized: z
+    .object({
+      model: z.string().min(1),
+      maxAbsDiff: z.number(),
+      bitsPerToken: z.number().nullable(),
+      fp32BitsPerToken: z.number().nullable(),
+    })
+    .optional(),
   jazz: z
     .object({
       barLength: z.number().int().positive(),

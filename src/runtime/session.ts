@@ -37,10 +37,15 @@ export class LstmSession {
     this.c = new Float32Array(this.stateSize);
   }
 
-  /** Loads `<dir>/manifest.json` and its ONNX model on one thread; checks names, shapes and vocabulary. */
-  static async load(dir: string): Promise<LstmSession> {
+  /**
+   * Loads `<dir>/manifest.json` and its ONNX model on one thread; checks names, shapes and vocabulary.
+   * Where the bundle has an int8 variant (manifest `quantized`), that is what plays, unless `precision`
+   * asks for fp32.
+   */
+  static async load(dir: string, precision: 'best' | 'fp32' = 'best'): Promise<LstmSession> {
     const manifest = readManifest(dir);
-    const modelPath = join(dir, manifest.model);
+    const file = precision === 'best' && manifest.quantized ? manifest.quantized.model : manifest.model;
+    const modelPath = join(dir, file);
     let session: ort.InferenceSession;
     try {
       session = await ort.InferenceSession.create(modelPath, {

@@ -11,8 +11,51 @@ import { BUNDLE_MANIFEST, type BundleManifest } from '../music/bundle.ts';
 import { createRng } from '../music/rng.ts';
 import { extractWeights, oneHotBatch, type LstmLmSpec } from './model.ts';
 import { buildOnnx, ONNX_IO } from './onnxGraph.ts';
+import { buildQuantizedOnnx } from './onnxQuant.ts';
 
 export const MODEL_FILE = 'model.onnx';
+export const QUANTIZED_MODEL_FILE = 'model.int8.onnx';
+
+/**
+ * Bits per token of an ONNX language model on a token stream, read as the runtime reads it: from the
+ * start token with zero state, in chunks of `chunk` steps carrying the state on.
+ */
+export async function bitsPerToken(
+  onnxBytes: Uint8Array,
+  spec: LstmLmSpec,
+  ids: readonly number[],
+  chunk = 100,
+): Promise<number> {
+  const session = await ort.InferenceSession.create(onnxBytes, { intraOpNumThreads: 1 });
+  try {
+    const size = spec.layers * spec.units;
+    let h = new Float32Array(size);
+    let c = new Float32Array(size);
+    const inputs = [spec.vocabSize, ...ids.slice(0, -1)];
+    let nats = 0;
+    for (let i = 0; i < ids.length; i += chunk) {
+      const part = inputs.slice(i, i + chunk);
+      const out = await session.run({
+        [ONNX_IO.inputs.tokens]: new ort.Tensor('int64', BigInt64Array.from(part.map(BigInt)), [
+          part.length,
+          1,
+        ]),
+        [ONNX_IO.inputs.h]: new ort.Tensor('float32', h, [spec.layers, 1, spec.units]),
+        [ONNX_IO.inputs.c]: new ort.Tensor('float32', c, [spec.layers, 1, spec.units]),
+      });
+      const probs = out[ONNX_IO.outputs.probs]?.data as Float32Array;
+      part.forEach(
+        (_, t) =>
+          (nats -= Math.log(Math.max(probs[t * spec.vocabSize + (ids[i + t] as number)] as number, 1e-12))),
+      );
+      h = Float32Array.from(out[ONNX_IO.outputs.h]?.data as Float32Array);
+      c = Float32Array.from(out[ONNX_IO.outputs.c]?.data as Float32Array);
+    }
+    return nats / ids.length / Math.LN2;
+  } finally {
+    await session.release();
+  }
+}
 export const FIDELITY_TOLERANCE = 1e-4;
 
 export class FidelityError extends Error {
@@ -73,6 +116,8 @@ export interface ExportOptions {
   readonly outDir: string;
   /** Everything of the manifest but what the exporter fills in itself. */
   readonly manifest: Omit<BundleManifest, 'format' | 'version' | 'model' | 'startToken' | 'io' | 'fidelity'>;
+  /** Also write the int8 variant, measured on these held-out token ids (null: none held out). */
+  readonly quantize?: { readonly heldOut: readonly number[] | null };
   /** Test hook: alters the ONNX weights before the check, to prove the check refuses. */
   readonly tamper?: (onnxBytes: Uint8Array) => Uint8Array;
 }
@@ -97,6 +142,28 @@ export async function exportBundle(opts: ExportOptions): Promise<BundleManifest>
       `ONNX export disagrees with the trainer: max |Δ| = ${maxAbsDiff} over ${sequences} sequences (limit ${FIDELITY_TOLERANCE}); no bundle written to ${opts.outDir}`,
     );
   }
+  let quantized: { bytes: Uint8Array; entry: NonNullable<BundleManifest['quantized']> } | null = null;
+  if (opts.quantize) {
+    const q = buildQuantizedOnnx(
+      spec,
+      extractWeights(opts.model, spec),
+      `improv ${opts.manifest.kind} language model, int8`,
+    );
+    const held = opts.quantize.heldOut;
+    quantized = {
+      bytes: q,
+      entry: {
+        model: QUANTIZED_MODEL_FILE,
+        maxAbsDiff: await fidelityCheck(opts.model, spec, q, {
+          count: sequences,
+          length: 16,
+          seed: spec.seed,
+        }),
+        bitsPerToken: held?.length ? await bitsPerToken(q, spec, held) : null,
+        fp32BitsPerToken: held?.length ? await bitsPerToken(bytes, spec, held) : null,
+      },
+    };
+  }
   const manifest: BundleManifest = {
     format: 'improv-bundle',
     version: 1,
@@ -105,10 +172,16 @@ export async function exportBundle(opts: ExportOptions): Promise<BundleManifest>
     startToken: spec.vocabSize,
     io: { ...ONNX_IO, stateShape: [spec.layers, spec.units] },
     fidelity: { sequences, maxAbsDiff },
+    ...(quantized ? { quantized: quantized.entry } : {}),
   };
   mkdirSync(opts.outDir, { recursive: true });
   const modelPath = join(opts.outDir, MODEL_FILE);
   const manifestPath = join(opts.outDir, BUNDLE_MANIFEST);
+  if (quantized) {
+    const qPath = join(opts.outDir, QUANTIZED_MODEL_FILE);
+    writeFileSync(`${qPath}.tmp`, quantized.bytes);
+    renameSync(`${qPath}.tmp`, qPath);
+  }
   writeFileSync(`${modelPath}.tmp`, bytes);
   writeFileSync(`${manifestPath}.tmp`, `${JSON.stringify(manifest, null, 2)}\n`);
   renameSync(`${modelPath}.tmp`, modelPath);

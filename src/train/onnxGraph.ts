@@ -19,7 +19,7 @@ const OPSET = 14;
 /** ONNX gate g (i, o, f, c) takes Keras gate KERAS_GATE[g] (Keras order i, f, c, o). */
 const KERAS_GATE = [0, 3, 1, 2] as const;
 
-function floatTensor(name: string, dims: number[], data: Float32Array): onnxProto.onnx.ITensorProto {
+export function floatTensor(name: string, dims: number[], data: Float32Array): onnxProto.onnx.ITensorProto {
   return {
     name,
     dims,
@@ -28,7 +28,7 @@ function floatTensor(name: string, dims: number[], data: Float32Array): onnxProt
   };
 }
 
-function int64Tensor(name: string, values: number[]): onnxProto.onnx.ITensorProto {
+export function int64Tensor(name: string, values: number[]): onnxProto.onnx.ITensorProto {
   const data = BigInt64Array.from(values.map((v) => BigInt(v)));
   return {
     name,
@@ -38,7 +38,7 @@ function int64Tensor(name: string, values: number[]): onnxProto.onnx.ITensorProt
   };
 }
 
-function valueInfo(
+export function valueInfo(
   name: string,
   elemType: number,
   dims: (number | string)[],
@@ -54,7 +54,7 @@ function valueInfo(
   };
 }
 
-const intAttr = (name: string, i: number): onnxProto.onnx.IAttributeProto => ({
+export const intAttr = (name: string, i: number): onnxProto.onnx.IAttributeProto => ({
   name,
   type: onnx.AttributeProto.AttributeType.INT,
   i,

@@ -55,6 +55,8 @@ export interface PipelineOptions extends Omit<
   readonly backend?: BackendName;
   readonly log: (line: string) => void;
   readonly jazz?: BundleManifest['jazz'];
+  /** Also export the int8 variant for live play, measured on the validation streams. */
+  readonly quantize?: boolean;
 }
 
 export interface PipelineResult {
@@ -88,6 +90,9 @@ export async function trainAndExport(opts: PipelineOptions): Promise<PipelineRes
     model,
     spec,
     outDir: opts.out,
+    ...(opts.quantize
+      ? { quantize: { heldOut: opts.validation.length ? opts.validation.flat() : null } }
+      : {}),
     manifest: {
       kind: opts.kind,
       vocabulary: [...opts.vocabulary],
@@ -129,7 +134,10 @@ export async function trainAndExport(opts: PipelineOptions): Promise<PipelineRes
         ? `, validation ${manifest.training.validationLoss.toFixed(4)}`
         : '') +
       `, ${result.secondsPerEpoch.toFixed(2)} s/epoch, ${Math.round(result.tokensPerSecond)} tokens/s on ${engine}, ` +
-      `ONNX max |Δ| ${manifest.fidelity.maxAbsDiff.toExponential(2)}`,
+      `ONNX max |Δ| ${manifest.fidelity.maxAbsDiff.toExponential(2)}` +
+      (manifest.quantized
+        ? `; int8 variant: max |Δ| ${manifest.quantized.maxAbsDiff.toExponential(2)}, held-out ${manifest.quantized.bitsPerToken?.toFixed(4) ?? '-'} bits/token against ${manifest.quantized.fp32BitsPerToken?.toFixed(4) ?? '-'} in fp32`
+        : ''),
   );
   return { manifest, result, backend: backend.name };
 }

@@ -201,6 +201,10 @@ export class FormTracker {
     }
     if (!counted && e.fit !== 'pickup' && e.fit !== 'empty' && e.fit !== 'free')
       return this.fail(`a bar of the wrong length (${e.fit})`);
+    // a bar line with nothing before it only opens a repeat or an ending (abc2midi miscounts the
+    // bars of a repeat that a stray bar line starts)
+    if (e.fit === 'empty' && !e.repeatStart && e.ending === null && !e.repeatEnd)
+      return this.fail('a bar line with no music before it');
     if (counted) {
       if (this.awaitingSecondEnding) return this.fail('a bar after a first ending with no second ending');
       if (this.ending === 2) this.ending2Bars++;

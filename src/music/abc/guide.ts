@@ -108,7 +108,7 @@ export class AbcGuide {
     const events = this.reader.push(text);
     for (const raw of events) {
       const e = this.forgiven(raw);
-      if (e.type === 'bar' && e.fit !== 'empty') this.forgive = false;
+      if (e.type === 'bar') this.forgive = false;
       if (e.type === 'tune') {
         this.tracker = this.opts.form ? new FormTracker(this.opts.form) : null;
         this.fields.clear();
@@ -187,7 +187,11 @@ export class AbcGuide {
     step.lex ??= readLex(tail, base?.tracker?.done ?? false);
     const lex = step.lex;
     if (!bodyAllows(ch, lex)) return false;
+    // a bar past saving is closed at once: only a bar line may come (its length is then let go)
+    if (this.forgive && !/^[|:\][12]$/.test(ch)) return false;
     if (ch === '(' && (base?.bar.tupletLeft ?? 0) > 0) return false; // no tuplet inside a tuplet
+    // no broken rhythm on tuplet notes: abc2midi finds the pair's durations unequal
+    if ((ch === '>' || ch === '<') && (base?.bar.lastInTuplet ?? false)) return false;
     if (base && !this.forgive && /^[0-9/]$/.test(ch) && lex.noteLength !== null)
       return this.lengthFits(base, lex, ch);
     if ((ch === '|' || ch === ':') && base && !this.forgive && !this.mayClose(base)) return false;
@@ -201,13 +205,12 @@ export class AbcGuide {
 
   /**
    * Characters that a probe cannot tell apart share its answer, and one of them stands for all: every
-   * note letter, rest, accidental and decoration starts a note whose length is still open (the tie
-   * rule, which tells letters apart, is lexical).
+   * note letter, rest and accidental starts a note whose length is still open (the tie rule, which
+   * tells letters apart, is lexical).
    */
   private classOf(ch: string, line: string): [key: string, stand: string] {
     if (/-$/.test(line)) return [ch, ch];
-    if (NOTE_LETTERS.test(ch) || ACCIDENTALS.has(ch) || ch === 'z' || ch === 'x' || ch === '~' || ch === '.')
-      return ['note', 'A'];
+    if (NOTE_LETTERS.test(ch) || ACCIDENTALS.has(ch) || ch === 'z' || ch === 'x') return ['note', 'A'];
     return [ch, ch];
   }
 
@@ -272,8 +275,14 @@ export class AbcGuide {
     // the form may want less than a full bar: nothing before a part's `|:`, the tune's pickup at a
     // later part's start, room for that pickup in a part's last bar
     const room = (p.tracker?.barLimit(bar.meter) ?? bar.meter) - bar.elapsed;
-    if (bar.brokenPending) return room > TIME_EPSILON; // the note after the mark needs some room
-    if (ch === '-') return room > TIME_EPSILON; // and so does the note a tie holds
+    if (bar.brokenPending) {
+      // the pair's second note is written as long as the first: a third of the dotted first after '>',
+      // three times the shortened first after '<'
+      const factor = ch === '<' ? 0.5 : 1.5;
+      return room - (bar.last * (2 - factor)) / factor > -TIME_EPSILON;
+    }
+    // the note a tie holds is at least the shortest length ('/')
+    if (ch === '-') return room - bar.unit / 2 > -TIME_EPSILON;
     const written = `${line}${ch}${rest}`;
     const note = NOTE_TAIL.exec(written);
     const lengthOpen =
@@ -327,13 +336,11 @@ export class AbcGuide {
 
 /** How to finish a token that a character opens, to judge it (tried in order; '' is the character alone). */
 const COMPLETIONS: Record<string, readonly string[]> = {
-  ':': ['|'],
+  ':': ['', '|'],
   '|': ['', '|', ']', ':', '1'],
   '[': ['1', '2'],
   '(': ['3ABc', '2AB'],
   '^': ['A'],
   _: ['A'],
   '=': ['A'],
-  '~': ['A'],
-  '.': ['A'],
 };

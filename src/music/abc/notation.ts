@@ -32,8 +32,11 @@ const MODE_NAMES = [
 ];
 export const NOTE_LETTERS = /^[A-Ga-g]$/;
 export const ACCIDENTALS = new Set(['^', '_', '=']);
-/** The body's characters; anything else (quotes, grace notes, decorations, comments) is masked. */
-const BODY = new Set([..."ABCDEFGabcdefgzx0123456789/|:[]()<>-^_=',~. !\n"]);
+/**
+ * The body's characters; anything else (quotes, grace notes, decorations, comments) is masked. The
+ * corpus has no decorations, and abc2midi shortens a staccato note so a broken-rhythm pair fails.
+ */
+const BODY = new Set([..."ABCDEFGabcdefgzx0123456789/|:[]()<>-^_=', !\n"]);
 /** Characters at the end of the line that the lexical rules read (the longest is a tied note's). */
 export const TAIL = 24;
 /** Characters of a free-text field (title, composer, id). */
@@ -67,6 +70,8 @@ export interface Lex {
   readonly poolNew: readonly string[];
   /** The note at the end has a whole length from its pool. */
   readonly complete: boolean;
+  /** The note at the end continues a tie. */
+  readonly tied: boolean;
 }
 
 interface HeaderRule {
@@ -87,7 +92,8 @@ function oneOf(words: readonly string[], parse: (v: string) => unknown): HeaderR
 const METERS = ['C', 'C|', '2/2', '3/2', '2/4', '3/4', '4/4', '3/8', '6/8', '9/8', '12/8'];
 
 const HEADER_RULES: Record<string, HeaderRule> = {
-  X: { prefix: /^\d*$/, complete: (v) => /^\d+$/.test(v) },
+  // abc2midi refuses a reference number it cannot hold ("Number too big")
+  X: { prefix: /^\d{0,4}$/, complete: (v) => /^\d{1,4}$/.test(v) },
   M: oneOf(METERS, parseMeter),
   L: oneOf(['1/4', '1/8', '1/16'], parseUnitLength),
   K: {
@@ -114,7 +120,8 @@ export function headerAllows(
   if (section === 'body' && line.length <= 1) return false; // a field line inside the body
   if (line === '') {
     if (section === 'idle') return ch === 'X';
-    return FIELDS.has(ch) && !fields.has(ch);
+    // each field once; K: (which ends the header) after M:, or abc2midi warns of a missing meter
+    return FIELDS.has(ch) && !fields.has(ch) && (ch !== 'K' || fields.has('M'));
   }
   if (line.length === 1) return ch === ':';
   const field = line[0] as string;
@@ -140,7 +147,7 @@ export function readLex(line: string, done: boolean): Lex {
     line,
     last: line[line.length - 1] ?? '',
     done,
-    barTail: BAR_TAIL.test(line),
+    barTail: BAR_TAIL.test(line.replace(/ +$/, '')),
     tie: tie ? { held: tie[1] ?? '', typed: tie[2] ?? '' } : null,
     noteLength,
     letter: note?.[1] ?? '',
@@ -149,6 +156,7 @@ export function readLex(line: string, done: boolean): Lex {
     pool,
     poolNew: next ? [next[1] ?? ''] : LENGTHS,
     complete: noteLength !== null && pool.includes(noteLength),
+    tied: /-(?:\^\^|\^|__|_|=)?[A-Ga-g][',]*\d*\/*\d*$/.test(line),
   };
 }
 
@@ -170,13 +178,13 @@ export function bodyAllows(ch: string, x: Lex): boolean {
   }
   if (ACCIDENTALS.has(last))
     return NOTE_LETTERS.test(ch) || (ch === last && ch !== '=' && line.at(-2) !== ch);
-  if (last === '(') return ch >= '2' && ch <= '9';
-  if (last === '~' || last === '.') return NOTE_LETTERS.test(ch) || ACCIDENTALS.has(ch);
+  // duplets, triplets, quadruplets: (5 to (9 mean different things in simple and compound time
+  if (last === '(') return ch >= '2' && ch <= '4';
   if (last === '>' || last === '<') return NOTE_LETTERS.test(ch) || ACCIDENTALS.has(ch) || ch === 'z';
   if (last === '[') return ch === '1' || ch === '2';
   // `:|` only: abc2midi miscounts bars around `::`, so a part closes with `:|` and the next opens with `|:`
   if (last === ':' && !line.endsWith('|:')) return ch === '|';
-  if (/\(\d$/.test(line)) return NOTE_LETTERS.test(ch) || ACCIDENTALS.has(ch) || ch === '~' || ch === '.';
+  if (/\(\d$/.test(line)) return NOTE_LETTERS.test(ch) || ACCIDENTALS.has(ch);
   const { noteLength } = x;
   if ((ch >= '0' && ch <= '9') || ch === '/') {
     if (noteLength !== null) return x.pool.some((l) => l.startsWith(`${noteLength}${ch}`));
@@ -186,15 +194,19 @@ export function bodyAllows(ch: string, x: Lex): boolean {
   if (noteLength !== null && ch !== "'" && ch !== ',' && !x.complete) return false;
   if (ch === "'") return noteLength === '' && /^[a-g]$/.test(x.letter) && !x.marks.includes(',');
   if (ch === ',') return noteLength === '' && /^[A-G]$/.test(x.letter) && !x.marks.includes("'");
-  if (ch === '-') return x.complete;
-  if (ch === '>' || ch === '<') return x.complete && !x.inPair;
+  const rest = x.letter === 'z' || x.letter === 'x';
+  // a rest holds nothing to tie; abc2midi pairs neither a tied note nor a tie from a pair's second
+  if (ch === '-') return x.complete && !rest && !x.inPair;
+  if (ch === '>' || ch === '<') return x.complete && !x.inPair && !x.tied;
   if (ch === ']') return last === '|' && !/(?:\|\||:\|)$/.test(line);
   if (ch === '[') return line === '' || (x.barTail && !line.endsWith('|]'));
   if (ch === ' ') return line !== '' && last !== ' ' && last !== '-';
-  if (ch === '|') return !/(?:\|\||\|\]|\|:|::|:\|)$/.test(line) && !/[|[]\d$/.test(line);
-  if (ch === ':') return !/(?:\|\]|::|:\|)$/.test(line) && !/[|[]\d$/.test(line);
+  // bar lines: one token at a time, no empty bars between them (spaces do not separate two bar lines)
+  const bare = line.replace(/ +$/, '');
+  if (ch === '|') return !/(?:\|\||\|\]|\|:|::|:\|)$/.test(bare) && !/[|[]\d$/.test(bare);
+  if (ch === ':') return last !== ':' && !/(?:\|\]|::|:\||\|:)$/.test(bare) && !/[|[]\d$/.test(bare);
   if (ch === ')') return false;
-  return true; // note letters, rests, accidentals, '(' , '~', '.'
+  return true; // note letters, rests, accidentals, '('
 }
 
 export function multiplierOf(length: string): number {

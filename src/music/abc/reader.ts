@@ -135,6 +135,7 @@ export class AbcStreamReader {
   private unit: Quarters = 0.5;
   private unitSet = false;
   private meterQuarters = 4;
+  private meterNumerator = 4;
   private key: KeyAccidentals = new Map();
   private barAccidentals = new Map<string, number>();
   private time: Quarters = 0;
@@ -458,10 +459,8 @@ export class AbcStreamReader {
   private defaultTupletQ(p: number): number {
     if (p === 2 || p === 4 || p === 8) return 3;
     if (p === 3 || p === 6) return 2;
-    const compound =
-      this.meterQuarters > 0 &&
-      Number.isInteger((this.meterQuarters * 2) / 3) &&
-      this.meterQuarters % 3 === 0;
+    // compound time (6/8, 9/8, 12/8): beats of three, as ABC 2.1 defines it for (5, (7, (9
+    const compound = this.meterNumerator > 3 && this.meterNumerator % 3 === 0;
     return compound ? 3 : 2;
   }
 
@@ -487,6 +486,7 @@ export class AbcStreamReader {
       const m = parseMeter(word);
       if (!m) return this.skip('unreadable meter', value);
       this.meterQuarters = m.quarters;
+      this.meterNumerator = m.numerator;
       if (!this.unitSet) this.unit = m.quarters > 0 && m.numerator / m.denominator < 0.75 ? 0.25 : 0.5;
     } else if (field === 'L') {
       const l = parseUnitLength(word);
@@ -507,6 +507,7 @@ export class AbcStreamReader {
     this.unit = 0.5;
     this.unitSet = false;
     this.meterQuarters = 4;
+    this.meterNumerator = 4;
     this.key = new Map();
     this.barAccidentals.clear();
     this.time = 0;
