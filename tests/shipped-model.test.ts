@@ -40,7 +40,12 @@ describe('the shipped ABC bundle (models/abc)', () => {
     expect(manifest.kind).toBe('abc-char');
     expect(manifest.training.data).toEqual([{ file: 'data/irish.abc', sha256: sha256('data/irish.abc') }]);
     expect(manifest.fidelity.maxAbsDiff).toBeLessThanOrEqual(1e-4);
-    expect(manifest.hyperparameters).toMatchObject({ embedding: 64, units: 256, sequenceLength: 100 });
+    // the MIT lab's size, trained by the project's ORT trainer, with the int8 variant it plays live
+    expect(manifest.hyperparameters).toMatchObject({ embedding: 256, units: 1024, sequenceLength: 100 });
+    expect(manifest.training.backend).toBe('onnxruntime');
+    const q = manifest.quantized;
+    expect(q?.model).toBe('model.int8.onnx');
+    expect((q?.bitsPerToken ?? Infinity) - (q?.fp32BitsPerToken ?? 0)).toBeLessThanOrEqual(0.02);
     expect(manifest.vocabulary).toHaveLength(83);
     // validation below 1.9 bits per character (a uniform guess over 83 characters is 6.4)
     expect((manifest.training.validationLoss ?? Infinity) / Math.LN2).toBeLessThan(1.9);
