@@ -44,6 +44,18 @@ const trainerOption = (): Option =>
     .choices(TRAINERS)
     .default('ort');
 
+const threadsOption = (): Option =>
+  new Option('--threads <n>', 'ort: threads for the training graph (2 beat 1 here)').argParser(int(1, 64));
+const patienceOption = (): Option =>
+  new Option(
+    '--patience <n>',
+    'stop after n epochs without a better validation loss (the best epoch is bundled either way)',
+  ).argParser(int(1));
+const deviceOption = (): Option =>
+  new Option('--device <name>', "ort: cpu, or cuda (onnxruntime-node's CUDA provider)")
+    .choices(TRAIN_DEVICES)
+    .default('cpu');
+
 /** The options both trainers share, from commander's parsed values. */
 const commonTraining = (o: Record<string, unknown>, sequenceLength: number): CommonTrainOptions => ({
   data: o.data as string[],
@@ -98,17 +110,9 @@ train
   .option('--seed <n>', 'random seed', int(0), JAZZ_DEFAULTS.seed)
   .addOption(backendOption())
   .addOption(trainerOption())
-  .option('--threads <n>', 'ort: threads for the training graph (2 beat 1 here)', int(1, 64))
-  .option(
-    '--patience <n>',
-    'stop after n epochs without a better validation loss (the best epoch is bundled either way)',
-    int(1),
-  )
-  .addOption(
-    new Option('--device <name>', "ort: cpu, or cuda (onnxruntime-node's CUDA provider)")
-      .choices(TRAIN_DEVICES)
-      .default('cpu'),
-  )
+  .addOption(threadsOption())
+  .addOption(patienceOption())
+  .addOption(deviceOption())
   .option('--resume', 'continue from the checkpoint in the output folder', false)
   .option('--no-progress', 'no progress bar')
   .action(async (o: Record<string, unknown>) => {
@@ -139,17 +143,9 @@ train
   .option('--seed <n>', 'random seed', int(0), ABC_DEFAULTS.seed)
   .addOption(backendOption())
   .addOption(trainerOption())
-  .option('--threads <n>', 'ort: threads for the training graph (2 beat 1 here)', int(1, 64))
-  .option(
-    '--patience <n>',
-    'stop after n epochs without a better validation loss (the best epoch is bundled either way)',
-    int(1),
-  )
-  .addOption(
-    new Option('--device <name>', "ort: cpu, or cuda (onnxruntime-node's CUDA provider)")
-      .choices(TRAIN_DEVICES)
-      .default('cpu'),
-  )
+  .addOption(threadsOption())
+  .addOption(patienceOption())
+  .addOption(deviceOption())
   .option('--quantize', 'also export an int8 variant for live play (the runtime plays it)', false)
   .option('--resume', 'continue from the checkpoint in the output folder', false)
   .option('--no-progress', 'no progress bar')

@@ -141,9 +141,31 @@ export function buildOnnx(spec: LstmLmSpec, w: LstmLmWeights, docString: string)
     cOut.push(`cn_${l}`);
     x = `x${l + 1}`;
   });
+  addOutputs(node, initializer, x, hOut, cOut, spec, w);
+  return encodeLm(
+    spec,
+    { name: 'lstm_lm', node, initializer },
+    docString,
+    [{ domain: '', version: OPSET }],
+    7,
+  );
+}
+
+/** The output layer (MatMul + Add → logits, Softmax → probs) and the state outputs, for both graphs. */
+export function addOutputs(
+  node: onnxProto.onnx.INodeProto[],
+  initializer: onnxProto.onnx.ITensorProto[],
+  y: string,
+  hOut: readonly string[],
+  cOut: readonly string[],
+  spec: LstmLmSpec,
+  w: LstmLmWeights,
+): void {
+  const V = spec.vocabSize;
+  const H = spec.units;
   initializer.push(floatTensor('Wd', [H, V], w.outputKernel), floatTensor('bd', [V], w.outputBias));
   node.push(
-    { opType: 'MatMul', input: [x, 'Wd'], output: ['matmul_out'], name: 'dense' },
+    { opType: 'MatMul', input: [y, 'Wd'], output: ['matmul_out'], name: 'dense' },
     { opType: 'Add', input: ['matmul_out', 'bd'], output: [ONNX_IO.outputs.logits], name: 'bias' },
     {
       opType: 'Softmax',
@@ -154,31 +176,41 @@ export function buildOnnx(spec: LstmLmSpec, w: LstmLmWeights, docString: string)
     },
     {
       opType: 'Concat',
-      input: hOut,
+      input: [...hOut],
       output: [ONNX_IO.outputs.h],
       name: 'h_concat',
       attribute: [intAttr('axis', 0)],
     },
     {
       opType: 'Concat',
-      input: cOut,
+      input: [...cOut],
       output: [ONNX_IO.outputs.c],
       name: 'c_concat',
       attribute: [intAttr('axis', 0)],
     },
   );
+}
+
+/** Serialises a language-model graph with the runtime's inputs and outputs (ONNX_IO). */
+export function encodeLm(
+  spec: LstmLmSpec,
+  graph: { name: string; node: onnxProto.onnx.INodeProto[]; initializer: onnxProto.onnx.ITensorProto[] },
+  docString: string,
+  opsetImport: onnxProto.onnx.IOperatorSetIdProto[],
+  irVersion: number,
+): Uint8Array {
+  const V = spec.vocabSize;
+  const H = spec.units;
   const L = spec.layers;
   const FLOAT = onnx.TensorProto.DataType.FLOAT;
   const model: onnxProto.onnx.IModelProto = {
-    irVersion: 7,
+    irVersion,
     producerName: 'improv',
     producerVersion: '0.1.0',
     docString,
-    opsetImport: [{ domain: '', version: OPSET }],
+    opsetImport,
     graph: {
-      name: 'lstm_lm',
-      node,
-      initializer,
+      ...graph,
       input: [
         valueInfo(ONNX_IO.inputs.tokens, onnx.TensorProto.DataType.INT64, ['seq', 'batch']),
         valueInfo(ONNX_IO.inputs.h, FLOAT, [L, 'batch', H]),

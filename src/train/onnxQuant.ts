@@ -15,7 +15,7 @@
  */
 import onnxProto from 'onnx-proto';
 import type { LstmLmSpec, LstmLmWeights } from './model.ts';
-import { floatTensor, int64Tensor, intAttr, ONNX_IO, valueInfo } from './onnxGraph.ts';
+import { addOutputs, encodeLm, floatTensor, int64Tensor, intAttr, ONNX_IO, valueInfo } from './onnxGraph.ts';
 
 const { onnx } = onnxProto;
 
@@ -117,7 +117,6 @@ export function buildQuantizedOnnx(spec: LstmLmSpec, w: LstmLmWeights, docString
   const V = spec.vocabSize;
   const H = spec.units;
   const G = 4 * H;
-  const FLOAT = onnx.TensorProto.DataType.FLOAT;
   const initializer: onnxProto.onnx.ITensorProto[] = [
     floatTensor('table0', [V + 1, G], inputTable(spec, w)),
     int64Tensor('axis0', [0]),
@@ -191,58 +190,15 @@ export function buildQuantizedOnnx(spec: LstmLmSpec, w: LstmLmWeights, docString
     cOut.push(`cn_${l}`);
     y = `y${l}`;
   });
-  initializer.push(floatTensor('Wd', [H, V], w.outputKernel), floatTensor('bd', [V], w.outputBias));
-  node.push(
-    { opType: 'MatMul', input: [y, 'Wd'], output: ['matmul_out'], name: 'dense' },
-    { opType: 'Add', input: ['matmul_out', 'bd'], output: [ONNX_IO.outputs.logits], name: 'bias' },
-    {
-      opType: 'Softmax',
-      input: [ONNX_IO.outputs.logits],
-      output: [ONNX_IO.outputs.probs],
-      name: 'softmax',
-      attribute: [intAttr('axis', -1)],
-    },
-    {
-      opType: 'Concat',
-      input: hOut,
-      output: [ONNX_IO.outputs.h],
-      name: 'h_concat',
-      attribute: [intAttr('axis', 0)],
-    },
-    {
-      opType: 'Concat',
-      input: cOut,
-      output: [ONNX_IO.outputs.c],
-      name: 'c_concat',
-      attribute: [intAttr('axis', 0)],
-    },
-  );
-  const L = spec.layers;
-  const model: onnxProto.onnx.IModelProto = {
-    irVersion: 8,
-    producerName: 'improv',
-    producerVersion: '0.1.0',
+  addOutputs(node, initializer, y, hOut, cOut, spec, w);
+  return encodeLm(
+    spec,
+    { name: 'lstm_lm_int8', node, initializer },
     docString,
-    opsetImport: [
+    [
       { domain: '', version: 17 },
       { domain: 'com.microsoft', version: 1 },
     ],
-    graph: {
-      name: 'lstm_lm_int8',
-      node,
-      initializer,
-      input: [
-        valueInfo(ONNX_IO.inputs.tokens, onnx.TensorProto.DataType.INT64, ['seq', 'batch']),
-        valueInfo(ONNX_IO.inputs.h, FLOAT, [L, 'batch', H]),
-        valueInfo(ONNX_IO.inputs.c, FLOAT, [L, 'batch', H]),
-      ],
-      output: [
-        valueInfo(ONNX_IO.outputs.logits, FLOAT, ['seq', 'batch', V]),
-        valueInfo(ONNX_IO.outputs.probs, FLOAT, ['seq', 'batch', V]),
-        valueInfo(ONNX_IO.outputs.h, FLOAT, [L, 'batch', H]),
-        valueInfo(ONNX_IO.outputs.c, FLOAT, [L, 'batch', H]),
-      ],
-    },
-  };
-  return onnx.ModelProto.encode(onnx.ModelProto.fromObject(model)).finish();
+    8,
+  );
 }
