@@ -14,7 +14,7 @@ import type { MidiOutPort } from '../src/midi/ports.ts';
 import { RealClock } from '../src/runtime/clock.ts';
 import { DEFAULT_ENGINE_OPTIONS, Engine } from '../src/runtime/engine.ts';
 import { JazzImproviser } from '../src/runtime/improviser.ts';
-import { sampleMasked } from '../src/runtime/sampler.ts';
+import { drawGuided } from '../src/runtime/abc.ts';
 import { LstmSession } from '../src/runtime/session.ts';
 import { percentiles, report } from './stats.ts';
 
@@ -72,9 +72,7 @@ export async function benchJitter(seconds: number, charModel: string | null): Pr
     const allowed = new Uint8Array(char.vocabulary.length);
     let step = await char.step(char.startToken);
     while (running) {
-      const logits = Float32Array.from(step.logits);
-      guide.guide(logits, allowed);
-      const { id } = sampleMasked(logits, { temperature: 1, topK: 0, topP: 1 }, rng, allowed);
+      const { id } = drawGuided(guide, step.logits, { temperature: 1, topK: 0, topP: 1 }, rng, allowed);
       guide.push(char.vocabulary[id] as string);
       step = await char.step(id);
       chars++;

@@ -15,7 +15,7 @@ import { lintTune } from '../music/abc/lint.ts';
 import { AbcStreamReader, type AbcEvent } from '../music/abc/reader.ts';
 import { RepeatExpander } from '../music/abc/repeats.ts';
 import type { Rng } from '../music/rng.ts';
-import { sample, sampleMasked, type SamplerOptions } from './sampler.ts';
+import { sample, sampleMasked, type MaskedDraw, type SamplerOptions } from './sampler.ts';
 import type { LstmSession, SessionState, StepOutput } from './session.ts';
 
 export class PrimingError extends Error {
@@ -100,19 +100,35 @@ interface Draw {
   guide: GuideReport | null;
 }
 
+/**
+ * One character drawn under the guide: its mask and tonic bias on a copy of the logits, then the
+ * masked draw (which also says whether the mask changed the model's own choice).
+ */
+export function drawGuided(
+  guide: AbcGuide,
+  logits: Float32Array,
+  sampler: SamplerOptions,
+  rng: Rng,
+  allowed: Uint8Array,
+): MaskedDraw {
+  const biased = Float32Array.from(logits);
+  guide.guide(biased, allowed);
+  return sampleMasked(biased, sampler, rng, allowed);
+}
+
 export async function generateAbc(session: LstmSession, opts: AbcGenerateOptions): Promise<AbcGeneration> {
   const vocab = session.vocabulary;
   const ids = primeIds(opts.start, vocab);
   const attempts = Math.max(1, opts.attempts ?? 1);
   const streaming = attempts === 1 ? opts.onEvents : undefined;
 
-  /** Samples one tune from the current state; `prefix` is its text so far (its X: line). */
   const guided = opts.guide ? opts.guide : null;
   const allowed = new Uint8Array(vocab.length);
+  /** Samples one tune from the current state; `prefix` is its text so far (its X: line). */
   const drawTune = async (prefix: string, first: StepOutput): Promise<{ draw: Draw; next: StepOutput }> => {
     const guide = guided ? new AbcGuide(vocab, guided) : null;
-    const reader = new AbcStreamReader();
-    const read = (ch: string): AbcEvent[] => (guide ? guide.push(ch) : reader.push(ch));
+    // the guide reads the text with its own streaming reader, which then serves here too
+    const reader: Pick<AbcStreamReader, 'push' | 'end'> = guide ?? new AbcStreamReader();
     const expander = new RepeatExpander();
     const events: AbcEvent[] = [];
     let text = '';
@@ -122,7 +138,7 @@ export async function generateAbc(session: LstmSession, opts: AbcGenerateOptions
     const feed = (chunk: string): boolean => {
       for (const ch of chunk) {
         text += ch;
-        const got = read(ch);
+        const got = reader.push(ch);
         for (const e of got) {
           if (e.type === 'tune' && ++tunesSeen > 1) {
             carry = text.slice(lineStart);
@@ -143,9 +159,7 @@ export async function generateAbc(session: LstmSession, opts: AbcGenerateOptions
     while (characters < opts.maxCharsPerTune) {
       let id: number;
       if (guide) {
-        const logits = Float32Array.from(step.logits);
-        guide.guide(logits, allowed);
-        const draw = sampleMasked(logits, opts.sampler, opts.rng, allowed);
+        const draw = drawGuided(guide, step.logits, opts.sampler, opts.rng, allowed);
         id = draw.id;
         if (draw.changed) changed++;
       } else id = sample(step.logits, opts.sampler, opts.rng);
@@ -154,7 +168,7 @@ export async function generateAbc(session: LstmSession, opts: AbcGenerateOptions
       if (!feed(vocab[id] as string)) break;
     }
     if (carry === null) {
-      for (const e of guide ? guide.end() : reader.end()) events.push(...expander.push(e));
+      for (const e of reader.end()) events.push(...expander.push(e));
     }
     const skipped = events.filter((e) => e.type === 'skip').length;
     const report = guide ? { steps: characters, changed, ...guide.stats } : null;

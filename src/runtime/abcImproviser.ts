@@ -10,9 +10,9 @@ import { AbcGuide } from '../music/abc/guide.ts';
 import type { Midi } from '../music/pitch.ts';
 import type { Rng } from '../music/rng.ts';
 import { TWELFTHS_PER_QUARTER, type Twelfths } from '../music/time.ts';
-import { primeIds } from './abc.ts';
+import { drawGuided, primeIds } from './abc.ts';
 import type { Improviser, PlayedNote } from './improviser.ts';
-import { sampleMasked, type SamplerOptions } from './sampler.ts';
+import type { SamplerOptions } from './sampler.ts';
 import type { LstmSession, SessionState, StepOutput } from './session.ts';
 
 const UNIT: Twelfths = 6; // L:1/8
@@ -159,9 +159,7 @@ export class AbcImproviser implements Improviser {
     const notes: { start: Twelfths; dur: Twelfths; midi: Midi; type: NoteType }[] = [];
     let end = from;
     for (let chars = 0; end < to && chars < 2000; chars++) {
-      const logits = Float32Array.from(this.next.logits);
-      this.guide.guide(logits, this.allowed);
-      const { id, changed } = sampleMasked(logits, this.sampler, this.rng, this.allowed);
+      const { id, changed } = drawGuided(this.guide, this.next.logits, this.sampler, this.rng, this.allowed);
       this.maskStats.characters++;
       if (changed) this.maskStats.changed++;
       const ch = vocab[id] as string;
