@@ -3,7 +3,9 @@
  * judges them from outside (abc2midi, bar lengths against M:, parts, tonic endings, copies from the
  * training text; see src/runtime/abcQuality.ts), twice: with `improv generate`'s defaults (the bar-true
  * mask, form AABB, lint with up to 8 draws) and raw (no mask, first draw). Then the bits per character
- * on the tunes the trainer held out.
+ * on the tunes the trainer held out. Then the grammar models (models/folk, models/jazz), judged on what
+ * their trainer held out (src/runtime/grammarEval.ts): likelihood against unigram and bigram baselines,
+ * chord tones over held-out progressions, rhythm copied from the training data.
  */
 import { readFileSync } from 'node:fs';
 import { splitTunes, splitValidation, joinTunes } from '../src/music/abc/corpus.ts';
@@ -17,6 +19,7 @@ import { scoreTokens } from '../src/runtime/evaluate.ts';
 import { LstmSession } from '../src/runtime/session.ts';
 import { abc2midiAvailable } from '../src/music/abc/abc2midi.ts';
 import { report } from './stats.ts';
+import { evaluateGrammar, grammarEvalLines } from '../src/runtime/grammarEval.ts';
 
 const model = process.argv[2] ?? 'models/abc';
 const count = Number(process.argv[3] ?? 50);
@@ -69,4 +72,16 @@ const lines = [
     'bits/char',
   ),
 ];
+for (const grammar of ['models/folk', 'models/jazz']) {
+  for (const temperature of [1, 0.5]) {
+    const r = await evaluateGrammar(grammar, {
+      seed,
+      sampler: { temperature, topK: 0, topP: 1 },
+    });
+    lines.push(
+      `grammar model ${grammar} (seed ${seed}, temperature ${temperature}):`,
+      ...grammarEvalLines(r).map((l) => `  ${l}`),
+    );
+  }
+}
 process.stdout.write(`${lines.join('\n')}\n`);

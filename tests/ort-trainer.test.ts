@@ -39,6 +39,10 @@ describe('the ONNX training graph', () => {
       'one-hot input, two layers (the jazz model)',
       { vocabSize: 7, units: 5, layers: 2, dropout: 0, embedding: 0, seed: 3 },
     ],
+    [
+      'one-hot input and conditioning (the conditioned grammar model)',
+      { vocabSize: 7, units: 5, layers: 1, dropout: 0, embedding: 0, seed: 4, conditioning: 3 },
+    ],
   ])('gives the loss and every gradient tfjs autodiff gives: %s', async (_, spec: LstmLmSpec) => {
     const model = buildModel(spec);
     const trainer = await OrtLmTrainer.create(spec, extractWeights(model, spec), {
@@ -47,12 +51,15 @@ describe('the ONNX training graph', () => {
       threads: 1,
     });
     const { x, y } = batch(spec, 5, 7, 11);
-    const ort = await trainer.gradients(x, y);
+    const C = spec.conditioning ?? 0;
+    const rng = createRng(12);
+    const cond =
+      C > 0 ? x.map(() => Float32Array.from({ length: 7 * C }, () => rng.next() * 2 - 1)) : undefined;
+    const ort = await trainer.gradients(x, y, undefined, cond);
     const labels = oneHotBatch(y, spec.vocabSize);
+    const input = oneHotBatch(x, spec.vocabSize, cond ? { rows: cond, width: C } : undefined);
     const ref = tf.variableGrads(() =>
-      tf.metrics
-        .categoricalCrossentropy(labels, model.apply(oneHotBatch(x, spec.vocabSize)) as tf.Tensor)
-        .mean<tf.Scalar>(),
+      tf.metrics.categoricalCrossentropy(labels, model.apply(input) as tf.Tensor).mean<tf.Scalar>(),
     );
     expect(ort.loss).toBeCloseTo(ref.value.dataSync()[0] as number, 5);
     expect(ort.count).toBe(35);

@@ -2,12 +2,12 @@
 import { dirname } from 'node:path';
 import { mkdirSync } from 'node:fs';
 import { parseProgression } from '../music/chordSymbols.ts';
-import { buildCorpus, corpusTokens, type CorpusProfile } from '../music/corpus.ts';
+import { corpusConditions, corpusTokens, type CorpusProfile } from '../music/corpus.ts';
 import { validateRange, type PitchRange } from '../music/decode.ts';
 import { createRng } from '../music/rng.ts';
-import { readSmf } from '../music/smf.ts';
 import { TWELFTHS_PER_QUARTER } from '../music/time.ts';
-import { scoreTokens, type NllReport } from '../runtime/evaluate.ts';
+import { mergeReports, scoreTokens, type NllReport } from '../runtime/evaluate.ts';
+import { readCorpora } from '../train/jazz.ts';
 import { generateSolo, summarize, type Solo, type SoloSummary } from '../runtime/jazz.ts';
 import { validateSampler, type SamplerOptions } from '../runtime/sampler.ts';
 import { withBundle } from './bundle.ts';
@@ -48,6 +48,7 @@ export async function generateJazz(opts: GenerateJazzOptions): Promise<Generated
       bars: opts.bars,
       progression,
       barLength: jazz.barLength,
+      ...(jazz.beat ? { beat: jazz.beat } : {}),
       sampler,
       range,
       rng: createRng(opts.seed),
@@ -93,8 +94,19 @@ export interface EvalJazzOptions {
   readonly chordTrack?: number;
 }
 
-/** NLL per token of a MIDI file's grammar tokens under a jazz bundle. */
+/** NLL per token of a MIDI file's (or an ABC file's tunes') grammar tokens under a grammar bundle. */
 export async function evalJazz(opts: EvalJazzOptions): Promise<NllReport> {
-  const corpus = buildCorpus(readSmf(opts.data), opts);
-  return withBundle(opts.model, 'jazz-grammar', (session) => scoreTokens(session, corpusTokens(corpus)));
+  const corpora = readCorpora([opts.data], opts);
+  return withBundle(opts.model, 'jazz-grammar', async (session) => {
+    const reports: NllReport[] = [];
+    for (const c of corpora)
+      reports.push(
+        await scoreTokens(
+          session,
+          corpusTokens(c),
+          session.conditionWidth > 0 ? corpusConditions(c) : undefined,
+        ),
+      );
+    return mergeReports(reports);
+  });
 }

@@ -12,6 +12,8 @@ import { evalJazz, generateJazz } from './jazzCommands.ts';
 import { evalAbc, generateAbcFiles, qualityAbc } from './abcCommands.ts';
 import { DEFAULT_FORM } from '../music/abc/form.ts';
 import { formatLine, qualityLines } from '../runtime/abcQuality.ts';
+import { evaluateGrammar, grammarEvalLines } from '../runtime/grammarEval.ts';
+import { validateSampler } from '../runtime/sampler.ts';
 import { readManifest } from '../music/bundle.ts';
 import { runDemo } from './demo.ts';
 import { runAuto, runLive, type LiveCliOptions } from './live.ts';
@@ -74,6 +76,7 @@ const commonTraining = (o: Record<string, unknown>, sequenceLength: number): Com
   threads: o.threads as number | undefined,
   device: o.device as TrainDevice,
   patience: o.patience as number | undefined,
+  ...(o.licence === undefined ? {} : { licence: o.licence as string }),
   resume: o.resume as boolean,
   progress: (o.progress as boolean) && Boolean(process.stderr.isTTY),
   log,
@@ -83,8 +86,10 @@ const train = program.command('train').description('train a model and export it 
 
 train
   .command('jazz')
-  .description('train the jazz value-LSTM on MIDI files (melody + accompaniment)')
-  .requiredOption('--data <files...>', 'MIDI files to learn from')
+  .description(
+    'train the grammar value-LSTM on MIDI files (melody + accompaniment) or ABC tunes with chord symbols',
+  )
+  .requiredOption('--data <files...>', 'MIDI files, or ABC files whose tunes have chord symbols ("G", "D7")')
   .option('--out <dir>', 'bundle folder', 'models/jazz')
   .addOption(
     new Option('--profile <name>', 'corpus: full (whole melody, rests) or faithful (the original 18 bars)')
@@ -101,9 +106,12 @@ train
   .option('--batch <n>', 'batch size', int(1), JAZZ_DEFAULTS.batchSize)
   .option('--tx <n>', 'training window length in tokens (Tx)', int(2), JAZZ_DEFAULTS.sequenceLength)
   .option('--stride <n>', 'distance between window starts', int(1), JAZZ_DEFAULTS.stride)
+  .option('--licence <text>', "the training data's licence, recorded in the manifest")
+  .option('--condition', 'hear the chord, the place in the bar and the phrase (default for the full profile)')
+  .option('--no-condition', 'tokens only, as the seed model')
   .option(
     '--val <share>',
-    'share of bars held out for validation (full profile)',
+    'share held out for validation: whole tunes when there are several, else the last bars',
     float(0, 0.5),
     JAZZ_DEFAULTS.validation,
   )
@@ -122,6 +130,7 @@ train
       melodyTrack: o.melodyTrack as number | undefined,
       chordTrack: o.chordTrack as number | undefined,
       stride: o.stride as number,
+      ...(o.condition === undefined ? {} : { condition: o.condition as boolean }),
     });
   });
 
@@ -256,7 +265,8 @@ program
 program
   .command('eval')
   .description(
-    'how well a model predicts a file: NLL per token of a MIDI file (jazz) or bits per character of an ABC file',
+    'how well a model predicts a file (--data): NLL per token (grammar models) or bits per character (ABC); ' +
+      'a grammar model without --data: judged on its held-out tunes against unigram and bigram baselines',
   )
   .option('--model <dir>', 'bundle folder', 'models/jazz')
   .option('--data <file>', 'MIDI file (jazz model) or ABC file (char model) to score')
@@ -265,10 +275,10 @@ program
     'ABC: generate n tunes as improv generate does and report their quality',
     int(1, 10_000),
   )
-  .option('--seed <n>', 'ABC --generate: random seed', int(0), 1)
-  .option('--temperature <t>', 'ABC --generate: sampling temperature', float(0, 100), 1)
-  .option('--top-k <k>', 'ABC --generate: top-k', int(0), 0)
-  .option('--top-p <p>', 'ABC --generate: top-p', float(1e-6, 1), 1)
+  .option('--seed <n>', 'lines or tunes generated: random seed', int(0), 1)
+  .option('--temperature <t>', 'lines or tunes generated: sampling temperature', float(0, 100), 1)
+  .option('--top-k <k>', 'lines or tunes generated: top-k', int(0), 0)
+  .option('--top-p <p>', 'lines or tunes generated: top-p', float(1e-6, 1), 1)
   .option('--attempts <n>', 'ABC --generate: draws per tune', int(1, 100), 8)
   .option('--form <parts>', 'ABC --generate: the parts', DEFAULT_FORM)
   .option('--bars <n>', 'ABC --generate: bars of a tune as written', int(1, 10_000))
@@ -302,6 +312,23 @@ program
             : '  abc2midi is not installed (apt-get install abcmidi): its figures are left out\n') +
           qualityLines(r.quality).map(formatLine).join('\n') +
           '\n',
+      );
+      return;
+    }
+    if (o.data === undefined && !abc) {
+      // a grammar model without --data: judged on what its trainer held out
+      const r = await evaluateGrammar(model, {
+        seed: o.seed as number,
+        sampler: validateSampler({
+          temperature: o.temperature as number,
+          topK: o.topK as number,
+          topP: o.topP as number,
+        }),
+      });
+      process.stdout.write(
+        `${model}:\n${grammarEvalLines(r)
+          .map((l) => `  ${l}`)
+          .join('\n')}\n`,
       );
       return;
     }

@@ -23,7 +23,8 @@ export const manifestSchema = z.object({
   /** Id fed as the first input of a fresh sequence: its input row is all zeros. */
   startToken: z.number().int().nonnegative(),
   io: z.object({
-    inputs: z.object({ tokens: z.string(), h: z.string(), c: z.string() }),
+    /** `cond`: a conditioned model's conditioning input [seq, batch, features] (see `conditioning`). */
+    inputs: z.object({ tokens: z.string(), h: z.string(), c: z.string(), cond: z.string().optional() }),
     outputs: z.object({ logits: z.string(), probs: z.string(), h: z.string(), c: z.string() }),
     /** [layers, units]: the shape of h and c per batch row. */
     stateShape: z.tuple([z.number().int().positive(), z.number().int().positive()]),
@@ -41,6 +42,8 @@ export const manifestSchema = z.object({
   }),
   training: z.object({
     data: z.array(z.object({ file: z.string(), sha256: z.string().regex(/^[0-9a-f]{64}$/) })),
+    /** The training data's licence (see data/SOURCES.md). */
+    licence: z.string().optional(),
     profile: z.string(),
     tokens: z.number().int().nonnegative(),
     /** The bundled epoch's training and validation loss (the best epoch by validation, else the last). */
@@ -69,14 +72,28 @@ export const manifestSchema = z.object({
       fp32BitsPerToken: z.number().nullable(),
     })
     .optional(),
+  /**
+   * What a conditioned grammar model hears beside each token, feature by feature in input order
+   * (music/conditioning.ts); the runtime refuses a list other than its own.
+   */
+  conditioning: z.object({ features: z.array(z.string()).min(1) }).optional(),
   jazz: z
     .object({
       barLength: z.number().int().positive(),
+      /** The beat of the default progression's meter (a dotted quarter in 6/8); absent: a quarter. */
+      beat: z.number().int().positive().optional(),
       bpm: z.number().positive(),
       progression: z.array(z.array(chordEvent).min(1)).min(1),
       melodyRange: z.tuple([z.number().int(), z.number().int()]),
       /** Share of training melody notes that are chord or scale tones of their chord. */
       chordScaleShare: z.number().min(0).max(1),
+      /**
+       * How validation was held out: `tunes`, whole tunes (listed in heldOut as file#X, or file for
+       * a one-tune file); `tail`, the last bars of each file (one-file data: it shares the training
+       * part's material, so its loss flatters).
+       */
+      validation: z.enum(['tunes', 'tail']).optional(),
+      heldOut: z.array(z.string()).optional(),
     })
     .optional(),
 });
@@ -101,6 +118,9 @@ export function readManifest(dir: string): BundleManifest {
   const m = parsed.data;
   if (m.startToken !== m.vocabulary.length) {
     throw new BundleError(file, 'startToken', `must equal the vocabulary size ${m.vocabulary.length}`);
+  }
+  if (Boolean(m.conditioning) !== Boolean(m.io.inputs.cond)) {
+    throw new BundleError(file, 'conditioning', 'io.inputs.cond and conditioning come together');
   }
   if (new Set(m.vocabulary).size !== m.vocabulary.length) {
     throw new BundleError(file, 'vocabulary', 'has duplicate entries');

@@ -9,11 +9,14 @@ import {
   analyzeChordEvent,
   encodeBar,
   formatToken,
+  governingChord,
   type AnalyzedChord,
   type ChordEvent,
   type GrammarToken,
   type MelodyElement,
 } from './grammar.ts';
+import { chordAnalyzer } from './chord.ts';
+import { Conditioner, CONDITION_WIDTH, meterOf } from './conditioning.ts';
 import { groupAndQuantize, type TimedObject } from './group.ts';
 import type { Midi } from './pitch.ts';
 import type { SmfSong } from './smf.ts';
@@ -31,19 +34,28 @@ export interface CorpusOptions {
 }
 
 export interface CorpusBar {
-  /** 0-based bar number in the file. */
+  /**
+   * The bar's place in its line, 0-based (the phrase position the conditioning sees): the bar number in
+   * a MIDI file; in an ABC tune −1 for a pickup, counted from each part's first full bar.
+   */
   readonly bar: number;
   readonly tokens: readonly GrammarToken[];
+  /** Where each token starts, relative to the bar start (a pickup's notes lie at the bar's end). */
+  readonly onsets: readonly Twelfths[];
   /** Chords with onsets relative to the bar start. */
   readonly chords: readonly ChordEvent[];
 }
 
 export interface JazzCorpus {
   readonly file: string;
+  /** A tune of a multi-tune file: its X: number and title. */
+  readonly tune?: { readonly number: number; readonly title: string };
   readonly profile: CorpusProfile;
-  readonly melodyTrack: { readonly index: number; readonly name: string };
-  readonly chordTrack: { readonly index: number; readonly name: string };
+  /** MIDI: where the melody and the chords came from. */
+  readonly melodyTrack?: { readonly index: number; readonly name: string };
+  readonly chordTrack?: { readonly index: number; readonly name: string };
   readonly barLength: Twelfths;
+  readonly beat: Twelfths;
   readonly bpm: number;
   readonly bars: readonly CorpusBar[];
   /** Melody pitches in order, for statistics. */
@@ -72,6 +84,10 @@ export function buildCorpus(song: SmfSong, options: CorpusOptions): JazzCorpus {
     melodyTrack: { index: melody.index, name: melody.name },
     chordTrack: { index: chordTrack.index, name: chordTrack.name },
     barLength,
+    beat:
+      options.profile === 'faithful'
+        ? TWELFTHS_PER_QUARTER
+        : meterOf(song.meter.numerator, song.meter.denominator).beat,
     bpm: Math.round((60_000_000 / song.microsecondsPerQuarter) * 100) / 100,
     bars,
     melodyPitches: pitches,
@@ -127,7 +143,12 @@ function faithfulBars(song: SmfSong, melodyObjects: TimedObject[], chordObjects:
     }));
     pitches.push(...elements.map((e) => e.midi as Midi));
     const { tokens } = encodeBar(elements, barChords, null);
-    bars.push({ bar: run.key, tokens, chords: barChords.map(stripAnalysis) });
+    bars.push({
+      bar: run.key,
+      tokens,
+      onsets: elements.map((e) => e.onset),
+      chords: barChords.map(stripAnalysis),
+    });
   });
   return { bars, pitches, barLength };
 }
@@ -183,7 +204,12 @@ function fullBars(song: SmfSong, melodyObjects: TimedObject[], chordObjects: Tim
     const elements = run.items.map((e) => ({ ...e, onset: e.onset - barStart }));
     const encoded = encodeBar(elements, barChords.map(analyzeChordEvent), prev);
     prev = encoded.prev;
-    bars.push({ bar: run.key, tokens: encoded.tokens, chords: barChords });
+    bars.push({
+      bar: run.key,
+      tokens: encoded.tokens,
+      onsets: elements.map((e) => e.onset),
+      chords: barChords,
+    });
   }
   // A trailing bar of rest teaches nothing.
   while (bars.length && bars[bars.length - 1]?.tokens.every((tk) => tk.type === 'R')) bars.pop();
@@ -211,4 +237,30 @@ export function corpusTokens(corpus: JazzCorpus): string[] {
 /** Sorted (code-point order) distinct values, the deterministic vocabulary (§6). */
 export function buildVocabulary(tokens: readonly string[]): string[] {
   return [...new Set(tokens)].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+}
+
+/**
+ * The conditioning of every token of a corpus, in order (CONDITION_WIDTH values each): what the model
+ * hears beside the previous token when it predicts this one — the chord and the place at its onset.
+ */
+export function corpusConditions(corpus: JazzCorpus): Float32Array {
+  const count = corpus.bars.reduce((n, b) => n + b.tokens.length, 0);
+  const out = new Float32Array(count * CONDITION_WIDTH);
+  const conditioner = new Conditioner();
+  const analysisOf = chordAnalyzer();
+  const meter = { barLength: corpus.barLength, beat: corpus.beat };
+  let k = 0;
+  for (const bar of corpus.bars) {
+    bar.onsets.forEach((onset) => {
+      const chord = analysisOf(governingChord(bar.chords, onset).pitches);
+      conditioner.at(
+        bar.bar * corpus.barLength + onset,
+        chord,
+        meter,
+        out.subarray(k * CONDITION_WIDTH, (k + 1) * CONDITION_WIDTH),
+      );
+      k++;
+    });
+  }
+  return out;
 }

@@ -12,15 +12,35 @@ export interface NllReport {
   readonly perplexity: number;
 }
 
-/** Scores `tokens` from a fresh state; a token outside the vocabulary is skipped (not fed, not scored). */
-export async function scoreTokens(session: LstmSession, tokens: readonly string[]): Promise<NllReport> {
+/**
+ * Scores `tokens` from a fresh state; a token outside the vocabulary is skipped (not fed, not scored).
+ * A conditioned model takes each token's conditioning (`conditions`, conditionWidth values a token).
+ */
+export async function scoreTokens(
+  session: LstmSession,
+  tokens: readonly string[],
+  conditions?: Float32Array,
+): Promise<NllReport> {
   const index = new Map(session.vocabulary.map((v, i) => [v, i]));
+  const W = session.conditionWidth;
   const ids: number[] = [];
+  const kept: number[] = [];
   let oov = 0;
-  for (const t of tokens) {
+  tokens.forEach((t, k) => {
     const id = index.get(t);
     if (id === undefined) oov++;
-    else ids.push(id);
+    else {
+      ids.push(id);
+      kept.push(k);
+    }
+  });
+  let heard: Float32Array | undefined;
+  if (W > 0) {
+    if (!conditions)
+      throw new RangeError('a conditioned model is scored with the conditioning of its tokens');
+    const c = new Float32Array(kept.length * W);
+    kept.forEach((k, j) => c.set(conditions.subarray(k * W, (k + 1) * W), j * W));
+    heard = c;
   }
   if (ids.length === 0)
     return {
@@ -33,7 +53,7 @@ export async function scoreTokens(session: LstmSession, tokens: readonly string[
     };
   session.reset();
   const V = session.vocabulary.length;
-  const { probs } = await session.run([session.startToken, ...ids.slice(0, -1)]);
+  const { probs } = await session.run([session.startToken, ...ids.slice(0, -1)], heard);
   let nll = 0;
   ids.forEach((id, t) => {
     nll -= Math.log(Math.max(probs[t * V + id] as number, 1e-12));
@@ -43,6 +63,21 @@ export async function scoreTokens(session: LstmSession, tokens: readonly string[
     tokens: tokens.length,
     scored: ids.length,
     outOfVocabulary: oov,
+    nll: mean,
+    bitsPerToken: mean / Math.LN2,
+    perplexity: Math.exp(mean),
+  };
+}
+
+/** Several reports as one (the mean over all their scored tokens). */
+export function mergeReports(reports: readonly NllReport[]): NllReport {
+  const scored = reports.reduce((n, r) => n + r.scored, 0);
+  const nats = reports.reduce((n, r) => n + (r.scored ? r.nll * r.scored : 0), 0);
+  const mean = scored ? nats / scored : NaN;
+  return {
+    tokens: reports.reduce((n, r) => n + r.tokens, 0),
+    scored,
+    outOfVocabulary: reports.reduce((n, r) => n + r.outOfVocabulary, 0),
     nll: mean,
     bitsPerToken: mean / Math.LN2,
     perplexity: Math.exp(mean),

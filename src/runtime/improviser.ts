@@ -4,6 +4,7 @@
  * them; `play` continues generating from wherever the state is, decoding against the chords.
  */
 import { classifyNote, type ChordAnalysis, type NoteType } from '../music/chord.ts';
+import { Conditioner, type ConditionerState, type Meter } from '../music/conditioning.ts';
 import { LineDecoder, type DecodedNote, type PitchRange } from '../music/decode.ts';
 import { BundleError } from '../music/errors.ts';
 import {
@@ -30,6 +31,9 @@ export interface ImproviserState {
   readonly session: SessionState;
   readonly next: StepOutput | null;
   readonly prev: Midi | null;
+  /** A conditioned model: the token not yet fed (its conditioning waits for where the line goes on). */
+  readonly pending: number | null;
+  readonly heard: ConditionerState;
 }
 
 /** Parses every vocabulary entry once; a bundle with a malformed token is refused. */
@@ -52,7 +56,7 @@ export function encodePhrase(
   chordAt: (t: Twelfths) => ChordAnalysis,
   prev: Midi | null,
   barLength: Twelfths,
-): { tokens: GrammarToken[]; last: Midi | null } {
+): { tokens: GrammarToken[]; last: Midi | null; start: Twelfths } {
   const sorted = [...notes]
     .map((n) => ({ start: snap(n.start), end: snap(n.start + n.dur), midi: n.midi }))
     .sort((a, b) => a.start - b.start || b.midi - a.midi);
@@ -80,7 +84,7 @@ export function encodePhrase(
     prev = n.midi;
     t = end;
   });
-  return { tokens, last: prev };
+  return { tokens, last: prev, start: mono[0]?.start ?? 0 };
 }
 
 /** What the live engine needs from a model: hear a phrase, then play on from the state it left. */
@@ -101,20 +105,43 @@ export interface Improviser {
   ): Promise<{ notes: { start: Twelfths; dur: Twelfths; midi: Midi; type: NoteType }[]; end: Twelfths }>;
 }
 
+/**
+ * The grammar model as an improviser. An unconditioned model (the seed's) hears only its tokens. A
+ * conditioned one also hears, at each step, the chord and the place in bar and phrase where the token
+ * it is about to choose will start (conditioning.ts); since that place is known only once the line is
+ * asked to go on from somewhere, the last token heard or played is fed lazily (`pending`), at the next
+ * `play`, with the conditioning of where that play starts.
+ */
 export class JazzImproviser implements Improviser {
   private readonly tokens: readonly GrammarToken[];
   private readonly index: Map<string, number>;
   private next: StepOutput | null = null;
   private prev: Midi | null = null;
+  private pending: number | null = null;
+  private readonly conditioner = new Conditioner();
+  private readonly condition: Float32Array;
+  /** Bar and beat of the line (what a conditioned model hears); default: the training meter. */
+  readonly meter: Meter;
 
   constructor(
     private readonly session: LstmSession,
     private readonly rng: Rng,
     public sampler: SamplerOptions,
     public range: PitchRange,
+    meter?: Meter,
   ) {
     this.tokens = parseVocabulary(session.vocabulary, 'bundle');
     this.index = new Map(session.vocabulary.map((v, i) => [v, i]));
+    const jazz = session.manifest.jazz;
+    this.meter = meter ?? {
+      barLength: jazz?.barLength ?? 4 * TWELFTHS_PER_QUARTER,
+      beat: jazz?.beat ?? TWELFTHS_PER_QUARTER,
+    };
+    this.condition = new Float32Array(session.conditionWidth);
+  }
+
+  private get conditioned(): boolean {
+    return this.session.conditionWidth > 0;
   }
 
   /** Forgets the conversation: a fresh LSTM state. */
@@ -122,10 +149,18 @@ export class JazzImproviser implements Improviser {
     this.session.reset();
     this.next = null;
     this.prev = null;
+    this.pending = null;
+    this.conditioner.reset();
   }
 
   snapshot(): ImproviserState {
-    return { session: this.session.snapshot(), next: this.next, prev: this.prev };
+    return {
+      session: this.session.snapshot(),
+      next: this.next,
+      prev: this.prev,
+      pending: this.pending,
+      heard: this.conditioner.state(),
+    };
   }
 
   restore(state: unknown): void {
@@ -133,6 +168,16 @@ export class JazzImproviser implements Improviser {
     this.session.restore(s.session);
     this.next = s.next;
     this.prev = s.prev;
+    this.pending = s.pending;
+    this.conditioner.setState(s.heard);
+  }
+
+  /** Feeds the pending token with what the model hears at `t`, unless nothing is pending. */
+  private async feedPending(t: Twelfths, chordAt: (t: Twelfths) => ChordAnalysis): Promise<void> {
+    if (this.pending === null) return;
+    this.conditioner.at(t, chordAt(t), this.meter, this.condition);
+    this.next = await this.session.step(this.pending, this.condition);
+    this.pending = null;
   }
 
   /** Primes the state with a played phrase; tokens outside the vocabulary are counted and skipped. */
@@ -141,15 +186,33 @@ export class JazzImproviser implements Improviser {
     chordAt: (t: Twelfths) => ChordAnalysis,
     barLength: Twelfths,
   ): Promise<{ tokens: number; outOfVocabulary: number }> {
-    const { tokens, last } = encodePhrase(notes, chordAt, this.prev, barLength);
+    const { tokens, last, start } = encodePhrase(notes, chordAt, this.prev, barLength);
     const ids: number[] = [];
+    const onsets: Twelfths[] = [];
     let oov = 0;
-    for (const t of tokens) {
-      const id = this.index.get(formatToken(t));
+    let t = start;
+    for (const tk of tokens) {
+      const id = this.index.get(formatToken(tk));
       if (id === undefined) oov++;
-      else ids.push(id);
+      else {
+        ids.push(id);
+        onsets.push(t);
+      }
+      t += tk.dur;
     }
-    if (ids.length > 0) {
+    if (ids.length > 0 && this.conditioned) {
+      // inputs: what was pending (or the start), then each heard token but the last, each with what the
+      // model hears at the next one's onset; the last waits for where the answer starts
+      const inputs = [this.pending ?? this.session.startToken, ...ids.slice(0, -1)];
+      const W = this.session.conditionWidth;
+      const conditions = new Float32Array(inputs.length * W);
+      onsets.forEach((at, k) =>
+        this.conditioner.at(at, chordAt(at), this.meter, conditions.subarray(k * W, (k + 1) * W)),
+      );
+      await this.session.run(inputs, conditions);
+      this.pending = ids[ids.length - 1] as number;
+      this.next = null;
+    } else if (ids.length > 0) {
       const fresh = this.next === null;
       const out = await this.session.prime(fresh ? [this.session.startToken, ...ids] : ids);
       this.next = { probs: out.probs.slice(), logits: out.logits.slice() };
@@ -164,10 +227,23 @@ export class JazzImproviser implements Improviser {
     to: Twelfths,
     chordAt: (t: Twelfths) => ChordAnalysis,
   ): Promise<{ notes: DecodedNote[]; end: Twelfths; tokens: string[] }> {
-    this.next ??= await this.session.step(this.session.startToken);
     const decoder = new LineDecoder(chordAt, this.range, this.rng, from, this.prev);
     const notes: DecodedNote[] = [];
     const tokens: string[] = [];
+    if (this.conditioned) {
+      if (this.pending === null && this.next === null) this.pending = this.session.startToken;
+      while (decoder.time < to) {
+        await this.feedPending(decoder.time, chordAt);
+        const id = sample((this.next as StepOutput).logits, this.sampler, this.rng);
+        tokens.push(this.session.vocabulary[id] as string);
+        const note = decoder.push(this.tokens[id] as GrammarToken);
+        if (note) notes.push(note);
+        this.pending = id;
+      }
+      this.prev = decoder.prev;
+      return { notes, end: decoder.time, tokens };
+    }
+    this.next ??= await this.session.step(this.session.startToken);
     while (decoder.time < to) {
       const id = sample(this.next.logits, this.sampler, this.rng);
       tokens.push(this.session.vocabulary[id] as string);

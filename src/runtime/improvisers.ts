@@ -1,4 +1,5 @@
 /** The improviser for a loaded bundle, by its kind. */
+import { meterOf } from '../music/conditioning.ts';
 import type { PitchRange } from '../music/decode.ts';
 import type { Rng } from '../music/rng.ts';
 import { AbcImproviser } from './abcImproviser.ts';
@@ -15,5 +16,5 @@ export function improviserFor(
 ): Improviser {
   return session.manifest.kind === 'abc-char'
     ? new AbcImproviser(session, rng, sampler, meter)
-    : new JazzImproviser(session, rng, sampler, range);
+    : new JazzImproviser(session, rng, sampler, range, meterOf(meter.numerator, meter.denominator));
 }

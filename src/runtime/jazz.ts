@@ -8,7 +8,7 @@ import type { PitchRange } from '../music/decode.ts';
 import { governingChord, type ChordEvent } from '../music/grammar.ts';
 import type { Midi } from '../music/pitch.ts';
 import type { Rng } from '../music/rng.ts';
-import type { Twelfths } from '../music/time.ts';
+import { TWELFTHS_PER_QUARTER, type Twelfths } from '../music/time.ts';
 import type { SamplerOptions } from './sampler.ts';
 import { JazzImproviser } from './improviser.ts';
 
@@ -34,6 +34,8 @@ export interface SoloOptions {
   /** Chords per bar, bar-relative onsets; looped when shorter than `bars`. */
   readonly progression: readonly (readonly ChordEvent[])[];
   readonly barLength: Twelfths;
+  /** The beat a conditioned model hears (default: a quarter). */
+  readonly beat?: Twelfths;
   readonly sampler: SamplerOptions;
   readonly range: PitchRange;
   readonly rng: Rng;
@@ -71,7 +73,10 @@ export async function generateSolo(session: LstmSession, opts: SoloOptions): Pro
   const chords = placeChords(opts.progression, opts.bars, opts.barLength);
   const analysisOf = chordAnalyzer();
   const placed = chords.map((c) => ({ onset: c.start, analysis: analysisOf(c.pitches) }));
-  const improviser = new JazzImproviser(session, opts.rng, opts.sampler, opts.range);
+  const improviser = new JazzImproviser(session, opts.rng, opts.sampler, opts.range, {
+    barLength: opts.barLength,
+    beat: opts.beat ?? TWELFTHS_PER_QUARTER,
+  });
   improviser.reset();
   const end = opts.bars * opts.barLength;
   const played = await improviser.play(0, end, (t) => governingChord(placed, t).analysis);

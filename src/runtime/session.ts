@@ -5,6 +5,7 @@
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { readManifest, type BundleManifest } from '../music/bundle.ts';
+import { CONDITION_FEATURES } from '../music/conditioning.ts';
 import { BundleError } from '../music/errors.ts';
 
 /** h and c, copied: what snapshot() returns and restore() takes. */
@@ -25,6 +26,8 @@ export class LstmSession {
   private readonly stateSize: number;
   private readonly stateDims: readonly number[];
   private readonly tokenBuf = new BigInt64Array(1);
+  /** A conditioned model's conditioning width (0: none). */
+  readonly conditionWidth: number;
 
   private constructor(
     readonly manifest: BundleManifest,
@@ -35,6 +38,7 @@ export class LstmSession {
     this.stateDims = [layers, 1, units];
     this.h = new Float32Array(this.stateSize);
     this.c = new Float32Array(this.stateSize);
+    this.conditionWidth = manifest.conditioning?.features.length ?? 0;
   }
 
   /**
@@ -75,9 +79,18 @@ export class LstmSession {
     requireNames('io.inputs', 'input', manifest.io.inputs, session.inputNames);
     requireNames('io.outputs', 'output', manifest.io.outputs, session.outputNames);
     const s = new LstmSession(manifest, session);
+    if (manifest.conditioning) {
+      const own = CONDITION_FEATURES.join(',');
+      if (manifest.conditioning.features.join(',') !== own)
+        throw new BundleError(
+          join(dir, 'manifest.json'),
+          'conditioning.features',
+          `this runtime computes ${CONDITION_FEATURES.length} features (${own}); the model was trained on others`,
+        );
+    }
     let probe: StepOutput;
     try {
-      probe = await s.step(manifest.startToken);
+      probe = await s.step(manifest.startToken, new Float32Array(s.conditionWidth));
     } catch (err) {
       const why = err instanceof Error ? err.message.split('\n')[0] : String(err);
       throw new BundleError(
@@ -136,11 +149,14 @@ export class LstmSession {
     }
   }
 
-  /** Feeds one token and returns the distribution over the next one; the state moves on. */
-  async step(id: number): Promise<StepOutput> {
+  /**
+   * Feeds one token and returns the distribution over the next one; the state moves on. A conditioned
+   * model also takes what it hears while predicting that next token (conditionWidth values).
+   */
+  async step(id: number, condition?: Float32Array): Promise<StepOutput> {
     this.checkToken(id);
     this.tokenBuf[0] = BigInt(id);
-    const out = await this.runTensor(new ort.Tensor('int64', this.tokenBuf, [1, 1]));
+    const out = await this.runTensor(new ort.Tensor('int64', this.tokenBuf, [1, 1]), condition, 1);
     return { probs: out.probs, logits: out.logits };
   }
 
@@ -148,28 +164,44 @@ export class LstmSession {
    * Feeds a whole sequence in one run (the fast path for priming); returns the per-step
    * probabilities [seq × V] and leaves the state after the last token.
    */
-  async run(ids: readonly number[]): Promise<{ probs: Float32Array; logits: Float32Array }> {
+  async run(
+    ids: readonly number[],
+    conditions?: Float32Array,
+  ): Promise<{ probs: Float32Array; logits: Float32Array }> {
     if (ids.length === 0) throw new RangeError('run: empty token sequence');
     ids.forEach((id) => this.checkToken(id));
     const tokens = BigInt64Array.from(ids.map((id) => BigInt(id)));
-    return this.runTensor(new ort.Tensor('int64', tokens, [ids.length, 1]));
+    return this.runTensor(new ort.Tensor('int64', tokens, [ids.length, 1]), conditions, ids.length);
   }
 
-  /** Primes with a sequence; returns the distribution after its last token. */
-  async prime(ids: readonly number[]): Promise<StepOutput> {
-    const { probs, logits } = await this.run(ids);
+  /** Primes with a sequence (and, conditioned, one row per token); returns the distribution after its last token. */
+  async prime(ids: readonly number[], conditions?: Float32Array): Promise<StepOutput> {
+    const { probs, logits } = await this.run(ids, conditions);
     const V = this.manifest.vocabulary.length;
     const from = probs.length - V;
     return { probs: probs.subarray(from), logits: logits.subarray(from) };
   }
 
-  private async runTensor(tokens: ort.Tensor): Promise<{ probs: Float32Array; logits: Float32Array }> {
+  private async runTensor(
+    tokens: ort.Tensor,
+    conditions: Float32Array | undefined,
+    steps: number,
+  ): Promise<{ probs: Float32Array; logits: Float32Array }> {
     const { inputs, outputs } = this.manifest.io;
-    const result = await this.session.run({
+    const feeds: Record<string, ort.Tensor> = {
       [inputs.tokens]: tokens,
       [inputs.h]: new ort.Tensor('float32', this.h, this.stateDims),
       [inputs.c]: new ort.Tensor('float32', this.c, this.stateDims),
-    });
+    };
+    const C = this.conditionWidth;
+    if (inputs.cond) {
+      if (!conditions || conditions.length !== steps * C)
+        throw new RangeError(
+          `this model hears ${C} conditioning values per step, got ${conditions?.length ?? 0} for ${steps}`,
+        );
+      feeds[inputs.cond] = new ort.Tensor('float32', conditions, [steps, 1, C]);
+    }
+    const result = await this.session.run(feeds);
     this.h = result[outputs.h]?.data as Float32Array;
     this.c = result[outputs.c]?.data as Float32Array;
     return {

@@ -9,8 +9,9 @@ import * as tf from '@tensorflow/tfjs';
 import * as ort from 'onnxruntime-node';
 import { BUNDLE_MANIFEST, type BundleManifest } from '../music/bundle.ts';
 import { createRng } from '../music/rng.ts';
-import { extractWeights, oneHotBatch, type LstmLmSpec } from './model.ts';
+import { conditionWidth, extractWeights, oneHotBatch, type LstmLmSpec } from './model.ts';
 import { buildOnnx, ONNX_IO } from './onnxGraph.ts';
+import { CONDITION_INPUT } from './ortGraph.ts';
 import { buildQuantizedOnnx } from './onnxQuant.ts';
 
 export const MODEL_FILE = 'model.onnx';
@@ -77,7 +78,18 @@ export async function fidelityCheck(
     spec.vocabSize,
     ...Array.from({ length: opts.length - 1 }, () => rng.int(spec.vocabSize)),
   ]);
-  const expected = tf.tidy(() => (model.predict(oneHotBatch(rows, spec.vocabSize)) as tf.Tensor).dataSync());
+  // a conditioned model hears random conditioning: half its values 0/1 flags, half in [−1, 1]
+  const C = conditionWidth(spec);
+  const conditions = rows.map(() =>
+    Float32Array.from({ length: opts.length * C }, (_, i) => (i % 2 ? rng.int(2) : rng.next() * 2 - 1)),
+  );
+  const expected = tf.tidy(() =>
+    (
+      model.predict(
+        oneHotBatch(rows, spec.vocabSize, C > 0 ? { rows: conditions, width: C } : undefined),
+      ) as tf.Tensor
+    ).dataSync(),
+  );
   const session = await ort.InferenceSession.create(onnxBytes, { intraOpNumThreads: 1 });
   try {
     const T = opts.length;
@@ -86,10 +98,15 @@ export async function fidelityCheck(
     rows.forEach((row, b) => row.forEach((id, t) => (tokens[t * B + b] = BigInt(id))));
     const state = (): ort.Tensor =>
       new ort.Tensor('float32', new Float32Array(spec.layers * B * spec.units), [spec.layers, B, spec.units]);
+    const cond = new Float32Array(T * B * C);
+    conditions.forEach((row, b) => {
+      for (let t = 0; t < T; t++) cond.set(row.subarray(t * C, (t + 1) * C), (t * B + b) * C);
+    });
     const out = await session.run({
       [ONNX_IO.inputs.tokens]: new ort.Tensor('int64', tokens, [T, B]),
       [ONNX_IO.inputs.h]: state(),
       [ONNX_IO.inputs.c]: state(),
+      ...(C > 0 ? { [CONDITION_INPUT]: new ort.Tensor('float32', cond, [T, B, C]) } : {}),
     });
     const probs = out[ONNX_IO.outputs.probs]?.data as Float32Array;
     const V = spec.vocabSize;
@@ -170,7 +187,11 @@ export async function exportBundle(opts: ExportOptions): Promise<BundleManifest>
     ...opts.manifest,
     model: MODEL_FILE,
     startToken: spec.vocabSize,
-    io: { ...ONNX_IO, stateShape: [spec.layers, spec.units] },
+    io: {
+      inputs: { ...ONNX_IO.inputs, ...(conditionWidth(spec) > 0 ? { cond: CONDITION_INPUT } : {}) },
+      outputs: ONNX_IO.outputs,
+      stateShape: [spec.layers, spec.units],
+    },
     fidelity: { sequences, maxAbsDiff },
     ...(quantized ? { quantized: quantized.entry } : {}),
   };

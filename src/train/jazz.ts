@@ -3,8 +3,19 @@
  * loss curve and checkpoints. Defaults follow the Coursera assignment (n_a = 64, Adam lr 0.01, Tx = 30).
  */
 import type { BundleManifest } from '../music/bundle.ts';
-import { buildCorpus, buildVocabulary, type CorpusProfile, type JazzCorpus } from '../music/corpus.ts';
-import { formatToken } from '../music/grammar.ts';
+import { readFileSync } from 'node:fs';
+import { readLeadSheets } from '../music/abc/leadsheet.ts';
+import { CONDITION_FEATURES, CONDITION_WIDTH } from '../music/conditioning.ts';
+import {
+  buildCorpus,
+  buildVocabulary,
+  corpusConditions,
+  corpusTokens,
+  type CorpusProfile,
+  type JazzCorpus,
+} from '../music/corpus.ts';
+import { InputFileError } from '../music/errors.ts';
+import { createRng } from '../music/rng.ts';
 import { readSmf } from '../music/smf.ts';
 import { trainAndExport, type CommonTrainOptions } from './pipeline.ts';
 
@@ -13,6 +24,8 @@ export interface JazzTrainOptions extends CommonTrainOptions {
   readonly melodyTrack?: number;
   readonly chordTrack?: number;
   readonly stride: number;
+  /** Condition the model on chord, bar and phrase (default: on for the full profile, off for faithful). */
+  readonly condition?: boolean;
 }
 
 export const JAZZ_DEFAULTS = {
@@ -35,38 +48,125 @@ export function chordScaleShare(corpora: readonly JazzCorpus[]): number {
   return notes.length ? notes.filter((t) => t.type === 'C' || t.type === 'S').length / notes.length : 0;
 }
 
-/** Reads every file first, so a bad one fails before anything is trained or written. */
+/** `file`, or `file#X` for a tune of a multi-tune ABC file: how held-out tunes are named. */
+export const tuneId = (c: JazzCorpus): string => (c.tune ? `${c.file}#${c.tune.number}` : c.file);
+
+/**
+ * Reads every file first, so a bad one fails before anything is trained or written: MIDI files
+ * (melody and accompaniment tracks) and ABC files with chord symbols (one corpus per tune).
+ */
 export function readCorpora(
   files: readonly string[],
   opts: Pick<JazzTrainOptions, 'profile' | 'melodyTrack' | 'chordTrack'>,
+  log?: (line: string) => void,
 ): JazzCorpus[] {
-  return files.map((f) => buildCorpus(readSmf(f), opts));
+  return files.flatMap((f) => {
+    if (!/\.abc$/i.test(f)) return [buildCorpus(readSmf(f), opts)];
+    if (opts.profile === 'faithful')
+      throw new InputFileError(f, 'the faithful profile reads the original MIDI file only, not ABC');
+    let text: string;
+    try {
+      text = readFileSync(f, 'utf8');
+    } catch (err) {
+      throw new InputFileError(f, `cannot read (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
+    }
+    const { corpora, stats } = readLeadSheets(text, f);
+    log?.(
+      `${f}: ${corpora.length} of ${stats.tunes} tunes with chords` +
+        (stats.skippedTunes
+          ? ` (${stats.skippedTunes} without a meter, notes or chord symbols left out)`
+          : '') +
+        (stats.unknownSymbols
+          ? `, ${stats.unknownSymbols} chord symbols not understood (the chord before goes on)`
+          : ''),
+    );
+    return corpora;
+  });
+}
+
+/**
+ * Which corpora are held out for validation: with two or more tunes, whole tunes (a seeded draw of
+ * `share` of them, at least one), never the tail of a tune the model trains on; with one, its last bars.
+ */
+export function holdOut(
+  corpora: readonly JazzCorpus[],
+  share: number,
+  seed: number,
+): { mode: 'tunes' | 'tail'; heldOut: Set<number> } {
+  if (corpora.length < 2 || share <= 0) return { mode: 'tail', heldOut: new Set() };
+  const order = corpora.map((_, i) => i);
+  const rng = createRng(`${seed}:held-out tunes`);
+  for (let i = order.length - 1; i > 0; i--) {
+    const j = rng.int(i + 1);
+    [order[i], order[j]] = [order[j] as number, order[i] as number];
+  }
+  const n = Math.min(corpora.length - 1, Math.max(1, Math.round(corpora.length * share)));
+  return { mode: 'tunes', heldOut: new Set(order.slice(0, n)) };
 }
 
 export async function trainJazz(opts: JazzTrainOptions): Promise<BundleManifest> {
-  if (opts.data.length === 0) throw new Error('train jazz: --data needs at least one MIDI file');
-  const corpora = readCorpora(opts.data, opts);
-  const split = corpora.map((c) => {
+  if (opts.data.length === 0) throw new Error('train jazz: --data needs at least one MIDI or ABC file');
+  const corpora = readCorpora(opts.data, opts, opts.log);
+  const conditioned = opts.condition ?? opts.profile === 'full';
+  if (conditioned && opts.profile === 'faithful')
+    throw new Error(
+      'train jazz: the faithful profile is the original, unconditioned model (leave out --condition)',
+    );
+  const { mode, heldOut } = holdOut(corpora, opts.profile === 'faithful' ? 0 : opts.validation, opts.seed);
+  const W = CONDITION_WIDTH;
+  const parts = corpora.map((c, i) => {
+    const tokens = corpusTokens(c);
+    const cond = conditioned ? corpusConditions(c) : new Float32Array(0);
+    if (mode === 'tunes') {
+      const empty = { tokens: [] as string[], cond: new Float32Array(0) };
+      return heldOut.has(i)
+        ? { train: empty, val: { tokens, cond } }
+        : { train: { tokens, cond }, val: empty };
+    }
     const nVal = opts.profile === 'faithful' ? 0 : Math.floor(c.bars.length * opts.validation);
-    const trainBars = c.bars.slice(0, c.bars.length - nVal);
-    const valBars = c.bars.slice(c.bars.length - nVal);
+    const cut = c.bars.slice(0, c.bars.length - nVal).reduce((n, b) => n + b.tokens.length, 0);
     return {
-      train: trainBars.flatMap((b) => b.tokens.map(formatToken)),
-      val: valBars.flatMap((b) => b.tokens.map(formatToken)),
+      train: { tokens: tokens.slice(0, cut), cond: cond.slice(0, conditioned ? cut * W : 0) },
+      val: { tokens: tokens.slice(cut), cond: cond.slice(conditioned ? cut * W : 0) },
     };
   });
-  const vocabulary = buildVocabulary(split.flatMap((s) => [...s.train, ...s.val]));
+  // the vocabulary is what the model trains on; held-out tokens outside it are skipped and counted
+  const vocabulary = buildVocabulary(parts.flatMap((p) => p.train.tokens));
   const index = new Map(vocabulary.map((v, i) => [v, i]));
-  const ids = (tokens: string[]): number[] => tokens.map((t) => index.get(t) as number);
-  const train = split.map((s) => ids(s.train));
-  const validation = split.map((s) => ids(s.val)).filter((s) => s.length > 1);
+  let unseen = 0;
+  const encode = (part: { tokens: string[]; cond: Float32Array }): { ids: number[]; cond: Float32Array } => {
+    const ids: number[] = [];
+    const keep: number[] = [];
+    part.tokens.forEach((t, k) => {
+      const id = index.get(t);
+      if (id === undefined) unseen++;
+      else {
+        ids.push(id);
+        keep.push(k);
+      }
+    });
+    const cond = new Float32Array(conditioned ? keep.length * W : 0);
+    if (conditioned) keep.forEach((k, j) => cond.set(part.cond.subarray(k * W, (k + 1) * W), j * W));
+    return { ids, cond };
+  };
+  const train = parts.map((p) => encode(p.train)).filter((s) => s.ids.length > 0);
+  const validationTokens = parts.reduce((n, p) => n + p.val.tokens.length, 0);
+  const validation = parts.map((p) => encode(p.val)).filter((s) => s.ids.length > 1);
+  const describe = (c: JazzCorpus): string =>
+    c.melodyTrack && c.chordTrack
+      ? `${c.file} (${c.profile}, melody track ${c.melodyTrack.index} '${c.melodyTrack.name}', chords from track ${c.chordTrack.index} '${c.chordTrack.name}', ${c.bars.length} bars)`
+      : `${tuneId(c)} (${c.bars.length} bars)`;
   opts.log(
-    `corpus: ${corpora.map((c) => `${c.file} (${c.profile}, melody track ${c.melodyTrack.index} '${c.melodyTrack.name}', chords from track ${c.chordTrack.index} '${c.chordTrack.name}', ${c.bars.length} bars)`).join('; ')}`,
+    corpora.length <= 4
+      ? `corpus: ${corpora.map(describe).join('; ')}`
+      : `corpus: ${corpora.length} tunes from ${opts.data.length} files`,
   );
   opts.log(
-    `${train.reduce((n, s) => n + s.length, 0)} training tokens, ${validation.reduce((n, s) => n + s.length, 0)} validation tokens, vocabulary ${vocabulary.length}`,
+    `${train.reduce((n, s) => n + s.ids.length, 0)} training tokens, ${validationTokens} validation tokens ` +
+      `(${mode === 'tunes' ? `${heldOut.size} whole tunes held out` : 'the last bars of each file'}; ${unseen} outside the vocabulary, skipped), ` +
+      `vocabulary ${vocabulary.length}, ${conditioned ? `conditioned on ${W} features of chord, bar and phrase` : 'unconditioned'}`,
   );
-  const first = corpora[0] as JazzCorpus;
+  const first = corpora.find((_, i) => !heldOut.has(i)) as JazzCorpus;
   const allPitches = corpora.flatMap((c) => c.melodyPitches);
   const { manifest } = await trainAndExport({
     ...opts,
@@ -79,16 +179,35 @@ export async function trainJazz(opts: JazzTrainOptions): Promise<BundleManifest>
       dropout: opts.dropout,
       embedding: 0,
       seed: opts.seed,
+      ...(conditioned ? { conditioning: W } : {}),
     },
     vocabulary,
-    train,
-    validation,
+    train: train.map((s) => s.ids),
+    validation: validation.map((s) => s.ids),
+    ...(conditioned
+      ? { conditions: { train: train.map((s) => s.cond), validation: validation.map((s) => s.cond) } }
+      : {}),
+    ...(conditioned ? { conditioning: { features: [...CONDITION_FEATURES] } } : {}),
     jazz: {
       barLength: first.barLength,
+      beat: first.beat,
       bpm: first.bpm,
-      progression: first.bars.map((b) => b.chords.map((c) => ({ onset: c.onset, pitches: [...c.pitches] }))),
+      progression: first.bars
+        .filter((b) => b.bar >= 0)
+        .map((b) => b.chords.map((c) => ({ onset: c.onset, pitches: [...c.pitches] }))),
       melodyRange: [Math.min(...allPitches), Math.max(...allPitches)],
       chordScaleShare: chordScaleShare(corpora),
+      ...(opts.profile === 'faithful'
+        ? {}
+        : {
+            validation: mode,
+            heldOut:
+              mode === 'tunes'
+                ? [...heldOut].sort((a, b) => a - b).map((i) => tuneId(corpora[i] as JazzCorpus))
+                : corpora.map(
+                    (c) => `${tuneId(c)}@${c.bars.length - Math.floor(c.bars.length * opts.validation)}`,
+                  ),
+          }),
     },
   });
   return manifest;

@@ -13,7 +13,15 @@ export interface LstmLmSpec {
   /** Embedding width; 0 feeds the one-hot vector straight into the LSTM (the jazz model). */
   readonly embedding: number;
   readonly seed: number;
+  /**
+   * Width of the conditioning input (conditioning.ts) concatenated to the token's input row; 0 or
+   * absent: none. It needs the one-hot input (embedding 0).
+   */
+  readonly conditioning?: number;
 }
+
+/** The conditioning width of a spec (0 when unconditioned). */
+export const conditionWidth = (spec: LstmLmSpec): number => spec.conditioning ?? 0;
 
 export const layerNames = {
   embedding: 'embedding',
@@ -24,7 +32,10 @@ export const layerNames = {
 /** Builds the Keras-style model; LSTM gates use sigmoid (not tfjs' hardSigmoid) to match ONNX's LSTM. */
 export function buildModel(spec: LstmLmSpec): tf.Sequential {
   const model = tf.sequential();
-  const inputShape = [null, spec.vocabSize];
+  const C = conditionWidth(spec);
+  if (C > 0 && spec.embedding > 0)
+    throw new RangeError('a conditioned model takes one-hot tokens: embedding must be 0');
+  const inputShape = [null, spec.vocabSize + C];
   if (spec.embedding > 0) {
     model.add(
       tf.layers.dense({
@@ -61,16 +72,30 @@ export function buildModel(spec: LstmLmSpec): tf.Sequential {
   return model;
 }
 
-/** One-hot batch for ids [batch][T]; ids equal to vocabSize (the start token) give an all-zero row. */
-export function oneHotBatch(rows: readonly (readonly number[])[], vocabSize: number): tf.Tensor3D {
+/**
+ * One-hot batch for ids [batch][T]; ids equal to vocabSize (the start token) give an all-zero row.
+ * With `conditions` (one [T × width] array per row), each step's row is the one-hot then its conditioning.
+ */
+export function oneHotBatch(
+  rows: readonly (readonly number[])[],
+  vocabSize: number,
+  conditions?: { readonly rows: readonly Float32Array[]; readonly width: number },
+): tf.Tensor3D {
   const T = rows[0]?.length ?? 0;
-  const data = new Float32Array(rows.length * T * vocabSize);
+  const C = conditions?.width ?? 0;
+  const W = vocabSize + C;
+  const data = new Float32Array(rows.length * T * W);
   rows.forEach((row, b) =>
     row.forEach((id, t) => {
-      if (id >= 0 && id < vocabSize) data[(b * T + t) * vocabSize + id] = 1;
+      if (id >= 0 && id < vocabSize) data[(b * T + t) * W + id] = 1;
+      if (conditions)
+        data.set(
+          (conditions.rows[b] as Float32Array).subarray(t * C, (t + 1) * C),
+          (b * T + t) * W + vocabSize,
+        );
     }),
   );
-  return tf.tensor3d(data, [rows.length, T, vocabSize]);
+  return tf.tensor3d(data, [rows.length, T, W]);
 }
 
 /** The trained weights, by role, as plain arrays (Keras layout: kernels [in, 4H] with gates i, f, c, o). */

@@ -6,7 +6,8 @@
  * i, o, f, c, so the kernels are re-ordered here.
  */
 import onnxProto from 'onnx-proto';
-import type { LstmLmSpec, LstmLmWeights } from './model.ts';
+import { conditionWidth, type LstmLmSpec, type LstmLmWeights } from './model.ts';
+import { CONDITION_INPUT } from './ortGraph.ts';
 
 const { onnx } = onnxProto;
 
@@ -87,21 +88,32 @@ function reorderBias(bias: Float32Array, units: number): Float32Array {
 export function buildOnnx(spec: LstmLmSpec, w: LstmLmWeights, docString: string): Uint8Array {
   const V = spec.vocabSize;
   const H = spec.units;
-  const inputWidth = spec.embedding > 0 ? spec.embedding : V;
+  const C = conditionWidth(spec);
+  const tokenWidth = spec.embedding > 0 ? spec.embedding : V;
+  const inputWidth = tokenWidth + C;
   // Row V is the start token: all zeros, the "nothing played yet" input.
-  const table = new Float32Array((V + 1) * inputWidth);
+  const table = new Float32Array((V + 1) * tokenWidth);
   if (w.embedding) table.set(w.embedding);
   else for (let i = 0; i < V; i++) table[i * V + i] = 1;
-  const initializer: onnxProto.onnx.ITensorProto[] = [floatTensor('input_table', [V + 1, inputWidth], table)];
+  const initializer: onnxProto.onnx.ITensorProto[] = [floatTensor('input_table', [V + 1, tokenWidth], table)];
   const node: onnxProto.onnx.INodeProto[] = [
     {
       opType: 'Gather',
       input: ['input_table', ONNX_IO.inputs.tokens],
-      output: ['x0'],
+      output: [C > 0 ? 'x_token' : 'x0'],
       name: 'lookup',
       attribute: [intAttr('axis', 0)],
     },
   ];
+  // a conditioned model's input row: the token's, then what it hears ([seq, batch, C])
+  if (C > 0)
+    node.push({
+      opType: 'Concat',
+      input: ['x_token', CONDITION_INPUT],
+      output: ['x0'],
+      name: 'condition',
+      attribute: [intAttr('axis', 2)],
+    });
   initializer.push(int64Tensor('axis0', [0]), int64Tensor('axis1', [1]));
   const hOut: string[] = [];
   const cOut: string[] = [];
@@ -202,6 +214,7 @@ export function encodeLm(
   const V = spec.vocabSize;
   const H = spec.units;
   const L = spec.layers;
+  const C = conditionWidth(spec);
   const FLOAT = onnx.TensorProto.DataType.FLOAT;
   const model: onnxProto.onnx.IModelProto = {
     irVersion,
@@ -215,6 +228,7 @@ export function encodeLm(
         valueInfo(ONNX_IO.inputs.tokens, onnx.TensorProto.DataType.INT64, ['seq', 'batch']),
         valueInfo(ONNX_IO.inputs.h, FLOAT, [L, 'batch', H]),
         valueInfo(ONNX_IO.inputs.c, FLOAT, [L, 'batch', H]),
+        ...(C > 0 ? [valueInfo(CONDITION_INPUT, FLOAT, ['seq', 'batch', C])] : []),
       ],
       output: [
         valueInfo(ONNX_IO.outputs.logits, FLOAT, ['seq', 'batch', V]),

@@ -114,6 +114,11 @@ function stepBody(l: number, H: number): onnxProto.onnx.IGraphProto {
 
 /** Serialises the int8 variant (same inputs and outputs as buildOnnx's graph). */
 export function buildQuantizedOnnx(spec: LstmLmSpec, w: LstmLmWeights, docString: string): Uint8Array {
+  // the folded input table holds each token's gate inputs; a conditioned input row has no such table
+  if ((spec.conditioning ?? 0) > 0)
+    throw new RangeError(
+      'the int8 variant is built for unconditioned models (--quantize without conditioning)',
+    );
   const V = spec.vocabSize;
   const H = spec.units;
   const G = 4 * H;

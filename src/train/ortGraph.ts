@@ -16,7 +16,7 @@
  * from zero state (truncated back-propagation through the window), as the tfjs trainer does.
  */
 import onnxProto from 'onnx-proto';
-import type { LstmLmSpec } from './model.ts';
+import { conditionWidth, type LstmLmSpec } from './model.ts';
 
 const { onnx } = onnxProto;
 type INode = onnxProto.onnx.INodeProto;
@@ -41,7 +41,7 @@ export function paramSpecs(spec: LstmLmSpec): ParamSpec[] {
   const params: ParamSpec[] = [];
   if (E > 0) params.push({ name: 'embedding', shape: [V, E] });
   for (let l = 0; l < spec.layers; l++) {
-    const inW = l > 0 ? H : E > 0 ? E : V;
+    const inW = l > 0 ? H : (E > 0 ? E : V) + conditionWidth(spec);
     params.push(
       { name: `kernel${l}`, shape: [inW, 4 * H] },
       { name: `recurrent${l}`, shape: [H, 4 * H] },
@@ -53,6 +53,9 @@ export function paramSpecs(spec: LstmLmSpec): ParamSpec[] {
 }
 
 export const gradName = (param: string): string => `grad_${param}`;
+
+/** The conditioning input of a conditioned model ([T, B, width]), beside the tokens. */
+export const CONDITION_INPUT = 'cond';
 
 /** The dropout mask input of layer l ([T, B, units]: 0, or 1 / (1 − rate)). */
 export const dropoutName = (layer: number): string => `dropout${layer}`;
@@ -207,7 +210,10 @@ export function buildTrainingGraph(spec: LstmLmSpec, gradients = true): Uint8Arr
   const oneHotFull = b.one('OneHot', [tokensFlat, 'depth', 'onehot_values'], [int('axis', -1)]);
   const oneHot = b.one('Slice', [oneHotFull, 'zero_i', 'V_i', 'one_i']); // [T·B, V]
 
-  let x2d = E > 0 ? b.one('MatMul', [oneHot, 'embedding']) : oneHot; // [T·B, in]
+  const C = conditionWidth(spec);
+  const tokenIn = E > 0 ? b.one('MatMul', [oneHot, 'embedding']) : oneHot; // [T·B, E or V]
+  // a conditioned model's first layer sees the token's row, then the conditioning
+  let x2d = C > 0 ? b.one('Concat', [tokenIn, rows(CONDITION_INPUT, C)], [int('axis', 1)]) : tokenIn;
   const layerIn: string[] = [];
   const saved: { cprev: string; tc: string; i: string; f: string; g: string; o: string; hprev2d: string }[] =
     [];
@@ -303,7 +309,11 @@ export function buildTrainingGraph(spec: LstmLmSpec, gradients = true): Uint8Arr
     grads[`bias${l}`] = b.one('ReduceSum', [dz2d, 'axis0'], [int('keepdims', 0)]);
     if (l > 0 || E > 0) dY2d = b.one('MatMul', [dz2d, b.one('Transpose', [`kernel${l}`])]);
   }
-  if (E > 0) grads.embedding = b.one('MatMul', [b.one('Transpose', [oneHot]), dY2d]);
+  if (E > 0) {
+    // the embedding's share of the input gradient: its first E columns (the rest is the conditioning's)
+    const dEmb = C > 0 ? b.one('Slice', [dY2d, 'zero_i', addConst(`c${E}`, [E]), 'one_i']) : dY2d;
+    grads.embedding = b.one('MatMul', [b.one('Transpose', [oneHot]), dEmb]);
+  }
   function addFloat0(): string {
     if (!initializer.some((t) => t.name === 'zero_f')) initializer.push(floats('zero_f', [], [0]));
     return 'zero_f';
@@ -331,6 +341,7 @@ export function buildTrainingGraph(spec: LstmLmSpec, gradients = true): Uint8Arr
       input: [
         value('tokens', INT64, ['T', 'B']),
         value('targets', INT64, ['T', 'B']),
+        ...(C > 0 ? [value(CONDITION_INPUT, FLOAT, ['T', 'B', C])] : []),
         ...(dropout
           ? Array.from({ length: spec.layers }, (_, l) => value(dropoutName(l), FLOAT, ['T', 'B', H]))
           : []),

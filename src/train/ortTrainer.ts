@@ -11,9 +11,16 @@ import { existsSync, readdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import * as ort from 'onnxruntime-node';
-import type { LstmLmSpec, LstmLmWeights } from './model.ts';
+import { conditionWidth, type LstmLmSpec, type LstmLmWeights } from './model.ts';
 import { createRng } from '../music/rng.ts';
-import { buildTrainingGraph, dropoutName, gradName, paramSpecs, type ParamSpec } from './ortGraph.ts';
+import {
+  buildTrainingGraph,
+  CONDITION_INPUT,
+  dropoutName,
+  gradName,
+  paramSpecs,
+  type ParamSpec,
+} from './ortGraph.ts';
 
 /** Where the training graph runs: the CPU, or an NVIDIA GPU through onnxruntime's CUDA provider. */
 export type TrainDevice = 'cpu' | 'cuda';
@@ -90,6 +97,16 @@ function timeMajor(rows: readonly (readonly number[])[]): ort.Tensor {
   return new ort.Tensor('int64', data, [T, B]);
 }
 
+/** Conditioning rows (one [T × width] array per batch row) as the graph's time-major [T, batch, width]. */
+function conditionsTimeMajor(rows: readonly Float32Array[], T: number, width: number): ort.Tensor {
+  const B = rows.length;
+  const data = new Float32Array(T * B * width);
+  rows.forEach((row, b) => {
+    for (let t = 0; t < T; t++) data.set(row.subarray(t * width, (t + 1) * width), (t * B + b) * width);
+  });
+  return new ort.Tensor('float32', data, [T, B, width]);
+}
+
 export class OrtLmTrainer {
   private step = 0;
   private readonly params: Record<string, Float32Array> = {};
@@ -146,8 +163,15 @@ export class OrtLmTrainer {
   private feeds(
     x: readonly (readonly number[])[],
     y: readonly (readonly number[])[],
+    cond?: readonly Float32Array[],
   ): Record<string, ort.Tensor> {
     const feeds: Record<string, ort.Tensor> = { tokens: timeMajor(x), targets: timeMajor(y) };
+    const C = conditionWidth(this.spec);
+    if (C > 0) {
+      if (!cond || cond.length !== x.length)
+        throw new RangeError('a conditioned model needs a conditioning row for every input row');
+      feeds[CONDITION_INPUT] = conditionsTimeMajor(cond, x[0]?.length ?? 0, C);
+    }
     for (const p of this.specs)
       feeds[p.name] = new ort.Tensor('float32', this.params[p.name] as Float32Array, [...p.shape]);
     return feeds;
@@ -177,8 +201,9 @@ export class OrtLmTrainer {
     x: readonly (readonly number[])[],
     y: readonly (readonly number[])[],
     masks?: Record<string, ort.Tensor>,
+    cond?: readonly Float32Array[],
   ): Promise<{ loss: number; count: number; grads: Record<string, Float32Array> }> {
-    const feeds = this.feeds(x, y);
+    const feeds = this.feeds(x, y, cond);
     if (this.spec.dropout > 0) Object.assign(feeds, masks ?? this.masks(x[0]?.length ?? 0, x.length));
     const out = await this.train.run(feeds);
     const grads: Record<string, Float32Array> = {};
@@ -191,8 +216,12 @@ export class OrtLmTrainer {
   }
 
   /** One Adam step on a batch; returns the batch's mean loss per real target. */
-  async trainBatch(x: readonly (readonly number[])[], y: readonly (readonly number[])[]): Promise<number> {
-    const { loss, count, grads } = await this.gradients(x, y);
+  async trainBatch(
+    x: readonly (readonly number[])[],
+    y: readonly (readonly number[])[],
+    cond?: readonly Float32Array[],
+  ): Promise<number> {
+    const { loss, count, grads } = await this.gradients(x, y, undefined, cond);
     if (count > 0) this.apply(grads);
     return loss;
   }
@@ -201,8 +230,9 @@ export class OrtLmTrainer {
   async loss(
     x: readonly (readonly number[])[],
     y: readonly (readonly number[])[],
+    cond?: readonly Float32Array[],
   ): Promise<{ loss: number; count: number }> {
-    const out = await this.evaluate.run(this.feeds(x, y));
+    const out = await this.evaluate.run(this.feeds(x, y, cond));
     return {
       loss: (out.loss?.data as Float32Array)[0] as number,
       count: (out.count?.data as Float32Array)[0] as number,

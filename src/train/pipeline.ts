@@ -35,6 +35,8 @@ export interface CommonTrainOptions {
   readonly device?: TrainDevice;
   /** Stop after this many epochs without a better validation loss. */
   readonly patience?: number;
+  /** The training data's licence, recorded in the manifest (a model trained on GPL data says so). */
+  readonly licence?: string;
   readonly resume: boolean;
   readonly progress: boolean;
   readonly log: (line: string) => void;
@@ -55,8 +57,11 @@ export interface PipelineOptions extends Omit<
   readonly backend?: BackendName;
   readonly log: (line: string) => void;
   readonly jazz?: BundleManifest['jazz'];
+  /** A conditioned model: the names of its conditioning features, in input order. */
+  readonly conditioning?: BundleManifest['conditioning'];
   /** Also export the int8 variant for live play, measured on the validation streams. */
   readonly quantize?: boolean;
+  readonly licence?: string;
 }
 
 export interface PipelineResult {
@@ -109,6 +114,7 @@ export async function trainAndExport(opts: PipelineOptions): Promise<PipelineRes
       },
       training: {
         data: opts.data.map((f) => ({ file: f, sha256: sha256(f) })),
+        ...(opts.licence ? { licence: opts.licence } : {}),
         profile: opts.profile,
         tokens: opts.train.reduce((n, s) => n + s.length, 0),
         finalLoss: result.losses[result.epoch - 1] ?? NaN,
@@ -124,6 +130,7 @@ export async function trainAndExport(opts: PipelineOptions): Promise<PipelineRes
         tokensPerSecond: Math.round(result.tokensPerSecond),
         trainedAt: new Date().toISOString(),
       },
+      ...(opts.conditioning ? { conditioning: opts.conditioning } : {}),
       ...(opts.jazz ? { jazz: opts.jazz } : {}),
     },
   });

@@ -9,6 +9,7 @@ import cliProgress from 'cli-progress';
 import { createRng, type Rng } from '../music/rng.ts';
 import {
   buildModel,
+  conditionWidth,
   extractWeights,
   layerNames,
   oneHotBatch,
@@ -27,6 +28,14 @@ export interface TrainOptions {
   /** Token id streams; windows never cross from one stream into the next. */
   readonly train: readonly (readonly number[])[];
   readonly validation: readonly (readonly number[])[];
+  /**
+   * A conditioned model's conditioning, stream by stream as the token streams ([tokens × width] each,
+   * width = spec.conditioning): row i is what the model hears while predicting token i.
+   */
+  readonly conditions?: {
+    readonly train: readonly Float32Array[];
+    readonly validation: readonly Float32Array[];
+  };
   readonly sequenceLength: number;
   readonly batchSize: number;
   readonly epochs: number;
@@ -117,6 +126,25 @@ export function windowRows(
     x.push([first, ...padded.slice(0, len - 1)]);
   }
   return { x, y };
+}
+
+/**
+ * The conditioning rows of windows ([len × width] each): the row of every target position, zeros past
+ * a stream's end (padding, which the loss ignores).
+ */
+export function windowConditions(
+  conditions: readonly Float32Array[],
+  windows: readonly Window[],
+  len: number,
+  width: number,
+): Float32Array[] {
+  return windows.map((w) => {
+    const row = new Float32Array(len * width);
+    const source = conditions[w.stream] as Float32Array;
+    const end = Math.min(source.length, (w.start + len) * width);
+    row.set(source.subarray(w.start * width, Math.max(end, w.start * width)));
+    return row;
+  });
 }
 
 /** `count` windows at random positions, streams weighted by their length. */
@@ -214,7 +242,7 @@ function readCheckpoint(
 
 /** What the training loop asks of a trainer: a step, a validation loss, a checkpoint, the model. */
 interface Engine {
-  trainBatch(x: number[][], y: number[][]): Promise<number>;
+  trainBatch(x: number[][], y: number[][], cond?: Float32Array[]): Promise<number>;
   validate(): Promise<number | null>;
   save(dir: string, meta: CheckpointMeta): Promise<void>;
   /** Loads weights and optimizer state; returns the checkpoint's progress. */
@@ -231,6 +259,7 @@ interface Engine {
 function tfjsEngine(opts: TrainOptions): Engine {
   const { spec } = opts;
   const model = buildModel(spec);
+  const C = conditionWidth(spec);
   const optimizer = tf.train.adam(opts.learningRate, 0.9, 0.999);
   model.compile({ optimizer, loss: 'categoricalCrossentropy' });
   const named = (t: tf.Tensor, name: string): NamedArray => ({
@@ -239,8 +268,8 @@ function tfjsEngine(opts: TrainOptions): Engine {
     data: Float32Array.from(t.dataSync() as Float32Array),
   });
   return {
-    async trainBatch(x, y) {
-      const xb = oneHotBatch(x, spec.vocabSize);
+    async trainBatch(x, y, cond) {
+      const xb = oneHotBatch(x, spec.vocabSize, cond ? { rows: cond, width: C } : undefined);
       const yb = oneHotBatch(y, spec.vocabSize);
       const loss = (await model.trainOnBatch(xb, yb)) as number;
       tf.dispose([xb, yb]);
@@ -248,7 +277,15 @@ function tfjsEngine(opts: TrainOptions): Engine {
     },
     validate: () =>
       Promise.resolve(
-        evaluateLoss(model, opts.validation, spec, opts.sequenceLength, opts.batchSize, opts.contextual),
+        evaluateLoss(
+          model,
+          opts.validation,
+          spec,
+          opts.sequenceLength,
+          opts.batchSize,
+          opts.contextual,
+          opts.conditions?.validation,
+        ),
       ),
     async save(dir, meta) {
       const weights = model.getWeights().map((t, i) => named(t, `w${i}`));
@@ -289,7 +326,7 @@ async function ortEngine(opts: TrainOptions): Promise<Engine> {
   const arrays = (by: Readonly<Record<string, Float32Array>>, prefix: string): NamedArray[] =>
     specs.map((p) => ({ name: `${prefix}${p.name}`, shape: [...p.shape], data: by[p.name] as Float32Array }));
   return {
-    trainBatch: (x, y) => trainer.trainBatch(x, y),
+    trainBatch: (x, y, cond) => trainer.trainBatch(x, y, cond),
     async validate() {
       const windows = windowStarts(opts.validation, opts.sequenceLength, opts.sequenceLength);
       if (windows.length === 0) return null;
@@ -300,10 +337,17 @@ async function ortEngine(opts: TrainOptions): Promise<Engine> {
         spec.vocabSize,
         opts.contextual,
       );
+      const cond = opts.conditions
+        ? windowConditions(opts.conditions.validation, windows, opts.sequenceLength, conditionWidth(spec))
+        : undefined;
       let total = 0;
       let count = 0;
       for (let i = 0; i < x.length; i += opts.batchSize) {
-        const r = await trainer.loss(x.slice(i, i + opts.batchSize), y.slice(i, i + opts.batchSize));
+        const r = await trainer.loss(
+          x.slice(i, i + opts.batchSize),
+          y.slice(i, i + opts.batchSize),
+          cond?.slice(i, i + opts.batchSize),
+        );
         if (r.count > 0) {
           total += r.loss * r.count;
           count += r.count;
@@ -370,15 +414,22 @@ export function evaluateLoss(
   len: number,
   batchSize: number,
   contextual = false,
+  conditions?: readonly Float32Array[],
 ): number | null {
   const windows = windowStarts(streams, len, len);
   if (windows.length === 0) return null;
   const { x, y } = windowRows(streams, windows, len, spec.vocabSize, contextual);
+  const C = conditionWidth(spec);
+  const cond = conditions ? windowConditions(conditions, windows, len, C) : undefined;
   let total = 0;
   let count = 0;
   for (let i = 0; i < x.length; i += batchSize) {
     tf.tidy(() => {
-      const xb = oneHotBatch(x.slice(i, i + batchSize), spec.vocabSize);
+      const xb = oneHotBatch(
+        x.slice(i, i + batchSize),
+        spec.vocabSize,
+        cond ? { rows: cond.slice(i, i + batchSize), width: C } : undefined,
+      );
       const probs = (model.predict(xb) as tf.Tensor3D).arraySync();
       y.slice(i, i + batchSize).forEach((row, b) =>
         row.forEach((id, t) => {
@@ -399,6 +450,20 @@ export async function trainLm(opts: TrainOptions): Promise<TrainResult> {
   if (opts.train.every((s) => s.length === 0)) {
     throw new Error('training data is empty: no token windows to learn from');
   }
+  const C = conditionWidth(spec);
+  if (C > 0 !== Boolean(opts.conditions))
+    throw new RangeError(
+      C > 0
+        ? 'a conditioned model needs the conditioning of its data'
+        : 'conditioning given to a model without it',
+    );
+  const lengths = (streams: readonly (readonly number[])[], conds: readonly Float32Array[]): boolean =>
+    streams.length === conds.length && streams.every((s, i) => (conds[i]?.length ?? -1) === s.length * C);
+  if (
+    opts.conditions &&
+    !(lengths(opts.train, opts.conditions.train) && lengths(opts.validation, opts.conditions.validation))
+  )
+    throw new RangeError(`the conditioning must hold ${C} values for every token of every stream`);
   if (opts.device === 'cuda' && opts.trainer !== 'ort')
     throw new DeviceError(
       '--device cuda trains with --trainer ort (tfjs-node-gpu cannot install here; see --backend)',
@@ -468,14 +533,12 @@ export async function trainLm(opts: TrainOptions): Promise<TrainResult> {
     let epochTokens = 0;
     const t0 = performance.now();
     for (let b = 0; b < order.length; b += batchSize) {
-      const { x, y } = windowRows(
-        opts.train,
-        order.slice(b, b + batchSize),
-        len,
-        spec.vocabSize,
-        opts.contextual,
-      );
-      const loss = await engine.trainBatch(x, y);
+      const batch = order.slice(b, b + batchSize);
+      const { x, y } = windowRows(opts.train, batch, len, spec.vocabSize, opts.contextual);
+      const cond = opts.conditions
+        ? windowConditions(opts.conditions.train, batch, len, conditionWidth(spec))
+        : undefined;
+      const loss = await engine.trainBatch(x, y, cond);
       const n = x.length * len;
       epochLoss += loss * n;
       epochTokens += n;

@@ -17,6 +17,8 @@ export type AbcEvent =
   | { readonly type: 'header'; readonly field: string; readonly value: string }
   | { readonly type: 'note'; readonly pitch: number; readonly start: Quarters; readonly dur: Quarters }
   | { readonly type: 'rest'; readonly start: Quarters; readonly dur: Quarters }
+  /** A quoted annotation in the body (`"Am7"`): a chord symbol, or text; placed where the next note starts. */
+  | { readonly type: 'symbol'; readonly at: Quarters; readonly text: string }
   | {
       readonly type: 'bar';
       readonly at: Quarters;
@@ -334,7 +336,11 @@ export class AbcStreamReader {
       const close = c === '{' ? '}' : c;
       const end = b.indexOf(close, 1);
       const nl = b.indexOf('\n');
-      if (end >= 0 && (nl < 0 || end < nl)) return end + 1; // annotation, decoration or grace notes: skipped
+      if (end >= 0 && (nl < 0 || end < nl)) {
+        // decorations and grace notes are skipped; a quoted chord symbol is passed on
+        if (c === '"') this.emit({ type: 'symbol', at: this.time, text: b.slice(1, end) });
+        return end + 1;
+      }
       if (nl < 0 && !final) return 0;
       if (c === '!') return 1; // a lone '!' is a line-break mark
       this.malformed(
