@@ -29,6 +29,46 @@ function batch(spec: LstmLmSpec, B: number, T: number, seed: number): { x: numbe
   };
 }
 
+/** A tfjs model and an ORT trainer starting from its weights (no clipping, one thread). */
+async function modelAndTrainer(spec: LstmLmSpec): Promise<{ model: tf.Sequential; trainer: OrtLmTrainer }> {
+  const model = buildModel(spec);
+  const trainer = await OrtLmTrainer.create(spec, extractWeights(model, spec), {
+    learningRate: 0.01,
+    clipNorm: 0,
+    threads: 1,
+  });
+  return { model, trainer };
+}
+
+/**
+ * Every ORT gradient against tfjs autodiff's, relative error < 1e-3 (against 1e-3 of the largest where
+ * a value is near zero). tfjs names variables uniquely across models, so they are paired by order: the
+ * model's trainable weights come in the training graph's parameter order (embedding, each LSTM's
+ * three, output).
+ */
+function expectGradients(
+  got: Record<string, Float32Array>,
+  grads: tf.NamedTensorMap,
+  model: tf.Sequential,
+  spec: LstmLmSpec,
+): void {
+  const names = model.trainableWeights.map((w) => w.name);
+  for (const [i, p] of paramSpecs(spec).entries()) {
+    const want = grads[names[i] as string]?.dataSync() as Float32Array;
+    const mine = got[p.name] as Float32Array;
+    expect(mine).toHaveLength(want.length);
+    const scale = Math.max(...Array.from(want, Math.abs));
+    let worst = 0;
+    for (let k = 0; k < want.length; k++)
+      worst = Math.max(
+        worst,
+        Math.abs((mine[k] as number) - (want[k] as number)) /
+          Math.max(Math.abs(want[k] as number), 1e-3 * scale),
+      );
+    expect(worst, p.name).toBeLessThan(1e-3);
+  }
+}
+
 describe('the ONNX training graph', () => {
   it.each([
     [
@@ -44,12 +84,7 @@ describe('the ONNX training graph', () => {
       { vocabSize: 7, units: 5, layers: 1, dropout: 0, embedding: 0, seed: 4, conditioning: 3 },
     ],
   ])('gives the loss and every gradient tfjs autodiff gives: %s', async (_, spec: LstmLmSpec) => {
-    const model = buildModel(spec);
-    const trainer = await OrtLmTrainer.create(spec, extractWeights(model, spec), {
-      learningRate: 0.01,
-      clipNorm: 0,
-      threads: 1,
-    });
+    const { model, trainer } = await modelAndTrainer(spec);
     const { x, y } = batch(spec, 5, 7, 11);
     const C = spec.conditioning ?? 0;
     const rng = createRng(12);
@@ -63,35 +98,14 @@ describe('the ONNX training graph', () => {
     );
     expect(ort.loss).toBeCloseTo(ref.value.dataSync()[0] as number, 5);
     expect(ort.count).toBe(35);
-    // tfjs names variables uniquely across models, so pair them by order: the model's trainable
-    // weights come in the training graph's parameter order (embedding, each LSTM's three, output)
-    const names = model.trainableWeights.map((w) => w.name);
-    expect(names).toHaveLength(paramSpecs(spec).length);
-    for (const [i, p] of paramSpecs(spec).entries()) {
-      const want = ref.grads[names[i] as string]?.dataSync() as Float32Array;
-      const got = ort.grads[p.name] as Float32Array;
-      expect(got).toHaveLength(want.length);
-      const scale = Math.max(...Array.from(want, Math.abs));
-      let worst = 0;
-      for (let k = 0; k < want.length; k++)
-        worst = Math.max(
-          worst,
-          Math.abs((got[k] as number) - (want[k] as number)) /
-            Math.max(Math.abs(want[k] as number), 1e-3 * scale),
-        );
-      expect(worst, p.name).toBeLessThan(1e-3);
-    }
+    expect(model.trainableWeights).toHaveLength(paramSpecs(spec).length);
+    expectGradients(ort.grads, ref.grads, model, spec);
     await trainer.dispose();
   });
 
   it('with dropout, gives the gradients of the model whose LSTM output is masked, as tfjs places it', async () => {
     const spec = { vocabSize: 8, units: 5, layers: 1, dropout: 0.4, embedding: 3, seed: 5 };
-    const model = buildModel(spec);
-    const trainer = await OrtLmTrainer.create(spec, extractWeights(model, spec), {
-      learningRate: 0.01,
-      clipNorm: 0,
-      threads: 1,
-    });
+    const { model, trainer } = await modelAndTrainer(spec);
     const T = 6;
     const B = 4;
     const { x, y } = batch(spec, B, T, 8);
@@ -111,28 +125,13 @@ describe('the ONNX training graph', () => {
       return tf.metrics.categoricalCrossentropy(labels, p).mean<tf.Scalar>();
     });
     expect(ort.loss).toBeCloseTo(ref.value.dataSync()[0] as number, 5);
-    const names = model.trainableWeights.map((w) => w.name);
-    for (const [i, p] of paramSpecs(spec).entries()) {
-      const want = ref.grads[names[i] as string]?.dataSync() as Float32Array;
-      const got = ort.grads[p.name] as Float32Array;
-      const scale = Math.max(...Array.from(want, Math.abs));
-      want.forEach((w, k) =>
-        expect(Math.abs((got[k] as number) - w) / Math.max(Math.abs(w), 1e-3 * scale), p.name).toBeLessThan(
-          1e-3,
-        ),
-      );
-    }
+    expectGradients(ort.grads, ref.grads, model, spec);
     await trainer.dispose();
   });
 
   it('leaves padding (target −1) out of the loss and the gradients', async () => {
     const spec = { vocabSize: 6, units: 4, layers: 1, dropout: 0, embedding: 3, seed: 2 };
-    const model = buildModel(spec);
-    const trainer = await OrtLmTrainer.create(spec, extractWeights(model, spec), {
-      learningRate: 0.01,
-      clipNorm: 0,
-      threads: 1,
-    });
+    const { model, trainer } = await modelAndTrainer(spec);
     const { x, y } = batch(spec, 3, 6, 4);
     const full = await trainer.gradients(x, y);
     // the same rows with the last two steps of the first one padded: a shorter first row

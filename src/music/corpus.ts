@@ -264,3 +264,27 @@ export function corpusConditions(corpus: JazzCorpus): Float32Array {
   }
   return out;
 }
+
+/**
+ * Tokens → ids of a vocabulary, skipping (and counting) those outside it, with each kept token's
+ * conditioning row (`width` values a token; width 0: none) carried along.
+ */
+export function idsInVocabulary(
+  tokens: readonly string[],
+  index: ReadonlyMap<string, number>,
+  conditions: Float32Array | null,
+  width: number,
+): { ids: number[]; conditions: Float32Array; outOfVocabulary: number } {
+  const ids: number[] = [];
+  const kept: number[] = [];
+  tokens.forEach((t, k) => {
+    const id = index.get(t);
+    if (id === undefined) return;
+    ids.push(id);
+    kept.push(k);
+  });
+  const rows = new Float32Array(conditions ? kept.length * width : 0);
+  if (conditions)
+    kept.forEach((k, j) => rows.set(conditions.subarray(k * width, (k + 1) * width), j * width));
+  return { ids, conditions: rows, outOfVocabulary: tokens.length - ids.length };
+}

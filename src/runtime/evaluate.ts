@@ -1,4 +1,5 @@
 /** Mean negative log-likelihood per token of a token stream under a bundle (tokens outside its vocabulary are counted and skipped). */
+import { idsInVocabulary } from '../music/corpus.ts';
 import type { LstmSession } from './session.ts';
 
 export interface NllReport {
@@ -23,25 +24,12 @@ export async function scoreTokens(
 ): Promise<NllReport> {
   const index = new Map(session.vocabulary.map((v, i) => [v, i]));
   const W = session.conditionWidth;
-  const ids: number[] = [];
-  const kept: number[] = [];
-  let oov = 0;
-  tokens.forEach((t, k) => {
-    const id = index.get(t);
-    if (id === undefined) oov++;
-    else {
-      ids.push(id);
-      kept.push(k);
-    }
-  });
-  let heard: Float32Array | undefined;
-  if (W > 0) {
-    if (!conditions)
-      throw new RangeError('a conditioned model is scored with the conditioning of its tokens');
-    const c = new Float32Array(kept.length * W);
-    kept.forEach((k, j) => c.set(conditions.subarray(k * W, (k + 1) * W), j * W));
-    heard = c;
-  }
+  if (W > 0 && !conditions)
+    throw new RangeError('a conditioned model is scored with the conditioning of its tokens');
+  const kept = idsInVocabulary(tokens, index, W > 0 ? (conditions ?? null) : null, W);
+  const { ids } = kept;
+  const oov = kept.outOfVocabulary;
+  const heard = W > 0 ? kept.conditions : undefined;
   if (ids.length === 0)
     return {
       tokens: tokens.length,

@@ -10,13 +10,12 @@
  *   (the held-out melodies' own share beside it: what a new tune of the style reaches).
  * The held-out part is the trainer's (manifest `jazz.heldOut`), read again from the training files.
  */
-import { corpusConditions, corpusTokens, type JazzCorpus } from '../music/corpus.ts';
+import { corpusConditions, corpusTokens, idsInVocabulary, type JazzCorpus } from '../music/corpus.ts';
 import { readManifest } from '../music/bundle.ts';
 import { BundleError } from '../music/errors.ts';
 import { parseToken, type GrammarToken } from '../music/grammar.ts';
 import { createRng } from '../music/rng.ts';
 import { readCorpora, tuneId } from '../train/jazz.ts';
-import { CONDITION_WIDTH } from '../music/conditioning.ts';
 import { generateSolo } from './jazz.ts';
 import type { SamplerOptions } from './sampler.ts';
 import { LstmSession } from './session.ts';
@@ -150,23 +149,13 @@ export async function evaluateGrammar(
   try {
     for (const c of held) {
       const tokens = corpusTokens(c);
-      const cond = W > 0 ? corpusConditions(c) : null;
-      const ids: number[] = [];
-      const rows: number[] = [];
-      tokens.forEach((t, k) => {
-        total++;
-        const id = index.get(t);
-        if (id === undefined) oov++;
-        else {
-          ids.push(id);
-          rows.push(k);
-        }
-      });
+      total += tokens.length;
+      const kept = idsInVocabulary(tokens, index, W > 0 ? corpusConditions(c) : null, W);
+      oov += kept.outOfVocabulary;
+      const { ids } = kept;
       if (ids.length === 0) continue;
       session.reset();
-      const conditions = cond ? new Float32Array(ids.length * CONDITION_WIDTH) : undefined;
-      if (cond && conditions)
-        rows.forEach((k, j) => conditions.set(cond.subarray(k * W, (k + 1) * W), j * W));
+      const conditions = W > 0 ? kept.conditions : undefined;
       const { probs } = await session.run([session.startToken, ...ids.slice(0, -1)], conditions);
       let prev = V;
       ids.forEach((id, t) => {

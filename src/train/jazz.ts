@@ -11,6 +11,7 @@ import {
   buildVocabulary,
   corpusConditions,
   corpusTokens,
+  idsInVocabulary,
   type CorpusProfile,
   type JazzCorpus,
 } from '../music/corpus.ts';
@@ -135,19 +136,9 @@ export async function trainJazz(opts: JazzTrainOptions): Promise<BundleManifest>
   const index = new Map(vocabulary.map((v, i) => [v, i]));
   let unseen = 0;
   const encode = (part: { tokens: string[]; cond: Float32Array }): { ids: number[]; cond: Float32Array } => {
-    const ids: number[] = [];
-    const keep: number[] = [];
-    part.tokens.forEach((t, k) => {
-      const id = index.get(t);
-      if (id === undefined) unseen++;
-      else {
-        ids.push(id);
-        keep.push(k);
-      }
-    });
-    const cond = new Float32Array(conditioned ? keep.length * W : 0);
-    if (conditioned) keep.forEach((k, j) => cond.set(part.cond.subarray(k * W, (k + 1) * W), j * W));
-    return { ids, cond };
+    const kept = idsInVocabulary(part.tokens, index, conditioned ? part.cond : null, W);
+    unseen += kept.outOfVocabulary;
+    return { ids: kept.ids, cond: kept.conditions };
   };
   const train = parts.map((p) => encode(p.train)).filter((s) => s.ids.length > 0);
   const validationTokens = parts.reduce((n, p) => n + p.val.tokens.length, 0);
