@@ -6,7 +6,7 @@ import { ConfigError, loadConfig } from '../src/daemon/config.ts';
 import { startDaemon } from '../src/daemon/daemon.ts';
 import { readMidiTimeline } from '../src/midi/filePorts.ts';
 import { jzzSendTo } from '../src/midi/ports.ts';
-import { tempDir } from './helpers.ts';
+import { spawnDaemon, tempDir } from './helpers.ts';
 import { midoAvailable, midoCheck } from './judges.ts';
 
 const writeConfig = (dir: string, config: object, name = 'improv.config.json'): string => {
@@ -115,20 +115,7 @@ describe('daemon at run time', () => {
       responseBars: 0,
       http: { port: 0 },
     });
-    const child = spawn(tsx, ['src/cli/main.ts', 'daemon', '--config', file, '--foreground'], {
-      stdio: ['ignore', 'ignore', 'pipe'],
-    });
-    let stderr = '';
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    await new Promise<void>((resolve, reject) => {
-      const t = setInterval(() => {
-        if (stderr.includes('"started"')) {
-          clearInterval(t);
-          resolve();
-        }
-      }, 50);
-      setTimeout(() => reject(new Error(`daemon did not start: ${stderr}`)), 30_000);
-    });
+    const child = await spawnDaemon(file);
     await new Promise((r) => setTimeout(r, 1800)); // notes are sounding
     child.kill('SIGTERM');
     const code = await new Promise<number | null>((r) => child.on('exit', r));
@@ -180,7 +167,7 @@ describe('daemon at run time', () => {
     });
     const d = await startDaemon(file);
     const url = (p: string): string => `http://127.0.0.1:${d.port}${p}`;
-    const auth = { authorization: 'Bearer let-me-in-please' };
+    const auth = { authorization: 'Bearer let-me-in-please', 'content-type': 'application/json' };
     try {
       expect((await fetch(url('/health'))).status).toBe(401);
       expect(await (await fetch(url('/health'), { headers: auth })).json()).toEqual({ ok: true });

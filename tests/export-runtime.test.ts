@@ -152,7 +152,7 @@ describe('bundle checks at load', () => {
     });
     await expect(LstmSession.load(dir)).rejects.toThrow(BundleError);
     await expect(LstmSession.load(dir)).rejects.toThrow(
-      /vocabulary: the model cannot run the start token 12/,
+      /vocabulary: the manifest lists 12 tokens but the model predicts 11/,
     );
     const shorter = copy((m) => {
       m.vocabulary = vocabulary.slice(0, 10);

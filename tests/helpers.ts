@@ -1,4 +1,5 @@
 /** Shared test fixtures: tiny trained bundles and synthetic MIDI files. */
+import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { encodeSmf, type SmfPart } from '../src/midi/smfWriter.ts';
 import { selectBackend } from '../src/train/backend.ts';
@@ -111,4 +112,27 @@ export function tinyAbcBundle(): Promise<string> {
     return out;
   })();
   return tinyAbc;
+}
+
+/** A real daemon child (`improv daemon --foreground`), resolved once it has logged "started". */
+export async function spawnDaemon(config: string): Promise<ChildProcess> {
+  const child = spawn(
+    'node_modules/.bin/tsx',
+    ['src/cli/main.ts', 'daemon', '--config', config, '--foreground'],
+    {
+      stdio: ['ignore', 'ignore', 'pipe'],
+    },
+  );
+  let stderr = '';
+  child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
+  await new Promise<void>((resolve, reject) => {
+    const t = setInterval(() => {
+      if (stderr.includes('"started"')) {
+        clearInterval(t);
+        resolve();
+      }
+    }, 50);
+    setTimeout(() => reject(new Error(`daemon did not start: ${stderr}`)), 30_000);
+  });
+  return child;
 }

@@ -86,6 +86,6 @@ describe('trainLm', () => {
   it('refuses --resume without a checkpoint', async () => {
     await expect(
       trainLm({ ...base, epochs: 1, checkpointDir: tempDir('none'), resume: true }),
-    ).rejects.toThrow(/--resume: no checkpoint in/);
+    ).rejects.toThrow(/checkpoint: --resume: there is no checkpoint here to resume/);
   });
 });

@@ -1,6 +1,6 @@
 /** The ABC pipeline's CLI actions: generate tunes (ABC text + one MIDI file per tune) and score ABC text. */
-import { mkdirSync, writeFileSync, renameSync } from 'node:fs';
-import { readText } from '../music/files.ts';
+import { mkdirSync } from 'node:fs';
+import { checkOutputFile, readText, writeFileAtomicSync } from '../music/files.ts';
 import { dirname } from 'node:path';
 import { checkWithAbcjs } from '../music/abc/validate.ts';
 import type { AbcEvent } from '../music/abc/reader.ts';
@@ -79,6 +79,7 @@ function meterOf(events: readonly AbcEvent[]): { numerator: number; denominator:
 
 export async function generateAbcFiles(opts: GenerateAbcOptions): Promise<GeneratedAbcFiles> {
   validateSampler(opts.sampler);
+  checkOutputFile(opts.out);
   if (opts.guide) parseForm(opts.form, opts.bars); // a bad form is refused before the model loads
   return withBundle(opts.model, 'abc-char', async (session) => {
     const generation = await draw(session, opts);
@@ -104,9 +105,7 @@ export async function generateAbcFiles(opts: GenerateAbcOptions): Promise<Genera
       });
       return file;
     });
-    const tmp = `${opts.out}.tmp-${process.pid}`;
-    writeFileSync(tmp, generation.text);
-    renameSync(tmp, opts.out);
+    writeFileAtomicSync(opts.out, generation.text);
     const warnings = generation.tunes.map((t) => checkWithAbcjs(t.text).warnings.length);
     return { generation, abcFile: opts.out, midiFiles, warnings };
   });

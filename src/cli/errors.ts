@@ -1,6 +1,7 @@
 /** Turns errors into one clear line and an exit code: 2 for bad input or configuration, 1 for anything else. */
 import { ChordSymbolError } from '../music/chordSymbols.ts';
-import { BundleError, InputFileError } from '../music/errors.ts';
+import { BundleError, InputFileError, OutputFileError } from '../music/errors.ts';
+import { CheckpointError } from '../train/trainer.ts';
 import { TokenFormatError } from '../music/grammar.ts';
 import { FidelityError } from '../train/exportBundle.ts';
 import { PrimingError } from '../runtime/abc.ts';
@@ -8,6 +9,7 @@ import { PortError } from '../midi/ports.ts';
 import { ConfigError } from '../daemon/config.ts';
 import { FormError } from '../music/abc/form.ts';
 import { DeviceError } from '../train/ortTrainer.ts';
+import { DaemonStartError } from './detach.ts';
 
 export class UsageError extends Error {
   override readonly name = 'UsageError';
@@ -26,9 +28,15 @@ const USER_ERRORS = [
   UsageError,
   FormError,
   DeviceError,
+  OutputFileError,
+  CheckpointError,
 ];
 
 export function reportError(err: unknown): number {
+  if (err instanceof DaemonStartError) {
+    process.stderr.write(`improv: ${err.name}: ${err.message}\n`);
+    return err.exitCode;
+  }
   if (err instanceof Error && USER_ERRORS.some((E) => err instanceof E)) {
     process.stderr.write(`improv: ${err.name}: ${err.message}\n`);
     return 2;

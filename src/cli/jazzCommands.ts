@@ -1,6 +1,7 @@
 /** The jazz pipeline's CLI actions: generate a solo to MIDI, and score a MIDI file under a model. */
 import { dirname } from 'node:path';
 import { mkdirSync } from 'node:fs';
+import { checkOutputFile } from '../music/files.ts';
 import { parseProgression } from '../music/chordSymbols.ts';
 import { corpusConditions, corpusTokens, type CorpusProfile } from '../music/corpus.ts';
 import { validateRange, type PitchRange } from '../music/decode.ts';
@@ -38,10 +39,12 @@ const COMP_VELOCITY = 64;
 /** Generates a solo and writes it (solo track + chord track + tempo) to `out`. */
 export async function generateJazz(opts: GenerateJazzOptions): Promise<GeneratedJazz> {
   const sampler = validateSampler(opts.sampler);
+  checkOutputFile(opts.out);
   return withBundle(opts.model, 'jazz-grammar', async (session) => {
     const jazz = session.manifest.jazz;
     if (!jazz) throw new BundleError(opts.model, 'jazz', 'a jazz-grammar bundle needs its jazz section');
-    const progression = opts.chords ? parseProgression(opts.chords, jazz.barLength) : jazz.progression;
+    const progression =
+      opts.chords !== undefined ? parseProgression(opts.chords, jazz.barLength) : jazz.progression;
     const [low, high] = jazz.melodyRange;
     const range = validateRange(opts.range ?? { low, high: Math.max(high, low + 12) });
     const solo = await generateSolo(session, {

@@ -66,8 +66,16 @@ export async function runLive(opts: LiveCliOptions): Promise<{ live: LiveSession
   );
   const barLength = Math.round((opts.meter.numerator * 4 * TWELFTHS_PER_QUARTER) / opts.meter.denominator);
   const progression = parseProgression(opts.chords, barLength);
-  const input = opts.input ? openInput(opts.input, { clock, log: opts.log }) : null;
+  // the output first: a file input starts playing in as it opens, and would keep the process
+  // waiting for it to end after an output that cannot open has already been reported
   const output = openOutput(opts.output, { clock, log: opts.log });
+  let input: ReturnType<typeof openInput> | null;
+  try {
+    input = opts.input ? openInput(opts.input, { clock, log: opts.log }) : null;
+  } catch (err) {
+    await output.close();
+    throw err;
+  }
   const live = new LiveSession(
     {
       ...DEFAULT_LIVE_OPTIONS,
@@ -106,7 +114,7 @@ export async function runLive(opts: LiveCliOptions): Promise<{ live: LiveSession
     opts.log(`learn mode: move a controller to map it to ${opts.learn}`);
   }
   opts.log(
-    `live: ${opts.input ?? '(no input)'} → ${opts.output}, ${opts.mode}, ${opts.bpm} BPM, chords ${opts.chords}`,
+    `live: ${opts.input ?? '(no input)'} → ${opts.output}, ${opts.mode}, ${opts.bpm} BPM, chords ${opts.chords.length > 60 ? `${opts.chords.slice(0, 60)}… (${progression.length} bars)` : opts.chords}`,
   );
   let shuttingDown = false;
   const shutdown = async (why: string): Promise<void> => {

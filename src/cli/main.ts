@@ -15,16 +15,25 @@ import { formatLine, qualityLines } from '../runtime/abcQuality.ts';
 import { evaluateGrammar, grammarEvalLines } from '../runtime/grammarEval.ts';
 import { validateSampler } from '../runtime/sampler.ts';
 import { readManifest } from '../music/bundle.ts';
+import { InputFileError } from '../music/errors.ts';
 import { runDemo } from './demo.ts';
 import { runAuto, runLive, type LiveCliOptions } from './live.ts';
 import { listPorts } from '../midi/ports.ts';
-import { openSync } from 'node:fs';
-import { spawn } from 'node:child_process';
 import { loadConfig } from '../daemon/config.ts';
 import { startDaemon } from '../daemon/daemon.ts';
+import { detachDaemon } from './detach.ts';
 import type { ClockSource } from '../midi/live.ts';
 import { DEFAULT_CC_MAP, ENGINE_MODES, type ControlAction, type EngineMode } from '../runtime/engine.ts';
-import { ccMapOption, float, int, meterOption, midiRange, oneOf, readLeadsheet } from './options.ts';
+import {
+  ccMapOption,
+  checkCommandLine,
+  float,
+  int,
+  meterOption,
+  midiRange,
+  oneOf,
+  readLeadsheet,
+} from './options.ts';
 
 const log = (line: string): void => void process.stderr.write(`${line}\n`);
 
@@ -202,6 +211,7 @@ program
     '--chords <progression>',
     'jazz: your own progression, one chord per bar: "Dm7 G7 Cmaj7"; two in a bar: "Dm7,G7"',
   )
+  .option('--leadsheet <file>', 'jazz: read the progression from a text file (as live --leadsheet does)')
   .option(
     '--range <low-high>',
     "jazz: MIDI pitch range of the solo, e.g. 55-84 (default: the training melody's)",
@@ -222,7 +232,18 @@ program
   .action(async (o: Record<string, unknown>) => {
     const model = o.model as string;
     const sampler = { temperature: o.temperature as number, topK: o.topK as number, topP: o.topP as number };
-    if (readManifest(model).kind === 'abc-char') {
+    const abc = readManifest(model).kind === 'abc-char';
+    const out = o.out as string | undefined;
+    // the output's name says what it holds: ABC text in a .mid (or a solo in a .abc) helps nobody
+    if (out !== undefined && abc && /\.midi?$/i.test(out))
+      throw new UsageError(
+        `--out ${out}: an ABC model writes ABC text (and one .mid per tune beside it); name the --out file .abc`,
+      );
+    if (out !== undefined && !abc && !/\.midi?$/i.test(out))
+      throw new UsageError(`--out ${out}: a jazz model writes a MIDI file; name the --out file .mid`);
+    if (o.chords !== undefined && o.leadsheet !== undefined)
+      throw new UsageError('--chords and --leadsheet both give the progression: use one');
+    if (abc) {
       const r = await generateAbcFiles({
         model,
         ...abcDrawOptions(o),
@@ -250,7 +271,8 @@ program
       bars: (o.bars as number | undefined) ?? 16,
       seed: o.seed as number,
       sampler,
-      chords: o.chords as string | undefined,
+      chords:
+        o.leadsheet !== undefined ? readLeadsheet(o.leadsheet as string) : (o.chords as string | undefined),
       range: o.range as { low: number; high: number } | undefined,
       bpm: o.bpm as number | undefined,
       out: (o.out as string | undefined) ?? 'solo.mid',
@@ -347,6 +369,13 @@ program
           chordTrack: o.chordTrack as number | undefined,
         });
     const unit = abc ? 'characters' : 'tokens';
+    if (r.scored === 0)
+      throw new InputFileError(
+        data,
+        r.tokens === 0
+          ? `holds no ${unit} to score`
+          : `none of its ${r.tokens} ${unit} is in the model's vocabulary: nothing to score`,
+      );
     const score = abc
       ? `${r.bitsPerToken.toFixed(4)} bits/character (NLL ${r.nll.toFixed(4)} nats)`
       : `NLL ${r.nll.toFixed(4)} nats/token (${r.bitsPerToken.toFixed(3)} bits, perplexity ${r.perplexity.toFixed(2)})`;
@@ -465,16 +494,7 @@ program
     const file = o.config as string;
     if (!o.foreground) {
       loadConfig(file); // fail here, in the terminal, rather than in the background
-      const logFile = `${file}.log`;
-      const out = openSync(logFile, 'a');
-      const child = spawn(process.execPath, [...process.execArgv, ...process.argv.slice(1), '--foreground'], {
-        detached: true,
-        stdio: ['ignore', out, out],
-      });
-      child.unref();
-      process.stdout.write(
-        `improv daemon started in the background (pid ${child.pid ?? '?'}), logging to ${logFile}\n`,
-      );
+      await detachDaemon(file);
       return;
     }
     const daemon = await startDaemon(file, { logLevel: o.logLevel as string | undefined });
@@ -485,6 +505,11 @@ program
     process.on('SIGINT', stop('SIGINT'));
     process.on('SIGTERM', stop('SIGTERM'));
     process.on('SIGHUP', () => void daemon.reload());
+    if (process.send) {
+      // started by `improv daemon` without --foreground: tell it that everything is up, then let go
+      process.send({ ready: true, port: daemon.port });
+      process.disconnect();
+    }
     await new Promise<void>(() => undefined);
   });
 
@@ -522,6 +547,7 @@ program
   });
 
 try {
+  checkCommandLine([process.execPath, ...process.execArgv, ...process.argv.slice(1)]);
   await program.parseAsync(process.argv);
 } catch (err) {
   process.exitCode = reportError(err);

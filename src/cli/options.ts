@@ -2,6 +2,7 @@
 import { InvalidArgumentError } from 'commander';
 import { InputFileError } from '../music/errors.ts';
 import { readText } from '../music/files.ts';
+import { UsageError } from './errors.ts';
 
 export const int =
   (min: number, max = Number.MAX_SAFE_INTEGER) =>
@@ -65,4 +66,25 @@ export function readLeadsheet(file: string): string {
   const chords = text.replace(/#.*$/gm, ' ').trim();
   if (!chords) throw new InputFileError(file, 'the leadsheet has no chords');
   return chords;
+}
+
+/**
+ * The longest command line taken (bytes, NUL-separated as /proc/self/cmdline holds it).
+ * onnxruntime's start-up runs a recursive pattern match over the process's command line: with the
+ * usual 8 MB stack a line of about 29 KB overflows it and the process dies with a segfault (exit 139)
+ * before any model loads. Half of that leaves room for smaller stacks; a longer progression belongs
+ * in a file (--leadsheet).
+ */
+export const MAX_COMMAND_LINE_BYTES = 16_384;
+
+/** Refuses a command line onnxruntime could not start under, naming the longest argument. */
+export function checkCommandLine(args: readonly string[]): void {
+  const bytes = args.reduce((n, a) => n + Buffer.byteLength(a) + 1, 0);
+  if (bytes <= MAX_COMMAND_LINE_BYTES) return;
+  const longest = args.reduce((a, b) => (Buffer.byteLength(b) > Buffer.byteLength(a) ? b : a), '');
+  const name = longest.length > 40 ? `${longest.slice(0, 40)}…` : longest;
+  throw new UsageError(
+    `the command line is ${bytes} bytes, more than ${MAX_COMMAND_LINE_BYTES} (onnxruntime crashes at start-up on command lines of about 29 KB); ` +
+      `the longest argument (${Buffer.byteLength(longest)} bytes) begins "${name}": put a long progression in a file and pass --leadsheet FILE`,
+  );
 }

@@ -75,21 +75,31 @@ export const configSchema = z
 
 export type DaemonConfig = z.infer<typeof configSchema>;
 
-const LOOPBACK = /^(127\.\d+\.\d+\.\d+|localhost|::1|\[::1\])$/;
+export const LOOPBACK = /^(127\.\d+\.\d+\.\d+|localhost|::1|\[::1\])$/;
 
 /** Reads and validates a config file; throws ConfigError naming the field. */
 export function loadConfig(file: string): DaemonConfig {
-  let raw: unknown;
+  let text: string;
   try {
-    const text = readFileSync(file, 'utf8');
-    raw = ['.yaml', '.yml'].includes(extname(file).toLowerCase()) ? parseYaml(text) : JSON.parse(text);
+    text = readFileSync(file, 'utf8');
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
     throw new ConfigError(
       file,
       '(file)',
-      code ? `cannot read (${code})` : `not valid ${extname(file).slice(1) || 'JSON'}: ${String(err)}`,
+      `cannot read (${(err as NodeJS.ErrnoException).code ?? String(err)})`,
     );
+  }
+  const yaml = ['.yaml', '.yml'].includes(extname(file).toLowerCase());
+  let raw: unknown;
+  try {
+    raw = yaml ? parseYaml(text) : JSON.parse(text);
+  } catch (err) {
+    // the yaml parser's errors carry a `code` too (BAD_INDENT…): they are the file's, not the disk's
+    const message = (err instanceof Error ? (err.message.split('\n')[0] ?? '') : String(err)).replace(
+      /:$/,
+      '',
+    );
+    throw new ConfigError(file, '(file)', `not valid ${yaml ? 'YAML' : 'JSON'}: ${message}`);
   }
   const parsed = configSchema.safeParse(raw ?? {});
   if (!parsed.success) {
@@ -99,6 +109,10 @@ export function loadConfig(file: string): DaemonConfig {
   const config = parsed.data;
   if (config.range.high - config.range.low < 12)
     throw new ConfigError(file, 'range', 'must span at least an octave');
+  if (config.http.allowRemote && config.http.token === undefined) {
+    // anyone on the network could steer (or silence) the rig: serving other machines needs a token
+    throw new ConfigError(file, 'http.token', 'is required when http.allowRemote is true');
+  }
   if (!config.http.allowRemote && !LOOPBACK.test(config.http.host)) {
     throw new ConfigError(
       file,

@@ -14,7 +14,7 @@ import { RealClock, type Clock } from '../runtime/clock.ts';
 import { DEFAULT_ENGINE_OPTIONS, Engine, type EngineOutput } from '../runtime/engine.ts';
 import { improviserFor } from '../runtime/improvisers.ts';
 import { LstmSession } from '../runtime/session.ts';
-import { loadConfig, type DaemonConfig } from './config.ts';
+import { ConfigError, loadConfig, type DaemonConfig } from './config.ts';
 import { startServer, type Control } from './server.ts';
 import type { Server } from 'node:http';
 
@@ -120,10 +120,16 @@ export async function startDaemon(
       if (c.panic) live.engine.panic();
       log.info({ control: c }, 'control');
     };
-    const srv = await startServer(
-      { host: config.http.host, port: config.http.port, token: config.http.token },
-      { status, control },
-    );
+    const srv = await startServer(config.http, { status, control }).catch((err: unknown) => {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'EADDRINUSE' || code === 'EACCES' || code === 'EADDRNOTAVAIL')
+        throw new ConfigError(
+          file,
+          'http.port',
+          `cannot listen on ${config.http.host}:${config.http.port} (${code}${code === 'EADDRINUSE' ? ': in use, by another daemon?' : ''}); choose another http.port or http.host`,
+        );
+      throw err;
+    });
     server = srv.server;
     live.start();
     log.info(
@@ -135,32 +141,59 @@ export async function startDaemon(
       },
       'started',
     );
+    const reloadOnce = async (): Promise<boolean> => {
+      try {
+        const next = loadConfig(file);
+        const fresh = await load(next, clock);
+        if (next.input !== config.input || next.output !== config.output)
+          log.warn('ports are not changed by a reload; restart the daemon to change them');
+        const { host, port, allowRemote } = config.http;
+        if (next.http.host !== host || next.http.port !== port || next.http.allowRemote !== allowRemote)
+          log.warn(
+            'http.host, http.port and http.allowRemote are not changed by a reload; restart the daemon',
+          );
+        // the token is: the old one stops working on the next request
+        srv.setToken(next.http.token);
+        const old = loaded;
+        loaded = fresh;
+        config = {
+          ...next,
+          input: config.input,
+          output: config.output,
+          http: { ...config.http, token: next.http.token },
+        };
+        live.replaceEngine((emit) => fresh.makeEngine(emit));
+        await Promise.all(old.sessions.map((s) => s.dispose()));
+        log.info({ models: next.models }, 'reloaded');
+        return true;
+      } catch (err) {
+        log.error(
+          { err: err instanceof Error ? err.message : String(err) },
+          'reload failed; the old configuration keeps playing',
+        );
+        return false;
+      }
+    };
+    let reloading: Promise<boolean> | null = null;
+    let queued: Promise<boolean> | null = null;
     let stopping: Promise<void> | null = null;
     const daemon: Daemon = {
       live,
       port: srv.port,
       status,
       control,
-      async reload() {
-        try {
-          const next = loadConfig(file);
-          const fresh = await load(next, clock);
-          if (next.input !== config.input || next.output !== config.output)
-            log.warn('ports are not changed by a reload; restart the daemon to change them');
-          const old = loaded;
-          loaded = fresh;
-          config = { ...next, input: config.input, output: config.output };
-          live.replaceEngine((emit) => fresh.makeEngine(emit));
-          await Promise.all(old.sessions.map((s) => s.dispose()));
-          log.info({ models: next.models }, 'reloaded');
-          return true;
-        } catch (err) {
-          log.error(
-            { err: err instanceof Error ? err.message : String(err) },
-            'reload failed; the old configuration keeps playing',
-          );
-          return false;
+      reload() {
+        // SIGHUPs in a row must not load a set of models each at once: one reload runs, and one more
+        // follows it if any came meanwhile (it reads the file as it is then)
+        if (!reloading) {
+          reloading = reloadOnce().finally(() => (reloading = null));
+          return reloading;
         }
+        queued ??= reloading.then(() => {
+          queued = null;
+          return daemon.reload();
+        });
+        return queued;
       },
       stop() {
         stopping ??= (async () => {

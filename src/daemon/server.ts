@@ -1,10 +1,18 @@
 /**
  * The daemon's status and control server (node:http): GET /health, GET /status, POST /control with a
  * JSON body (temperature, model, mode, panic). Optional bearer token; loopback only unless configured.
+ *
+ * A browser on the same machine can reach a loopback server too, so every request passes a guard
+ * first: the `Host` header must name this server (a DNS-rebinding page arrives under its own name),
+ * an `Origin` must be this server's own (a foreign page's fetch carries its origin), and a POST must
+ * say `application/json` (the content type a cross-site form or a "simple" fetch cannot send without
+ * a CORS preflight, which this server never grants).
  */
+import { timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { z } from 'zod';
 import { ENGINE_MODES } from '../runtime/engine.ts';
+import { LOOPBACK } from './config.ts';
 
 export const controlSchema = z
   .object({
@@ -36,15 +44,62 @@ async function readBody(req: IncomingMessage, limit = 16_384): Promise<string> {
   return body;
 }
 
+export interface ServerOptions {
+  host: string;
+  port: number;
+  token?: string | undefined;
+  /** Serving other machines (the config requires a token then): any Host header is taken. */
+  allowRemote?: boolean | undefined;
+}
+
+export interface ControlServer {
+  readonly server: Server;
+  readonly port: number;
+  /** A new token for the next request on (SIGHUP after `http.token` changed). */
+  setToken(token: string | undefined): void;
+}
+
+const sameSecret = (given: string | undefined, token: string): boolean => {
+  const a = Buffer.from(given ?? '');
+  const b = Buffer.from(`Bearer ${token}`);
+  return a.length === b.length && timingSafeEqual(a, b);
+};
+
+/** Why a request must be refused before it is read ([status, message]), or null. */
+function refusal(
+  req: IncomingMessage,
+  opts: ServerOptions,
+  port: number,
+  token: string | undefined,
+): [number, string] | null {
+  const host = req.headers.host ?? '';
+  const name = host.replace(/:\d+$/, '');
+  const hostPort = /:(\d+)$/.exec(host)?.[1];
+  if (!opts.allowRemote && !(LOOPBACK.test(name) && (hostPort === undefined || Number(hostPort) === port)))
+    return [421, `Host ${JSON.stringify(host)} is not this server (loopback, port ${port})`];
+  const origin = req.headers.origin;
+  if (origin !== undefined && origin !== `http://${host}`)
+    return [403, `requests from ${JSON.stringify(origin)} are not accepted (only this server's own pages)`];
+  if (req.headers['sec-fetch-site'] === 'cross-site') return [403, 'cross-site requests are not accepted'];
+  if (token !== undefined && !sameSecret(req.headers.authorization, token))
+    return [401, 'missing or wrong bearer token'];
+  if (req.method === 'POST' && !/^application\/json\s*(;|$)/i.test(req.headers['content-type'] ?? ''))
+    return [415, 'a POST body must be sent as Content-Type: application/json'];
+  return null;
+}
+
 /** Starts the server; resolves with it and the port it listens on. */
-export function startServer(
-  opts: { host: string; port: number; token?: string | undefined },
-  handlers: ServerHandlers,
-): Promise<{ server: Server; port: number }> {
+export function startServer(opts: ServerOptions, handlers: ServerHandlers): Promise<ControlServer> {
+  let token = opts.token;
+  let port = opts.port;
   const server = createServer((req, res) => {
     void (async () => {
-      if (opts.token && req.headers.authorization !== `Bearer ${opts.token}`)
-        return send(res, 401, { error: 'missing or wrong bearer token' });
+      const refused = refusal(req, opts, port, token);
+      if (refused) {
+        // the body is not read: close the connection rather than leave it half-consumed
+        res.setHeader('connection', 'close');
+        return send(res, refused[0], { error: refused[1] });
+      }
       const url = new URL(req.url ?? '/', 'http://localhost');
       if (req.method === 'GET' && url.pathname === '/health') return send(res, 200, { ok: true });
       if (req.method === 'GET' && url.pathname === '/status') return send(res, 200, handlers.status());
@@ -77,8 +132,10 @@ export function startServer(
   return new Promise((resolve, reject) => {
     server.once('error', reject);
     server.listen(opts.port, opts.host, () => {
+      server.off('error', reject);
       const addr = server.address();
-      resolve({ server, port: typeof addr === 'object' && addr ? addr.port : opts.port });
+      port = typeof addr === 'object' && addr ? addr.port : opts.port;
+      resolve({ server, port, setToken: (t) => (token = t) });
     });
   });
 }

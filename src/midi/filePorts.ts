@@ -1,100 +1,141 @@
 /**
- * File "ports": a sink that records what is sent, with its times, into a Standard MIDI File when
- * closed, and a source that plays a MIDI file in as if a player played it (rehearsal without a
+ * File "ports": a sink that records what is sent, with its times, into a Standard MIDI File as it
+ * plays, and a source that plays a MIDI file in as if a player played it (rehearsal without a
  * keyboard, scripted checks). Both run on the injected clock, so tests drive them with virtual time.
  */
-import { readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { parseMidi, writeMidi, type MidiEvent } from 'midi-file';
-import { InputFileError } from '../music/errors.ts';
+import { closeSync, openSync, readFileSync, writeSync } from 'node:fs';
+import { parseMidi, type MidiEvent } from 'midi-file';
+import { InputFileError, OutputFileError } from '../music/errors.ts';
+import { checkOutputFile } from '../music/files.ts';
+import { ascii, channelEventBytes, u32, vlq } from './smfBytes.ts';
 import type { Clock, Millis } from '../runtime/clock.ts';
-import { encodeMessage, MidiStreamParser, parseMessage, type MidiMessage } from './messages.ts';
+import { encodeMessage, MidiStreamParser, type MidiMessage } from './messages.ts';
 
 const TPQ = 480;
 const SINK_BPM = 120;
 
+/**
+ * Records what is sent into a Standard MIDI File (format 0, 480 ticks a quarter at 120 BPM), written
+ * as it plays rather than kept for the end: a killed process leaves everything up to the last flush
+ * (at most FLUSH_MS before the kill), and the file at that path is this run's from its first moment.
+ *
+ * Why by hand: no MIDI library appends to a file it has written. Each flush keeps the file readable
+ * at every step: (1) the new events and an End of Track go after the old End of Track, beyond the
+ * chunk's length (trailing bytes a reader does not reach); (2) the chunk's length grows to take them;
+ * (3) the old End of Track, now mid-track, becomes an empty text event of the same four bytes.
+ */
 export class FileSink {
-  readonly events: { time: Millis; message: MidiMessage }[] = [];
   private readonly start: Millis;
+  private readonly fd: number;
+  /** Bytes of track data written (after the 8-byte chunk header), End of Track included. */
+  private trackLength: number;
+  private lastTick = 0;
+  private pending: number[] = [];
+  private flushTimer: ReturnType<typeof setTimeout> | null = null;
+  private failure: Error | null = null;
   private closed = false;
 
   constructor(
     readonly name: string,
     private readonly clock: Clock,
   ) {
+    checkOutputFile(name);
     this.start = clock.now();
+    const us = 60_000_000 / SINK_BPM;
+    const track = [0x00, 0xff, 0x51, 0x03, (us >> 16) & 0xff, (us >> 8) & 0xff, us & 0xff, ...END_OF_TRACK];
+    const head = [
+      ...ascii('MThd'),
+      ...u32(6),
+      0,
+      0,
+      0,
+      1,
+      (TPQ >> 8) & 0xff,
+      TPQ & 0xff,
+      ...ascii('MTrk'),
+      ...u32(track.length),
+      ...track,
+    ];
+    try {
+      // 'w' truncates: an older recording at this path is replaced now, not when this one ends
+      this.fd = openSync(name, 'w');
+      writeSync(this.fd, Uint8Array.from(head));
+    } catch (err) {
+      throw new OutputFileError(
+        name,
+        `cannot record here (${(err as NodeJS.ErrnoException).code ?? String(err)})`,
+      );
+    }
+    this.trackLength = track.length;
   }
 
   send(message: MidiMessage): void {
-    if (!this.closed) this.events.push({ time: this.clock.now() - this.start, message });
+    if (this.closed) return;
+    if (this.failure) throw this.failure;
+    const bytes = channelBytes(message);
+    if (!bytes) return; // real-time messages are not stored in a file
+    const tick = Math.max(this.lastTick, Math.round((this.clock.now() - this.start) * TICKS_PER_MS));
+    this.pending.push(...vlq(tick - this.lastTick), ...bytes);
+    this.lastTick = tick;
+    this.flushTimer ??= setTimeout(() => this.flushSafely(), FLUSH_MS);
+    this.flushTimer.unref?.();
   }
 
-  /** Writes the recording (120 BPM, 480 ticks per quarter) atomically. */
+  private flushSafely(): void {
+    this.flushTimer = null;
+    try {
+      this.flush();
+    } catch (err) {
+      // the next send reports it, so the live session treats the port as lost
+      this.failure = new OutputFileError(
+        this.name,
+        `cannot write (${(err as NodeJS.ErrnoException).code ?? String(err)})`,
+      );
+    }
+  }
+
+  private flush(): void {
+    if (this.pending.length === 0) return;
+    const data = Uint8Array.from([...this.pending, ...END_OF_TRACK]);
+    this.pending = [];
+    const end = HEADER_BYTES + this.trackLength;
+    writeSync(this.fd, data, 0, data.length, end);
+    writeSync(this.fd, Uint8Array.from(u32(this.trackLength + data.length)), 0, 4, HEADER_BYTES - 4);
+    writeSync(this.fd, Uint8Array.from(EMPTY_TEXT), 0, 4, end - END_OF_TRACK.length);
+    this.trackLength += data.length;
+  }
+
+  /** Writes what is left and closes the file. */
   close(): Promise<void> {
     if (this.closed) return Promise.resolve();
     this.closed = true;
-    const ticksPerMs = (TPQ * SINK_BPM) / 60_000;
-    const track: MidiEvent[] = [
-      { deltaTime: 0, meta: true, type: 'setTempo', microsecondsPerBeat: 60_000_000 / SINK_BPM },
-    ];
-    let last = 0;
-    for (const e of this.events) {
-      const tick = Math.round(e.time * ticksPerMs);
-      const bytes = encodeMessage(e.message);
-      const event = toMidiFileEvent(bytes);
-      if (!event) continue;
-      track.push({ ...event, deltaTime: tick - last });
-      last = tick;
+    if (this.flushTimer) clearTimeout(this.flushTimer);
+    try {
+      this.flush();
+    } finally {
+      closeSync(this.fd);
     }
-    track.push({ deltaTime: 0, meta: true, type: 'endOfTrack' });
-    const tmp = `${this.name}.tmp-${process.pid}`;
-    writeFileSync(
-      tmp,
-      Uint8Array.from(writeMidi({ header: { format: 0, numTracks: 1, ticksPerBeat: TPQ }, tracks: [track] })),
-    );
-    renameSync(tmp, this.name);
     return Promise.resolve();
   }
 }
 
-function toMidiFileEvent(bytes: number[]): MidiEvent | null {
-  const m = parseMessage(bytes);
-  if (!m) return null;
+const TICKS_PER_MS = (TPQ * SINK_BPM) / 60_000;
+/** MThd (14 bytes) and the MTrk chunk header (8): where the track data begins. */
+const HEADER_BYTES = 22;
+const END_OF_TRACK = [0x00, 0xff, 0x2f, 0x00];
+const EMPTY_TEXT = [0x00, 0xff, 0x01, 0x00];
+/** How long sent events wait before they are written (one write for a burst). */
+const FLUSH_MS = 100;
+
+/** The bytes of a channel message as a file stores them, or null for what a file does not keep. */
+function channelBytes(m: MidiMessage): number[] | null {
   switch (m.type) {
     case 'noteon':
-      return { deltaTime: 0, type: 'noteOn', channel: m.channel, noteNumber: m.note, velocity: m.velocity };
     case 'noteoff':
-      return { deltaTime: 0, type: 'noteOff', channel: m.channel, noteNumber: m.note, velocity: m.velocity };
     case 'cc':
-      return {
-        deltaTime: 0,
-        type: 'controller',
-        channel: m.channel,
-        controllerType: m.controller,
-        value: m.value,
-      };
     case 'program':
-      return { deltaTime: 0, type: 'programChange', channel: m.channel, programNumber: m.program };
     case 'pitchbend':
-      return { deltaTime: 0, type: 'pitchBend', channel: m.channel, value: m.value };
-    default:
-      return null; // real-time messages are not stored in a file
-  }
-}
-
-function fromMidiFileEvent(e: MidiEvent): number[] | null {
-  switch (e.type) {
-    case 'noteOn':
-      return [0x90 | e.channel, e.noteNumber, e.velocity];
-    case 'noteOff':
-      return [0x80 | e.channel, e.noteNumber, e.velocity];
-    case 'controller':
-      return [0xb0 | e.channel, e.controllerType, e.value];
-    case 'programChange':
-      return [0xc0 | e.channel, e.programNumber];
-    case 'pitchBend': {
-      const v = e.value + 8192;
-      return [0xe0 | e.channel, v & 0x7f, (v >> 7) & 0x7f];
-    }
+      return encodeMessage(m);
     default:
       return null;
   }
@@ -129,7 +170,7 @@ export function readMidiTimeline(file: string): { time: Millis; bytes: number[] 
     ms += ((tick - lastTick) * usPerQuarter) / tpq / 1000;
     lastTick = tick;
     if (event.type === 'setTempo') usPerQuarter = event.microsecondsPerBeat;
-    const bytes = fromMidiFileEvent(event);
+    const bytes = channelEventBytes(event);
     if (bytes) out.push({ time: ms, bytes });
   }
   return out;

@@ -9,7 +9,7 @@ import { MidiClockFollower, TICKS_PER_QUARTER } from '../runtime/midiClock.ts';
 import { LookaheadScheduler, type Scheduled } from '../runtime/scheduler.ts';
 import { RecentSamples } from '../runtime/stats.ts';
 import type { MidiMessage } from './messages.ts';
-import { NoteTracker } from './noteTracker.ts';
+import { ALL_NOTES_OFF, NoteTracker } from './noteTracker.ts';
 import type { MidiInPort, MidiOutPort } from './ports.ts';
 
 export type ClockSource = 'internal' | 'follow' | 'lead';
@@ -85,6 +85,11 @@ export class LiveSession {
   private inputEnded = false;
   private stopped = false;
   private floodWindow: { start: Millis; count: number } = { start: 0, count: 0 };
+  /**
+   * Note-ons taken from the input and not yet released, by channel·128 + note: a note-off is passed
+   * on (to the engine and thru) only for a note-on that was, so the flood cap never leaves orphans.
+   */
+  private readonly held = new Uint8Array(16 * 128);
   private doneWaiters: (() => void)[] = [];
   private nextClockTick: Millis | null = null;
   private outputLost = false;
@@ -123,6 +128,8 @@ export class LiveSession {
   }
 
   start(): void {
+    // a synth behind the port may still drone from a session that died without releasing it
+    this.allNotesOff();
     if (this.opts.clockSource === 'lead') this.send({ type: 'start' });
     this.scheduler.start();
   }
@@ -177,8 +184,13 @@ export class LiveSession {
     else if (there && this.outputLost) {
       this.outputLost = false;
       this.opts.log(`output ${this.opts.output.name} is back: sending All Notes Off and resuming`);
-      for (let ch = 0; ch < 16; ch++) this.send({ type: 'cc', channel: ch, controller: 123, value: 0 });
+      this.allNotesOff();
     }
+  }
+
+  private allNotesOff(): void {
+    for (let ch = 0; ch < 16; ch++)
+      this.send({ type: 'cc', channel: ch, controller: ALL_NOTES_OFF, value: 0 });
   }
 
   private lose(why: string): void {
@@ -255,13 +267,16 @@ export class LiveSession {
         if (this.opts.inChannel !== null && m.channel !== this.opts.inChannel) return;
         if (m.type === 'cc') return this.engine.input(m);
         if (m.note < this.opts.noteRange[0] || m.note > this.opts.noteRange[1]) return;
+        const key = m.channel * 128 + m.note;
         if (m.type === 'noteon') {
           if (now - this.floodWindow.start >= 1000) this.floodWindow = { start: now, count: 0 };
           if (++this.floodWindow.count > this.opts.maxNotesPerSecond) {
             this.stats.droppedIn++;
             return;
           }
-        }
+          if (this.held[key] !== 255) this.held[key] = (this.held[key] ?? 0) + 1;
+        } else if (this.held[key]) this.held[key] -= 1;
+        else return; // its note-on was dropped (or came before we listened): nothing to release
         if (this.opts.thruChannel !== null) this.send({ ...m, channel: this.opts.thruChannel });
         this.engine.input(
           m.type === 'noteon'

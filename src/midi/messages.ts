@@ -99,6 +99,12 @@ export function encodeMessage(m: MidiMessage): number[] {
 }
 
 /**
+ * The longest SysEx kept (bytes, F0 included). The improviser reads no SysEx; this is room for the
+ * usual device messages, and a bound on what an unterminated one can hold.
+ */
+export const MAX_SYSEX_BYTES = 65_536;
+
+/**
  * Turns an arbitrary byte stream into messages: running status, real-time bytes in the middle of a
  * message, and SysEx are handled; stray data bytes and cut-off messages are dropped and counted.
  */
@@ -107,6 +113,8 @@ export class MidiStreamParser {
   private running: number | null = null;
   private pending: number[] = [];
   private sysex = false;
+  /** The SysEx under way passed MAX_SYSEX_BYTES: its bytes are skipped until it ends. */
+  private oversize = false;
 
   push(bytes: Iterable<number>): MidiMessage[] {
     const out: MidiMessage[] = [];
@@ -124,14 +132,20 @@ export class MidiStreamParser {
       }
       if (this.sysex) {
         if (byte === 0xf7) {
-          out.push({ type: 'other', bytes: [...this.pending, byte] });
+          if (!this.oversize) out.push({ type: 'other', bytes: [...this.pending, byte] });
           this.pending = [];
-          this.sysex = false;
+          this.sysex = this.oversize = false;
         } else if (byte >= 0x80) {
-          this.dropped++; // an unterminated SysEx, cut off by a new status byte
-          this.sysex = false;
+          if (!this.oversize) this.dropped++; // an unterminated SysEx, cut off by a new status byte
+          this.sysex = this.oversize = false;
           this.pending = [];
           this.status(byte, out);
+        } else if (this.oversize) continue;
+        else if (this.pending.length >= MAX_SYSEX_BYTES) {
+          // a stream that never ends its SysEx must not grow memory: drop it (counted once), skip the rest
+          this.dropped++;
+          this.oversize = true;
+          this.pending = [];
         } else this.pending.push(byte);
         continue;
       }

@@ -1,10 +1,12 @@
 /**
- * Writes Standard MIDI Files with midi-file: a conductor track (tempo, meter, name) and one track per
+ * Writes Standard MIDI Files (midi-file's event types, smfBytes.ts's encoder): a conductor track (tempo, meter, name) and one track per
  * part. At equal times note-offs come before note-ons, so repeated pitches never cut each other.
  * The file is written beside its target and renamed, so a failure never leaves half a file.
  */
-import { renameSync, writeFileSync } from 'node:fs';
-import { writeMidi, type MidiData, type MidiEvent } from 'midi-file';
+import { OutputFileError } from '../music/errors.ts';
+import { writeFileAtomicSync } from '../music/files.ts';
+import type { MidiData, MidiEvent } from 'midi-file';
+import { smfBytes } from './smfBytes.ts';
 
 export interface SmfNote {
   /** Start and length in quarter notes. */
@@ -31,12 +33,24 @@ export interface SmfDocument {
 
 export const TICKS_PER_QUARTER = 480;
 
+/** The largest time a file can hold: a delta is a variable-length quantity of at most 4 bytes. */
+const MAX_TICK = 0x0fffffff;
+
 function partTrack(part: SmfPart): MidiEvent[] {
   const timed: { tick: number; order: number; event: MidiEvent }[] = [];
-  for (const n of part.notes) {
-    if (!(n.dur > 0)) continue;
+  part.notes.forEach((n, i) => {
+    if (!(n.dur > 0)) return;
+    const what = `${part.name}: note ${i + 1}`;
+    if (!Number.isInteger(n.midi) || n.midi < 0 || n.midi > 127)
+      throw new RangeError(`${what} has pitch ${n.midi}, outside MIDI's 0–127`);
+    if (!Number.isInteger(n.velocity) || n.velocity < 1 || n.velocity > 127)
+      throw new RangeError(`${what} has velocity ${n.velocity}, outside 1–127`);
     const on = Math.round(n.start * TICKS_PER_QUARTER);
     const off = Math.max(on + 1, Math.round((n.start + n.dur) * TICKS_PER_QUARTER));
+    if (!(on >= 0) || !(off <= MAX_TICK))
+      throw new RangeError(
+        `${what} spans quarters ${n.start}–${n.start + n.dur}, beyond what a MIDI file holds (0–${Math.floor(MAX_TICK / TICKS_PER_QUARTER)})`,
+      );
     timed.push({
       tick: on,
       order: 1,
@@ -53,7 +67,7 @@ function partTrack(part: SmfPart): MidiEvent[] {
       order: 0,
       event: { deltaTime: 0, type: 'noteOff', channel: part.channel, noteNumber: n.midi, velocity: 0 },
     });
-  }
+  });
   timed.sort((a, b) => a.tick - b.tick || a.order - b.order);
   const events: MidiEvent[] = [
     { deltaTime: 0, meta: true, type: 'trackName', text: part.name },
@@ -88,12 +102,17 @@ export function encodeSmf(doc: SmfDocument): Uint8Array {
     header: { format: 1, numTracks: doc.parts.length + 1, ticksPerBeat: TICKS_PER_QUARTER },
     tracks: [conductor, ...doc.parts.map(partTrack)],
   };
-  return Uint8Array.from(writeMidi(data));
+  return smfBytes(data);
 }
 
 /** Writes a document to `file` atomically (temporary file, then rename). */
 export function writeSmf(file: string, doc: SmfDocument): void {
-  const tmp = `${file}.tmp-${process.pid}`;
-  writeFileSync(tmp, encodeSmf(doc));
-  renameSync(tmp, file);
+  let bytes: Uint8Array;
+  try {
+    bytes = encodeSmf(doc);
+  } catch (err) {
+    if (err instanceof RangeError) throw new OutputFileError(file, `not written: ${err.message}`);
+    throw err;
+  }
+  writeFileAtomicSync(file, bytes);
 }

@@ -9,6 +9,15 @@ import { BundleError } from './errors.ts';
 
 export const BUNDLE_MANIFEST = 'manifest.json';
 
+/**
+ * A file named by the manifest: a plain name inside the bundle folder. A bundle is data that may come
+ * from elsewhere, so `../../etc/passwd` or an absolute path must not make the runtime open it.
+ */
+const bundleFile = z
+  .string()
+  .min(1)
+  .regex(/^[\w][\w.-]*$/, 'must name a file inside the bundle folder (no folders, no "..")');
+
 const chordEvent = z.object({
   onset: z.number().int().nonnegative(),
   pitches: z.array(z.number().int()).min(1),
@@ -18,7 +27,7 @@ export const manifestSchema = z.object({
   format: z.literal('improv-bundle'),
   version: z.literal(1),
   kind: z.enum(['jazz-grammar', 'abc-char']),
-  model: z.string().min(1),
+  model: bundleFile,
   vocabulary: z.array(z.string()).min(2),
   /** Id fed as the first input of a fresh sequence: its input row is all zeros. */
   startToken: z.number().int().nonnegative(),
@@ -66,7 +75,7 @@ export const manifestSchema = z.object({
    */
   quantized: z
     .object({
-      model: z.string().min(1),
+      model: bundleFile,
       maxAbsDiff: z.number(),
       bitsPerToken: z.number().nullable(),
       fp32BitsPerToken: z.number().nullable(),

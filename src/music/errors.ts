@@ -20,3 +20,14 @@ export class BundleError extends Error {
     super(`${file}: ${field}: ${problem}`);
   }
 }
+
+/** A file that cannot be written where the user asked (a folder, a missing folder, no permission). */
+export class OutputFileError extends Error {
+  override readonly name = 'OutputFileError';
+  constructor(
+    readonly file: string,
+    readonly problem: string,
+  ) {
+    super(`${file}: ${problem}`);
+  }
+}

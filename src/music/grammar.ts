@@ -60,11 +60,17 @@ export function bracketFor(prev: Midi, midi: Midi): { up: string; lo: string } {
   return { up: intervalName(steps + 2, semis + 3), lo: intervalName(steps - 2, semis - 3) };
 }
 
-/** The chord governing time `t`: the last one whose onset ≤ t, else the first (§5.1). */
+/** The chord governing time `t`: the last one whose onset ≤ t, else the first (§5.1); chords in onset order. */
 export function governingChord<C extends { readonly onset: number }>(chords: readonly C[], t: number): C {
-  let found: C | undefined;
-  for (const c of chords) if (c.onset <= t) found = c;
-  const chord = found ?? chords[0];
+  // binary search for the last onset ≤ t: a solo of thousands of bars asks once per note
+  let lo = 0;
+  let hi = chords.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if ((chords[mid] as C).onset <= t) lo = mid + 1;
+    else hi = mid;
+  }
+  const chord = chords[lo - 1] ?? chords[0];
   if (!chord) throw new RangeError('governingChord: no chords');
   return chord;
 }

@@ -78,6 +78,7 @@ export class LstmSession {
     };
     requireNames('io.inputs', 'input', manifest.io.inputs, session.inputNames);
     requireNames('io.outputs', 'output', manifest.io.outputs, session.outputNames);
+    checkDeclaredShapes(modelPath, manifest, session);
     const s = new LstmSession(manifest, session);
     if (manifest.conditioning) {
       const own = CONDITION_FEATURES.join(',');
@@ -213,4 +214,56 @@ export class LstmSession {
   async dispose(): Promise<void> {
     await this.session.release();
   }
+}
+
+/**
+ * Compares the graph's declared input and output shapes with the manifest before anything runs, so
+ * a model from another bundle is refused for what differs (its state, its conditioning, its
+ * vocabulary) rather than for whatever fails first when it runs.
+ */
+function checkDeclaredShapes(
+  modelPath: string,
+  manifest: BundleManifest,
+  session: ort.InferenceSession,
+): void {
+  const declared = (
+    list: readonly ort.InferenceSession.ValueMetadata[],
+    name: string,
+  ): readonly (number | string)[] => {
+    const v = list.find((m) => m.name === name);
+    return v?.isTensor ? v.shape : [];
+  };
+  const fixed = (shape: readonly (number | string)[], i: number): number | null => {
+    const d = shape.at(i);
+    return typeof d === 'number' ? d : null;
+  };
+  const [layers, units] = manifest.io.stateShape;
+  for (const name of [manifest.io.inputs.h, manifest.io.inputs.c]) {
+    const shape = declared(session.inputMetadata, name);
+    const haveLayers = fixed(shape, 0);
+    const haveUnits = fixed(shape, -1);
+    if ((haveLayers !== null && haveLayers !== layers) || (haveUnits !== null && haveUnits !== units))
+      throw new BundleError(
+        modelPath,
+        'io.stateShape',
+        `the model's state ${name} is [${shape.join(', ')}], the manifest says ${layers} layer(s) of ${units} units: the ONNX file is not this bundle's`,
+      );
+  }
+  const condWidth = manifest.conditioning?.features.length ?? 0;
+  if (manifest.io.inputs.cond) {
+    const have = fixed(declared(session.inputMetadata, manifest.io.inputs.cond), -1);
+    if (have !== null && have !== condWidth)
+      throw new BundleError(
+        modelPath,
+        'conditioning',
+        `the model hears ${have} conditioning features, the manifest lists ${condWidth}: the ONNX file is not this bundle's`,
+      );
+  }
+  const predicts = fixed(declared(session.outputMetadata, manifest.io.outputs.probs), -1);
+  if (predicts !== null && predicts !== manifest.vocabulary.length)
+    throw new BundleError(
+      modelPath,
+      'vocabulary',
+      `the manifest lists ${manifest.vocabulary.length} tokens but the model predicts ${predicts}`,
+    );
 }

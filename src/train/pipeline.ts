@@ -2,7 +2,8 @@
  * What both trainers share: pick and log the backend, train (or resume), draw the loss curve, export
  * the checked ONNX bundle with its manifest, and log the figures.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, statSync, writeFileSync, type Stats } from 'node:fs';
+import { OutputFileError } from '../music/errors.ts';
 import { join } from 'node:path';
 import type { BundleManifest } from '../music/bundle.ts';
 import { selectBackend, type BackendName } from './backend.ts';
@@ -11,7 +12,13 @@ import { checkDevice, ORT_TRAINER_DEFAULTS, type TrainDevice } from './ortTraine
 import { lossCurveSvg } from './lossCurve.ts';
 import type { LstmLmSpec } from './model.ts';
 import { sha256 } from './sha.ts';
-import { trainLm, type TrainerName, type TrainOptions, type TrainResult } from './trainer.ts';
+import {
+  CheckpointError,
+  trainLm,
+  type TrainerName,
+  type TrainOptions,
+  type TrainResult,
+} from './trainer.ts';
 
 /** What every trainer takes besides its own data and model size. */
 export interface CommonTrainOptions {
@@ -70,7 +77,23 @@ export interface PipelineResult {
   readonly backend: BackendName;
 }
 
+/** Refuses an --out that cannot hold a bundle, or a --resume with nothing to resume, before anything is written. */
+function checkOut(out: string, resume: boolean): void {
+  let stat: Stats | null = null;
+  try {
+    stat = statSync(out);
+  } catch {
+    // not there yet: training creates it
+  }
+  if (stat && !stat.isDirectory())
+    throw new OutputFileError(out, '--out names a file; it must name the bundle folder');
+  const checkpoint = join(out, 'checkpoint');
+  if (resume && !existsSync(join(checkpoint, 'checkpoint.json')))
+    throw new CheckpointError(checkpoint, '--resume: there is no checkpoint here to resume');
+}
+
 export async function trainAndExport(opts: PipelineOptions): Promise<PipelineResult> {
+  checkOut(opts.out, opts.resume);
   // tfjs still builds the model (initial weights, the exporter's fidelity check) on either trainer
   const backend = await selectBackend(opts.backend);
   for (const s of backend.skipped) opts.log(`backend ${s.name} unavailable: ${s.why}`);

@@ -2,6 +2,7 @@
  * The training loop shared by both pipelines: seeded window shuffling, Adam, a progress bar (epoch,
  * loss, tokens/s, ETA), a checkpoint after every epoch, `--resume` from it, and validation loss.
  */
+import { z } from 'zod';
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
@@ -220,18 +221,81 @@ function writeCheckpoint(
   renameSync(join(dir, 'checkpoint.json.tmp'), join(dir, 'checkpoint.json'));
 }
 
+/** A checkpoint --resume cannot go on from: names the file and why. */
+export class CheckpointError extends Error {
+  override readonly name = 'CheckpointError';
+  constructor(
+    readonly file: string,
+    problem: string,
+  ) {
+    super(`${file}: ${problem}`);
+  }
+}
+
+const entryList = z.array(
+  z.object({
+    name: z.string(),
+    shape: z.array(z.number().int().nonnegative()),
+    offset: z.number().int().nonnegative(),
+  }),
+);
+const checkpointSchema = z
+  .object({
+    epoch: z.number().int().nonnegative(),
+    losses: z.array(z.number()),
+    validationLosses: z.array(z.number().nullable()),
+    seconds: z.number(),
+    tokens: z.number(),
+    trainer: z.enum(['tfjs', 'ort']).optional(),
+    weights: entryList,
+    optimizer: entryList,
+  })
+  .passthrough();
+
 function readCheckpoint(
   dir: string,
   trainer: TrainerName,
 ): { meta: Checkpoint; weights: NamedArray[]; optimizer: NamedArray[] } {
   const file = join(dir, 'checkpoint.json');
-  const meta = JSON.parse(readFileSync(file, 'utf8')) as Checkpoint;
+  const bin = join(dir, 'checkpoint.bin');
+  const read = (f: string): Buffer => {
+    try {
+      return readFileSync(f);
+    } catch (err) {
+      throw new CheckpointError(f, `cannot read (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
+    }
+  };
+  let raw: unknown;
+  try {
+    raw = JSON.parse(read(file).toString('utf8'));
+  } catch (err) {
+    if (err instanceof CheckpointError) throw err;
+    throw new CheckpointError(
+      file,
+      `not a whole checkpoint (${err instanceof Error ? err.message : String(err)})`,
+    );
+  }
+  const parsed = checkpointSchema.safeParse(raw);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new CheckpointError(file, `${issue?.path.join('.') || '(root)'}: ${issue?.message ?? 'invalid'}`);
+  }
+  const meta = parsed.data as unknown as Checkpoint;
   const wrote = meta.trainer ?? 'tfjs';
   if (wrote !== trainer)
-    throw new Error(
-      `${file}: this checkpoint was written by --trainer ${wrote}; resume it with the same trainer`,
+    throw new CheckpointError(
+      file,
+      `this checkpoint was written by --trainer ${wrote}; resume it with the same trainer`,
     );
-  const buf = readFileSync(join(dir, 'checkpoint.bin'));
+  const buf = read(bin);
+  const size = (e: { shape: number[]; offset: number }): number =>
+    e.offset + e.shape.reduce((a, b) => a * b, 1);
+  const needed = Math.max(0, ...[...meta.weights, ...meta.optimizer].map(size)) * 4;
+  if (buf.byteLength !== needed)
+    throw new CheckpointError(
+      bin,
+      `holds ${buf.byteLength} bytes, its checkpoint.json describes ${needed}: a torn or mismatched pair`,
+    );
   const all = new Float32Array(buf.buffer, buf.byteOffset, buf.byteLength / 4);
   const take = (e: { name: string; shape: number[]; offset: number }): NamedArray => {
     const n = e.shape.reduce((a, b) => a * b, 1);
@@ -299,8 +363,9 @@ function tfjsEngine(opts: TrainOptions): Engine {
         expected.length !== weights.length ||
         expected.some((t, i) => t.shape.join() !== weights[i]?.shape.join())
       )
-        throw new Error(
-          `${join(dir, 'checkpoint.json')}: the checkpoint's weights do not fit this model's configuration`,
+        throw new CheckpointError(
+          join(dir, 'checkpoint.json'),
+          "the checkpoint's weights do not fit this model's configuration (units, layers, vocabulary): resume with the options it was trained with",
         );
       model.setWeights(weights.map((a) => tf.tensor(a.data, a.shape)));
       await optimizer.setWeights(state.map((a) => ({ name: a.name, tensor: tf.tensor(a.data, a.shape) })));
@@ -377,7 +442,7 @@ async function ortEngine(opts: TrainOptions): Promise<Engine> {
           v: pick(optimizer, 'v:'),
         });
       } catch (err) {
-        throw new Error(`${join(dir, 'checkpoint.json')}: ${(err as Error).message}`);
+        throw new CheckpointError(join(dir, 'checkpoint.json'), (err as Error).message);
       }
       return Promise.resolve(meta);
     },
@@ -483,7 +548,7 @@ export async function trainLm(opts: TrainOptions): Promise<TrainResult> {
   const ckptDir = join(opts.checkpointDir, 'checkpoint');
   if (opts.resume) {
     if (!existsSync(join(ckptDir, 'checkpoint.json')))
-      throw new Error(`--resume: no checkpoint in ${ckptDir}`);
+      throw new CheckpointError(ckptDir, '--resume: there is no checkpoint here to resume');
     const meta = await engine.load(ckptDir);
     firstEpoch = meta.epoch;
     losses = meta.losses;

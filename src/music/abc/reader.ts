@@ -106,6 +106,15 @@ const CHORD_RE = new RegExp(
 );
 const CHORD_NOTE_RE = /(\^\^|\^|__|_|=)?([A-Ga-g])([',]*)(\d*)(\/*)(\d*)/g;
 
+/**
+ * The longest and shortest length multiplier read (of the unit length L:): beyond them a length is
+ * a typing slip or an attack (`C9999999` would put a note past what a MIDI file can hold), and the
+ * token is skipped as malformed. So is a pitch outside MIDI's 0–127 (`c''''''''`).
+ */
+export const MAX_LENGTH_MULTIPLIER = 64;
+/** The most bars a multi-bar rest (Z) may span. */
+export const MAX_MULTI_REST_BARS = 256;
+
 /** Multiplier of a length suffix: '' → 1, '2' → 2, '/' → 1/2, '//' → 1/4, '3/2' → 3/2, '/4' → 1/4. */
 export function lengthMultiplier(num: string, slashes: string, den: string): number {
   const n = num === '' ? 1 : Number(num);
@@ -113,6 +122,8 @@ export function lengthMultiplier(num: string, slashes: string, den: string): num
   const d = den === '' ? 2 ** slashes.length : Number(den) * 2 ** (slashes.length - 1);
   return n / d;
 }
+
+const lengthReadable = (m: number): boolean => m >= 1 / MAX_LENGTH_MULTIPLIER && m <= MAX_LENGTH_MULTIPLIER;
 
 interface Pending {
   pitches: number[];
@@ -437,7 +448,7 @@ export class AbcStreamReader {
     const rest = this.match(REST_RE, final);
     if (rest === 'wait') return 0;
     if (rest) {
-      this.rest(lengthMultiplier(rest[2] ?? '', rest[3] ?? '', rest[4] ?? ''));
+      this.rest(rest);
       return rest[0].length;
     }
     const multi = this.match(MULTI_REST_RE, final);
@@ -445,6 +456,10 @@ export class AbcStreamReader {
     if (multi) {
       this.flushPending();
       const bars = multi[2] ? Number(multi[2]) : 1;
+      if (!(bars >= 1 && bars <= MAX_MULTI_REST_BARS)) {
+        this.malformed('multi-bar rest out of range', multi[0]);
+        return multi[0].length;
+      }
       const dur = bars * (this.meterQuarters || 4);
       this.multiRestBars += bars;
       this.emit({ type: 'rest', start: this.time, dur });
@@ -633,12 +648,16 @@ export class AbcStreamReader {
   }
 
   private note(m: RegExpExecArray): void {
+    const multiplier = lengthMultiplier(m[4] ?? '', m[5] ?? '', m[6] ?? '');
+    if (!lengthReadable(multiplier)) return this.malformed('note length out of range', m[0]);
     const pitch = this.pitchOf(m[1], m[2] as string, m[3] ?? '');
-    const dur = this.nextDuration(lengthMultiplier(m[4] ?? '', m[5] ?? '', m[6] ?? ''));
-    this.place([pitch], dur, false, false);
+    if (pitch < 0 || pitch > 127) return this.malformed('pitch outside MIDI 0–127', m[0]);
+    this.place([pitch], this.nextDuration(multiplier), false, false);
   }
 
-  private rest(multiplier: number): void {
+  private rest(m: RegExpExecArray): void {
+    const multiplier = lengthMultiplier(m[2] ?? '', m[3] ?? '', m[4] ?? '');
+    if (!lengthReadable(multiplier)) return this.malformed('rest length out of range', m[0]);
     this.place([], this.nextDuration(multiplier), false, true);
   }
 
@@ -647,12 +666,15 @@ export class AbcStreamReader {
     const pitches: number[] = [];
     let first: number | null = null;
     for (const n of inner.matchAll(CHORD_NOTE_RE)) {
-      pitches.push(this.pitchOf(n[1], n[2] as string, n[3] ?? ''));
+      const pitch = this.pitchOf(n[1], n[2] as string, n[3] ?? '');
+      if (pitch < 0 || pitch > 127) return this.malformed('pitch outside MIDI 0–127', m[0]);
+      pitches.push(pitch);
       first ??= lengthMultiplier(n[4] ?? '', n[5] ?? '', n[6] ?? '');
     }
-    const outer = lengthMultiplier(m[2] ?? '', m[3] ?? '', m[4] ?? '');
+    const multiplier = (first ?? 1) * lengthMultiplier(m[2] ?? '', m[3] ?? '', m[4] ?? '');
+    if (!lengthReadable(multiplier)) return this.malformed('chord length out of range', m[0]);
     const tied = /-\s*$/.test(inner);
-    this.place(pitches, this.nextDuration((first ?? 1) * outer), tied, false);
+    this.place(pitches, this.nextDuration(multiplier), tied, false);
   }
 
   private barLine(text: string, ending: number | null): void {
