@@ -1,6 +1,7 @@
 /**
  * `npm run bench [-- section …]`: prints figures and their ratio to the targets. Sections:
- * jazz-step, jazz-train, abc-step, train, live-jitter, call-to-note, smf-write, soak (all by default; soak
+ * jazz-step, jazz-train, abc-step, train, live-jitter, call-to-note, smf-write, clock-follow, soak (all by
+ * default; soak
  * runs SOAK_MINUTES, 1 by default). Targets are reported, never asserted.
  */
 import { spawn } from 'node:child_process';
@@ -40,6 +41,7 @@ const sections: Record<string, () => Promise<string[]>> = {
     (await import('./live.ts')).benchJitter(10, existsSync('models/abc/manifest.json') ? 'models/abc' : null),
   'call-to-note': async () => (await import('./live.ts')).benchCallToNote(50),
   'smf-write': async () => (await import('./smf.ts')).benchSmf(),
+  'clock-follow': async () => (await import('./clockFollow.ts')).benchClockFollow(),
   soak: soakAsDeployed,
 };
 

@@ -9,6 +9,7 @@ import { parseProgression } from '../src/music/chordSymbols.ts';
 import { createRng } from '../src/music/rng.ts';
 import type { MidiMessage } from '../src/midi/messages.ts';
 import { DEFAULT_LIVE_OPTIONS, LiveSession } from '../src/midi/live.ts';
+import { QuietCollector } from '../src/midi/quietCollector.ts';
 import { RealClock } from '../src/runtime/clock.ts';
 import { DEFAULT_ENGINE_OPTIONS, Engine, type EngineMode } from '../src/runtime/engine.ts';
 import { improviserFor } from '../src/runtime/improvisers.ts';
@@ -58,6 +59,9 @@ async function settled(): Promise<NodeJS.MemoryUsage> {
 
 export async function benchSoak(minutes: number): Promise<string[]> {
   const clock = new RealClock();
+  // as the daemon does with its default gc.everyMinutes (and the unit's --expose-gc); SOAK_GC=0: off
+  const every = Number(process.env.SOAK_GC ?? 5);
+  const collector = every > 0 ? new QuietCollector(clock, every * 60_000) : null;
   const make = async (model: string, mode: EngineMode, seed: number) => {
     const session = await LstmSession.load(model);
     const im = improviserFor(
@@ -81,6 +85,7 @@ export async function benchSoak(minutes: number): Promise<string[]> {
         clock,
         input,
         output: out,
+        collector,
         log: () => undefined,
       },
       (emit) =>
@@ -146,5 +151,8 @@ export async function benchSoak(minutes: number): Promise<string[]> {
     report('  jitter p99 (last 10 000 sends of each)', j.p99, 'ms', { value: 1, better: 'lower' }),
     report('  jitter max', j.max, 'ms'),
     report('  notes left hanging after stop', hanging, 'notes'),
+    collector
+      ? `  quiet collections (every ${every} min)      ${collector.stats.collections}, longest ${collector.stats.maxMs.toFixed(1)} ms`
+      : '  quiet collections                     off (SOAK_GC=0)',
   ];
 }

@@ -6,7 +6,7 @@ import { ConfigError, loadConfig } from '../src/daemon/config.ts';
 import { startDaemon } from '../src/daemon/daemon.ts';
 import { readMidiTimeline } from '../src/midi/filePorts.ts';
 import { jzzSendTo } from '../src/midi/ports.ts';
-import { spawnDaemon, tempDir } from './helpers.ts';
+import { pairsHanging, spawnDaemon, tempDir } from './helpers.ts';
 import { midoAvailable, midoCheck } from './judges.ts';
 
 const writeConfig = (dir: string, config: object, name = 'improv.config.json'): string => {
@@ -15,17 +15,6 @@ const writeConfig = (dir: string, config: object, name = 'improv.config.json'): 
   return file;
 };
 const tsx = 'node_modules/.bin/tsx';
-const pairsHanging = (file: string): number => {
-  const open = new Map<string, number>();
-  for (const { bytes } of readMidiTimeline(file)) {
-    const [status = 0, note = 0, vel = 0] = bytes;
-    const key = `${status & 0x0f}:${note}`;
-    if ((status & 0xf0) === 0x90 && vel > 0) open.set(key, (open.get(key) ?? 0) + 1);
-    if ((status & 0xf0) === 0x80 || ((status & 0xf0) === 0x90 && vel === 0))
-      open.set(key, Math.max(0, (open.get(key) ?? 0) - 1));
-  }
-  return [...open.values()].reduce((a, b) => a + b, 0);
-};
 
 describe('daemon configuration', () => {
   it('names the field and the allowed values, and starts nothing', () => {
@@ -115,7 +104,7 @@ describe('daemon at run time', () => {
       responseBars: 0,
       http: { port: 0 },
     });
-    const child = await spawnDaemon(file);
+    const { child } = await spawnDaemon(file);
     await new Promise((r) => setTimeout(r, 1800)); // notes are sounding
     child.kill('SIGTERM');
     const code = await new Promise<number | null>((r) => child.on('exit', r));

@@ -1,6 +1,7 @@
 /** Shared test fixtures: tiny trained bundles and synthetic MIDI files. */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
+import { readMidiTimeline } from '../src/midi/filePorts.ts';
 import { encodeSmf, type SmfPart } from '../src/midi/smfWriter.ts';
 import { selectBackend } from '../src/train/backend.ts';
 import { trainJazz } from '../src/train/jazz.ts';
@@ -114,15 +115,15 @@ export function tinyAbcBundle(): Promise<string> {
   return tinyAbc;
 }
 
-/** A real daemon child (`improv daemon --foreground`), resolved once it has logged "started". */
-export async function spawnDaemon(config: string): Promise<ChildProcess> {
-  const child = spawn(
-    'node_modules/.bin/tsx',
-    ['src/cli/main.ts', 'daemon', '--config', config, '--foreground'],
-    {
-      stdio: ['ignore', 'ignore', 'pipe'],
-    },
-  );
+/** A real daemon child (`improv daemon --foreground`), resolved once it has logged "started", with its log so far. */
+export async function spawnDaemon(
+  config: string,
+): Promise<{ child: ChildProcess; log: () => string; port: number }> {
+  // node itself, through the real entry point: a signal (SIGKILL above all) reaches the daemon, not
+  // a wrapper that would leave it running as an orphan
+  const child = spawn(process.execPath, ['bin/improv.js', 'daemon', '--config', config, '--foreground'], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
   let stderr = '';
   child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
   await new Promise<void>((resolve, reject) => {
@@ -134,5 +135,36 @@ export async function spawnDaemon(config: string): Promise<ChildProcess> {
     }, 50);
     setTimeout(() => reject(new Error(`daemon did not start: ${stderr}`)), 30_000);
   });
-  return child;
+  const port = Number(/"http":"[^"]*:(\d+)"/.exec(stderr)?.[1] ?? 0);
+  return { child, log: () => stderr, port };
 }
+
+/** Note-ons in a recorded MIDI file still waiting for their note-off. */
+export const pairsHanging = (file: string): number => {
+  const open = new Map<string, number>();
+  for (const { bytes } of readMidiTimeline(file)) {
+    const [status = 0, note = 0, vel = 0] = bytes;
+    const key = `${status & 0x0f}:${note}`;
+    if ((status & 0xf0) === 0x90 && vel > 0) open.set(key, (open.get(key) ?? 0) + 1);
+    if ((status & 0xf0) === 0x80 || ((status & 0xf0) === 0x90 && vel === 0))
+      open.set(key, Math.max(0, (open.get(key) ?? 0) - 1));
+  }
+  return [...open.values()].reduce((a, b) => a + b, 0);
+};
+
+/** `improv train jazz` on the Metheny file's 18 faithful bars with a tiny model: the arguments. */
+export const tinyTrainArgs = (out: string, units: number, epochs: number): string[] => [
+  'train',
+  'jazz',
+  '--data',
+  METHENY,
+  '--out',
+  out,
+  '--profile',
+  'faithful',
+  '--units',
+  String(units),
+  '--epochs',
+  String(epochs),
+  '--no-progress',
+];

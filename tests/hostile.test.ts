@@ -18,7 +18,7 @@ import { readAbc } from '../src/music/abc/reader.ts';
 import { governingChord } from '../src/music/grammar.ts';
 import { LstmSession } from '../src/runtime/session.ts';
 import { hanging, liveHarness } from './liveHarness.ts';
-import { spawnDaemon, tempDir } from './helpers.ts';
+import { spawnDaemon, tempDir, tinyTrainArgs } from './helpers.ts';
 
 const tsx = 'node_modules/.bin/tsx';
 const cli = (...args: string[]) => {
@@ -325,23 +325,7 @@ describe('errors that name what is wrong, exit 2, and leave nothing behind', () 
 
   it('--resume with no, a truncated or a mismatched checkpoint: CheckpointError, exit 2, no folder left behind', () => {
     const root = tempDir('resume');
-    const train = (out: string, ...more: string[]) =>
-      cli(
-        'train',
-        'jazz',
-        '--data',
-        'data/original_metheny.mid',
-        '--out',
-        out,
-        '--profile',
-        'faithful',
-        '--units',
-        '4',
-        '--epochs',
-        '1',
-        '--no-progress',
-        ...more,
-      );
+    const train = (out: string, ...more: string[]) => cli(...tinyTrainArgs(out, 4, 1), ...more);
     const none = join(root, 'none');
     const r = train(none, '--resume');
     expect(r.code).toBe(2);
@@ -350,13 +334,16 @@ describe('errors that name what is wrong, exit 2, and leave nothing behind', () 
     expect(existsSync(none)).toBe(false);
     const good = join(root, 'good');
     expect(train(good).code).toBe(0);
-    const bin = join(good, 'checkpoint', 'checkpoint.bin');
+    const { bin: binName } = JSON.parse(
+      readFileSync(join(good, 'checkpoint', 'checkpoint.json'), 'utf8'),
+    ) as { bin: string };
+    const bin = join(good, 'checkpoint', binName);
     const whole = readFileSync(bin);
     writeFileSync(bin, whole.subarray(0, whole.length - 40));
     const torn = train(good, '--resume', '--epochs', '2');
     expect(torn.code).toBe(2);
     expect(torn.stderr).toMatch(
-      /CheckpointError: .*checkpoint\.bin: holds \d+ bytes, its checkpoint\.json describes \d+/,
+      /CheckpointError: .*state-1\.bin: holds \d+ bytes, its checkpoint\.json describes \d+/,
     );
     writeFileSync(bin, whole);
     const other = train(good, '--resume', '--epochs', '2', '--units', '8');
@@ -440,7 +427,7 @@ describe('a recording survives a kill, and a restart silences what the last run 
     const out = join(dir, 'take.mid');
     writeFileSync(out, 'an older take');
     const file = writeConfig(dir, { output: `file:${out}`, mode: 'solo', bpm: 160, http: { port: 0 } });
-    const child = await spawnDaemon(file);
+    const { child } = await spawnDaemon(file);
     await new Promise((r) => setTimeout(r, 2500));
     child.kill('SIGKILL');
     await new Promise((r) => child.on('exit', r));

@@ -191,6 +191,38 @@ describe('MIDI clock', () => {
     expect(hanging(h.out)).toBe(0);
   });
 
+  it('follows the beat, not only the tempo: locked to jittered ticks, and on after Stop, SPP and Continue', async () => {
+    const h = await liveHarness({ mode: 'call-response' }, { clockSource: 'follow' });
+    const rng = createRng(5);
+    const period = 60_000 / 123.4 / 24; // a tempo the engine does not start at
+    let daw = 0; // the DAW's position in ticks
+    const ticks = async (n: number): Promise<void> => {
+      for (let i = 0; i < n; i++) {
+        const jitter = (rng.next() * 2 - 1) * 1; // ±1 ms, as a DAW's clock arrives
+        h.clock.advance(period / 2 + jitter);
+        await h.send([0xf8]);
+        h.clock.advance(period / 2 - jitter);
+        daw++;
+      }
+    };
+    /** How far the engine's beat is from the DAW's, in ms, half a tick after the last one. */
+    const phaseError = (): number =>
+      Math.abs(h.live.engine.twelfthsAt(h.clock.now()) / 12 - (daw - 0.5) / 24) * ((24 * period) / 1);
+    await h.send([0xfa]); // Start: the next tick is position 0
+    await ticks(96); // four beats
+    expect(h.live.engine.tempo).toBeCloseTo(123.4, 0);
+    expect(phaseError()).toBeLessThan(2);
+    await h.send([0xfc]); // Stop
+    h.clock.advance(1500);
+    await h.send([0xf2, 64, 0]); // Song Position Pointer: 64 sixteenths, bar 5
+    daw = 64 * 6;
+    h.clock.advance(700);
+    await h.send([0xfb]); // Continue
+    await ticks(48);
+    expect(phaseError()).toBeLessThan(2); // was the time stopped, 2.2 s, before the beat followed the ticks
+    await h.close();
+  });
+
   it('leads: sends Start, 24 clocks per beat, and Stop', async () => {
     const h = await liveHarness({ mode: 'solo' }, { clockSource: 'lead' });
     await h.run(1000);

@@ -22,10 +22,13 @@ import { listPorts } from '../midi/ports.ts';
 import { loadConfig } from '../daemon/config.ts';
 import { startDaemon } from '../daemon/daemon.ts';
 import { detachDaemon } from './detach.ts';
+import { panicFromConfig, runPanic } from './panic.ts';
 import type { ClockSource } from '../midi/live.ts';
 import { DEFAULT_CC_MAP, ENGINE_MODES, type ControlAction, type EngineMode } from '../runtime/engine.ts';
 import {
+  ALL_CHANNELS,
   ccMapOption,
+  channelList,
   checkCommandLine,
   float,
   int,
@@ -511,6 +514,28 @@ program
       process.disconnect();
     }
     await new Promise<void>(() => undefined);
+  });
+
+program
+  .command('panic')
+  .description(
+    'silence a rig after a crash: All Sound Off, All Notes Off and a note-off for every note on the channels used',
+  )
+  .option('--out <port>', "output port (default: the config's, else virtual:Improviser)")
+  .option('--config <file>', "take the output port and channels from a daemon's config")
+  .option(
+    '--channels <list>',
+    "channels to silence, e.g. 1,2,10 or all (default: the config's, else all)",
+    channelList,
+  )
+  .action(async (o: Record<string, unknown>) => {
+    const fromConfig = o.config !== undefined ? panicFromConfig(o.config as string) : null;
+    const out = (o.out as string | undefined) ?? fromConfig?.out ?? 'virtual:Improviser';
+    const channels = (o.channels as number[] | undefined) ?? fromConfig?.channels ?? ALL_CHANNELS;
+    const sent = await runPanic({ out, channels });
+    process.stdout.write(
+      `improv panic: ${sent} messages sent to ${out} on channel(s) ${channels.map((c) => c + 1).join(',')}\n`,
+    );
   });
 
 program

@@ -88,3 +88,14 @@ export function checkCommandLine(args: readonly string[]): void {
       `the longest argument (${Buffer.byteLength(longest)} bytes) begins "${name}": put a long progression in a file and pass --leadsheet FILE`,
   );
 }
+
+export const ALL_CHANNELS: readonly number[] = Array.from({ length: 16 }, (_, i) => i);
+
+/** `1,2,10` or `all` → 0-based channels. */
+export function channelList(value: string): number[] {
+  if (value.trim().toLowerCase() === 'all') return [...ALL_CHANNELS];
+  const channels = value.split(',').map((v) => Number(v.trim()));
+  if (channels.length === 0 || channels.some((c) => !Number.isInteger(c) || c < 1 || c > 16))
+    throw new InvalidArgumentError('expected channels 1–16 separated by commas, or all');
+  return [...new Set(channels.map((c) => c - 1))].sort((a, b) => a - b);
+}

@@ -66,6 +66,15 @@ export const configSchema = z
       })
       .strict()
       .default({}),
+    /**
+     * The daemon's own full garbage collection, every so many minutes, in a gap with nothing due
+     * (midi/quietCollector.ts; only when node runs with --expose-gc, as the systemd unit does);
+     * null: leave it to V8.
+     */
+    gc: z
+      .object({ everyMinutes: z.number().min(0.5).max(1440).nullable().default(5) })
+      .strict()
+      .default({}),
     log: z
       .object({ level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal']).default('info') })
       .strict()
@@ -89,6 +98,11 @@ export function loadConfig(file: string): DaemonConfig {
       `cannot read (${(err as NodeJS.ErrnoException).code ?? String(err)})`,
     );
   }
+  return parseConfig(text, file);
+}
+
+/** Validates a config's text (YAML when `file` ends in .yaml or .yml, else JSON); throws ConfigError naming the field. */
+export function parseConfig(text: string, file: string): DaemonConfig {
   const yaml = ['.yaml', '.yml'].includes(extname(file).toLowerCase());
   let raw: unknown;
   try {

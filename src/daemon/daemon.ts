@@ -10,6 +10,7 @@ import { createRng } from '../music/rng.ts';
 import { TWELFTHS_PER_QUARTER } from '../music/time.ts';
 import { DEFAULT_LIVE_OPTIONS, LiveSession } from '../midi/live.ts';
 import { openInput, openOutput, type MidiInPort } from '../midi/ports.ts';
+import { QuietCollector } from '../midi/quietCollector.ts';
 import { RealClock, type Clock } from '../runtime/clock.ts';
 import { DEFAULT_ENGINE_OPTIONS, Engine, type EngineOutput } from '../runtime/engine.ts';
 import { improviserFor } from '../runtime/improvisers.ts';
@@ -80,6 +81,12 @@ export async function startDaemon(
   try {
     input = config.input ? openInput(config.input, { clock, log: (l) => log.warn(l) }) : null;
     const output = openOutput(config.output, { clock, log: (l) => log.warn(l) });
+    const collector =
+      config.gc.everyMinutes === null ? null : new QuietCollector(clock, config.gc.everyMinutes * 60_000);
+    if (collector && !collector.enabled)
+      log.info(
+        'gc.everyMinutes has no effect: node was started without --expose-gc (the systemd unit passes it)',
+      );
     const live = new LiveSession(
       {
         ...DEFAULT_LIVE_OPTIONS,
@@ -91,6 +98,7 @@ export async function startDaemon(
         noteRange: [0, 127],
         clockSource: config.clock,
         thruChannel: config.channels.thru === null ? null : config.channels.thru - 1,
+        collector,
         log: (l) => log.warn(l),
       },
       (emit) => loaded.makeEngine(emit),
@@ -111,6 +119,7 @@ export async function startDaemon(
       droppedOutput: live.stats.droppedOut,
       droppedInput: live.stats.droppedIn + (input?.dropped ?? 0),
       failures: live.stats.failures,
+      collections: collector?.stats ?? null,
       uptime: (Date.now() - started) / 1000,
     });
     const control = (c: Control): void => {

@@ -25,6 +25,27 @@ export const controlSchema = z
 
 export type Control = z.infer<typeof controlSchema>;
 
+/** A /control body that cannot be taken: the message says which field and why (HTTP 400). */
+export class ControlBodyError extends Error {
+  override readonly name = 'ControlBodyError';
+}
+
+/** Parses and validates a /control body; throws ControlBodyError naming the field. */
+export function parseControl(body: string): Control {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(body);
+  } catch (err) {
+    throw new ControlBodyError(`body is not JSON: ${err instanceof Error ? err.message : String(err)}`);
+  }
+  const c = controlSchema.safeParse(parsed);
+  if (!c.success) {
+    const issue = c.error.issues[0];
+    throw new ControlBodyError(`${issue?.path.join('.') || '(body)'}: ${issue?.message ?? 'invalid'}`);
+  }
+  return c.data;
+}
+
 export interface ServerHandlers {
   status(): unknown;
   control(c: Control): void;
@@ -104,23 +125,14 @@ export function startServer(opts: ServerOptions, handlers: ServerHandlers): Prom
       if (req.method === 'GET' && url.pathname === '/health') return send(res, 200, { ok: true });
       if (req.method === 'GET' && url.pathname === '/status') return send(res, 200, handlers.status());
       if (req.method === 'POST' && url.pathname === '/control') {
-        let parsed: unknown;
+        let control: Control;
         try {
-          parsed = JSON.parse(await readBody(req));
+          control = parseControl(await readBody(req));
         } catch (err) {
-          return send(res, 400, {
-            error: `body is not JSON: ${err instanceof Error ? err.message : String(err)}`,
-          });
-        }
-        const c = controlSchema.safeParse(parsed);
-        if (!c.success) {
-          const issue = c.error.issues[0];
-          return send(res, 400, {
-            error: `${issue?.path.join('.') || '(body)'}: ${issue?.message ?? 'invalid'}`,
-          });
+          return send(res, 400, { error: err instanceof Error ? err.message : String(err) });
         }
         try {
-          handlers.control(c.data);
+          handlers.control(control);
         } catch (err) {
           return send(res, 400, { error: err instanceof Error ? err.message : String(err) });
         }

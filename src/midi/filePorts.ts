@@ -3,7 +3,7 @@
  * plays, and a source that plays a MIDI file in as if a player played it (rehearsal without a
  * keyboard, scripted checks). Both run on the injected clock, so tests drive them with virtual time.
  */
-import { closeSync, openSync, readFileSync, writeSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, statSync, writeSync } from 'node:fs';
 import { parseMidi, type MidiEvent } from 'midi-file';
 import { InputFileError, OutputFileError } from '../music/errors.ts';
 import { checkOutputFile } from '../music/files.ts';
@@ -25,48 +25,48 @@ const SINK_BPM = 120;
  * (3) the old End of Track, now mid-track, becomes an empty text event of the same four bytes.
  */
 export class FileSink {
-  private readonly start: Millis;
-  private readonly fd: number;
+  private readonly start: Millis = 0;
+  private readonly fd: number = -1;
   /** Bytes of track data written (after the 8-byte chunk header), End of Track included. */
-  private trackLength: number;
+  private trackLength = 0;
   private lastTick = 0;
   private pending: number[] = [];
   private flushTimer: ReturnType<typeof setTimeout> | null = null;
   private failure: Error | null = null;
   private closed = false;
 
+  /**
+   * `append`: go on with a recording this sink wrote (what `improv panic` does after a process died
+   * mid-take), its new events placed after the old ones by the time since the file was last written;
+   * otherwise (or when there is no file yet) a new recording replaces whatever is at that path.
+   */
   constructor(
     readonly name: string,
     private readonly clock: Clock,
+    opts: { append?: boolean } = {},
   ) {
     checkOutputFile(name);
-    this.start = clock.now();
-    const us = 60_000_000 / SINK_BPM;
-    const track = [0x00, 0xff, 0x51, 0x03, (us >> 16) & 0xff, (us >> 8) & 0xff, us & 0xff, ...END_OF_TRACK];
-    const head = [
-      ...ascii('MThd'),
-      ...u32(6),
-      0,
-      0,
-      0,
-      1,
-      (TPQ >> 8) & 0xff,
-      TPQ & 0xff,
-      ...ascii('MTrk'),
-      ...u32(track.length),
-      ...track,
-    ];
+    const existing = opts.append ? recordingAt(name) : null;
     try {
+      if (existing) {
+        this.fd = openSync(name, 'r+');
+        this.trackLength = existing.trackLength;
+        this.lastTick = existing.ticks;
+        const since = Math.max(0, Date.now() - existing.writtenAt);
+        this.start = clock.now() - since - existing.ticks / TICKS_PER_MS;
+        return;
+      }
       // 'w' truncates: an older recording at this path is replaced now, not when this one ends
       this.fd = openSync(name, 'w');
-      writeSync(this.fd, Uint8Array.from(head));
+      writeSync(this.fd, Uint8Array.from(NEW_RECORDING));
     } catch (err) {
       throw new OutputFileError(
         name,
         `cannot record here (${(err as NodeJS.ErrnoException).code ?? String(err)})`,
       );
     }
-    this.trackLength = track.length;
+    this.start = clock.now();
+    this.trackLength = NEW_RECORDING.length - HEADER_BYTES;
   }
 
   send(message: MidiMessage): void {
@@ -120,10 +120,62 @@ export class FileSink {
 }
 
 const TICKS_PER_MS = (TPQ * SINK_BPM) / 60_000;
+const US_PER_QUARTER = 60_000_000 / SINK_BPM;
 /** MThd (14 bytes) and the MTrk chunk header (8): where the track data begins. */
 const HEADER_BYTES = 22;
 const END_OF_TRACK = [0x00, 0xff, 0x2f, 0x00];
 const EMPTY_TEXT = [0x00, 0xff, 0x01, 0x00];
+/** A new recording: the header, and a track holding the tempo and an End of Track. */
+const NEW_RECORDING = [
+  ...ascii('MThd'),
+  ...u32(6),
+  0,
+  0, // format 0
+  0,
+  1, // one track
+  (TPQ >> 8) & 0xff,
+  TPQ & 0xff,
+  ...ascii('MTrk'),
+  ...u32(11),
+  ...[
+    0x00,
+    0xff,
+    0x51,
+    0x03,
+    (US_PER_QUARTER >> 16) & 0xff,
+    (US_PER_QUARTER >> 8) & 0xff,
+    US_PER_QUARTER & 0xff,
+  ],
+  ...END_OF_TRACK,
+];
+
+/** A recording this sink wrote at `file`, to go on with: its track's length and duration; null when there is none. */
+function recordingAt(file: string): { trackLength: number; ticks: number; writtenAt: number } | null {
+  let bytes: Buffer;
+  let writtenAt: number;
+  try {
+    bytes = readFileSync(file);
+    writtenAt = statSync(file).mtimeMs;
+  } catch {
+    return null; // nothing there: a new recording
+  }
+  const length = bytes.length >= HEADER_BYTES ? bytes.readUInt32BE(HEADER_BYTES - 4) : -1;
+  const end = HEADER_BYTES + length;
+  const ours =
+    bytes.subarray(0, 14).equals(Buffer.from(NEW_RECORDING.slice(0, 14))) &&
+    bytes.subarray(14, 18).toString('latin1') === 'MTrk' &&
+    end <= bytes.length &&
+    bytes.subarray(end - 4, end).equals(Buffer.from(END_OF_TRACK));
+  if (!ours)
+    throw new OutputFileError(
+      file,
+      'cannot append: not a recording improv wrote (format 0, one track at 480 ticks a quarter)',
+    );
+  let ticks = 0;
+  for (const e of parseMidi(bytes.subarray(0, end)).tracks[0] ?? []) ticks += e.deltaTime;
+  return { trackLength: length, ticks, writtenAt };
+}
+
 /** How long sent events wait before they are written (one write for a burst). */
 const FLUSH_MS = 100;
 
@@ -143,9 +195,20 @@ function channelBytes(m: MidiMessage): number[] | null {
 
 /** Reads a MIDI file into (milliseconds, bytes) in time order, following its tempo changes. */
 export function readMidiTimeline(file: string): { time: Millis; bytes: number[] }[] {
+  let bytes: Buffer;
+  try {
+    bytes = readFileSync(file);
+  } catch (err) {
+    throw new InputFileError(file, `cannot read (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
+  }
+  return midiTimeline(bytes, file);
+}
+
+/** A MIDI file's bytes as (milliseconds, bytes) in time order; `file` names it in errors. */
+export function midiTimeline(bytes: Uint8Array, file: string): { time: Millis; bytes: number[] }[] {
   let data;
   try {
-    data = parseMidi(readFileSync(file));
+    data = parseMidi(bytes);
   } catch (err) {
     throw new InputFileError(
       file,

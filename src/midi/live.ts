@@ -6,10 +6,11 @@
 import type { Clock, Millis, TimerHandle } from '../runtime/clock.ts';
 import { Engine, STATE_CC, type EngineOutput, type EngineState } from '../runtime/engine.ts';
 import { MidiClockFollower, TICKS_PER_QUARTER } from '../runtime/midiClock.ts';
-import { LookaheadScheduler, type Scheduled } from '../runtime/scheduler.ts';
 import { RecentSamples } from '../runtime/stats.ts';
 import type { MidiMessage } from './messages.ts';
+import { EventQueue } from './eventQueue.ts';
 import { ALL_NOTES_OFF, NoteTracker } from './noteTracker.ts';
+import type { QuietCollector } from './quietCollector.ts';
 import type { MidiInPort, MidiOutPort } from './ports.ts';
 
 export type ClockSource = 'internal' | 'follow' | 'lead';
@@ -33,6 +34,8 @@ export interface LiveOptions {
   readonly offset: Millis;
   /** Also send the player's notes to the output on this channel (thru), or null. */
   readonly thruChannel: number | null;
+  /** Runs the process's own garbage collections in quiet gaps (shared by the sessions of a process). */
+  readonly collector?: QuietCollector | null;
   readonly log: (line: string) => void;
 }
 
@@ -64,8 +67,6 @@ export interface LiveStats {
   droppedOut: number;
 }
 
-type Out = { message: MidiMessage };
-
 export class LiveSession {
   private current: Engine;
   readonly stats: LiveStats = {
@@ -78,8 +79,14 @@ export class LiveSession {
     droppedOut: 0,
   };
   private readonly tracker = new NoteTracker();
-  private readonly scheduler: LookaheadScheduler<Out>;
-  private readonly timers = new Set<TimerHandle>();
+  /** What is scheduled and not yet sent, in time order (typed arrays: no object per event). */
+  private readonly queue = new EventQueue();
+  /** The one wake-up that sends the queue's first events at their exact time, and when it is due. */
+  private sender: TimerHandle | null = null;
+  private senderDue = Infinity;
+  /** The coarse timer that fills the lookahead window, and the window's end at its last wake. */
+  private waker: TimerHandle | null = null;
+  private windowEnd = -Infinity;
   private readonly follower = new MidiClockFollower();
   private transportRunning: boolean;
   private inputEnded = false;
@@ -90,14 +97,18 @@ export class LiveSession {
    * on (to the engine and thru) only for a note-on that was, so the flood cap never leaves orphans.
    */
   private readonly held = new Uint8Array(16 * 128);
+  private lastInputNote: Millis = -Infinity;
   private doneWaiters: (() => void)[] = [];
   private nextClockTick: Millis | null = null;
   private outputLost = false;
   private inputLost = false;
   private lastProbe: Millis = -Infinity;
-  lastNotes: number[] = [];
-  /** The most recent notes the engine scheduled, with their type against the chord they were decoded against. */
-  readonly played: { time: Millis; note: number; type: string }[] = [];
+  /** The last 8 notes sent (a ring: the status line reads it, sending allocates nothing). */
+  private readonly recentNotes = new Uint8Array(8);
+  private recentCount = 0;
+  /** The most recent notes the engine scheduled (a ring of PLAYED_KEPT entries, reused in place). */
+  private readonly playedRing: { time: Millis; note: number; type: string }[] = [];
+  private playedNext = 0;
 
   constructor(
     private readonly opts: LiveOptions,
@@ -105,12 +116,11 @@ export class LiveSession {
   ) {
     this.current = makeEngine((o) => this.onEngine(o));
     this.transportRunning = opts.clockSource !== 'follow';
-    this.scheduler = new LookaheadScheduler<Out>(
-      opts.clock,
-      { lookahead: opts.lookahead, interval: opts.interval },
-      (e) => this.dispatch(e),
-      (end) => this.fill(end),
-    );
+    if (!(opts.interval > 0) || !(opts.lookahead >= opts.interval))
+      throw new RangeError(
+        `live: need 0 < interval ≤ lookahead, got interval ${opts.interval}, lookahead ${opts.lookahead}`,
+      );
+    opts.collector?.add(this);
     opts.input?.onMessage((m) => this.onInput(m));
     opts.input?.onEnd?.(() => {
       this.inputEnded = true;
@@ -127,12 +137,66 @@ export class LiveSession {
     this.current = makeEngine((o) => this.onEngine(o));
   }
 
+  /** The last notes sent, oldest first. */
+  get lastNotes(): number[] {
+    const n = Math.min(this.recentCount, 8);
+    return Array.from({ length: n }, (_, i) => this.recentNotes[(this.recentCount - n + i) % 8] as number);
+  }
+
+  /** The most recent notes the engine scheduled, with their type against the chord they were decoded against; oldest first. */
+  get played(): readonly { time: Millis; note: number; type: string }[] {
+    const ring = this.playedRing;
+    return ring.length < PLAYED_KEPT
+      ? [...ring]
+      : [...ring.slice(this.playedNext), ...ring.slice(0, this.playedNext)];
+  }
+
   start(): void {
     // a synth behind the port may still drone from a session that died without releasing it
     this.allNotesOff();
     if (this.opts.clockSource === 'lead') this.send({ type: 'start' });
-    this.scheduler.start();
+    if (this.waker) return;
+    // "schedule early, stamp exactly": a coarse timer fills the window ahead; each event is then sent
+    // at its exact time by the one precise wake-up armed for the queue's first event
+    this.waker = this.opts.clock.setRepeatingTimer(() => this.wake(), this.opts.interval);
+    this.wake();
   }
+
+  private wake(): void {
+    if (this.stopped) return;
+    this.windowEnd = this.opts.clock.now() + this.opts.lookahead;
+    this.fill(this.windowEnd);
+    this.armSender();
+    this.opts.collector?.maybeCollect();
+  }
+
+  /** How long until the next send, or since the last input note, whichever is less (for the collector). */
+  quietFor(now: Millis): Millis {
+    return Math.min(this.queue.firstTime - now, now - this.lastInputNote);
+  }
+
+  /** Arms the precise wake-up for the queue's first event, when it falls within the window. */
+  private armSender(): void {
+    const due = this.queue.firstTime;
+    if (due >= this.windowEnd || due >= this.senderDue) return;
+    if (this.sender) this.opts.clock.clearTimer(this.sender);
+    this.senderDue = due;
+    this.sender = this.opts.clock.setPreciseTimer(this.sendDue, due - this.opts.clock.now());
+  }
+
+  /** Sends every event now due, in order, and arms the wake-up for the next. */
+  private readonly sendDue = (): void => {
+    this.sender = null;
+    this.senderDue = Infinity;
+    const now = this.opts.clock.now();
+    while (this.queue.firstTime <= now) {
+      const lateBy = now - this.queue.firstTime;
+      this.stats.jitter.push(Math.abs(lateBy));
+      if (lateBy > 1) this.stats.late++;
+      this.send(this.queue.shift());
+    }
+    this.armSender();
+  };
 
   /** Resolves once a file input has ended and the last answer has finished. */
   whenDone(): Promise<void> {
@@ -215,7 +279,7 @@ export class LiveSession {
         );
       });
     }
-    if (this.inputEnded && this.engine.idle && this.scheduler.size === 0 && this.timers.size === 0) {
+    if (this.inputEnded && this.engine.idle && this.queue.size === 0 && this.sender === null) {
       this.doneWaiters.splice(0).forEach((r) => r());
     }
   }
@@ -224,7 +288,7 @@ export class LiveSession {
     const period = 60_000 / this.engine.tempo / TICKS_PER_QUARTER;
     this.nextClockTick ??= this.opts.clock.now();
     while (this.nextClockTick < windowEnd) {
-      this.scheduler.schedule(this.nextClockTick, { message: { type: 'clock' } });
+      this.queue.push(this.nextClockTick, CLOCK_TICK);
       this.nextClockTick += period;
     }
   }
@@ -235,8 +299,9 @@ export class LiveSession {
     switch (m.type) {
       case 'clock': {
         if (this.opts.clockSource !== 'follow') return;
-        const bpm = this.follower.tick(now);
-        if (bpm !== null && Math.abs(bpm - this.engine.tempo) > 0.5) this.engine.setTempo(bpm);
+        // every tick is a known position: lock the engine's beat to it (phase), at the fitted tempo
+        const r = this.follower.tick(now);
+        this.engine.follow(r.bpm ?? this.engine.tempo, r.position / TICKS_PER_TWELFTH, r.at);
         return;
       }
       case 'start':
@@ -259,6 +324,7 @@ export class LiveSession {
       case 'songposition':
         if (this.opts.clockSource !== 'follow') return;
         this.cancel();
+        this.follower.songPosition(m.sixteenths);
         this.engine.setPosition(m.sixteenths * 3); // a MIDI beat is a sixteenth: 3 twelfths of a quarter
         return;
       case 'noteon':
@@ -267,6 +333,7 @@ export class LiveSession {
         if (this.opts.inChannel !== null && m.channel !== this.opts.inChannel) return;
         if (m.type === 'cc') return this.engine.input(m);
         if (m.note < this.opts.noteRange[0] || m.note > this.opts.noteRange[1]) return;
+        this.lastInputNote = now;
         const key = m.channel * 128 + m.note;
         if (m.type === 'noteon') {
           if (now - this.floodWindow.start >= 1000) this.floodWindow = { start: now, count: 0 };
@@ -296,14 +363,15 @@ export class LiveSession {
       case 'note': {
         const ch = this.opts.outChannel;
         const time = o.time + this.opts.offset;
-        this.played.push({ time, note: o.note, type: o.type });
-        if (this.played.length > 512) this.played.shift();
-        this.scheduler.schedule(time, {
-          message: { type: 'noteon', channel: ch, note: o.note, velocity: o.velocity },
+        this.remember(time, o.note, o.type);
+        this.queue.push(time, { type: 'noteon', channel: ch, note: o.note, velocity: o.velocity });
+        this.queue.push(time + Math.max(1, o.dur - 1), {
+          type: 'noteoff',
+          channel: ch,
+          note: o.note,
+          velocity: 0,
         });
-        this.scheduler.schedule(time + Math.max(1, o.dur - 1), {
-          message: { type: 'noteoff', channel: ch, note: o.note, velocity: 0 },
-        });
+        this.armSender();
         return;
       }
       case 'state':
@@ -324,17 +392,15 @@ export class LiveSession {
     }
   }
 
-  /** Hands an event over early: a timer sends it at its exact time. */
-  private dispatch(e: Scheduled<Out>): void {
-    const delay = e.time - this.opts.clock.now();
-    const handle = this.opts.clock.setPreciseTimer(() => {
-      this.timers.delete(handle);
-      const lateBy = this.opts.clock.now() - e.time;
-      this.stats.jitter.push(Math.abs(lateBy));
-      if (lateBy > 1) this.stats.late++;
-      this.send(e.payload.message);
-    }, delay);
-    this.timers.add(handle);
+  private remember(time: Millis, note: number, type: string): void {
+    if (this.playedRing.length < PLAYED_KEPT) this.playedRing.push({ time, note, type });
+    else {
+      const entry = this.playedRing[this.playedNext] as { time: Millis; note: number; type: string };
+      entry.time = time;
+      entry.note = note;
+      entry.type = type;
+      this.playedNext = (this.playedNext + 1) % PLAYED_KEPT;
+    }
   }
 
   private send(m: MidiMessage): void {
@@ -352,15 +418,16 @@ export class LiveSession {
     this.tracker.note(m);
     if (m.type === 'noteon') {
       this.stats.notesSent++;
-      this.lastNotes = [...this.lastNotes, m.note].slice(-8);
+      this.recentNotes[this.recentCount++ % 8] = m.note;
     }
   }
 
   /** Drops everything scheduled and releases every sounding note. */
   cancel(): void {
-    this.scheduler.clear();
-    for (const t of this.timers) this.opts.clock.clearTimer(t);
-    this.timers.clear();
+    this.queue.clear();
+    if (this.sender) this.opts.clock.clearTimer(this.sender);
+    this.sender = null;
+    this.senderDue = Infinity;
     for (const m of this.tracker.releaseAll()) {
       try {
         this.opts.output.send(m);
@@ -373,7 +440,9 @@ export class LiveSession {
   /** Stops: note-offs for every sounding note and All Notes Off, then closes the ports. */
   async stop(): Promise<void> {
     if (this.stopped) return;
-    this.scheduler.stop();
+    if (this.waker) this.opts.clock.clearTimer(this.waker);
+    this.waker = null;
+    this.opts.collector?.delete(this);
     this.cancel();
     if (this.opts.clockSource === 'lead') this.send({ type: 'stop' });
     this.stopped = true;
@@ -389,5 +458,12 @@ export class LiveSession {
     return this.engine.currentState;
   }
 }
+
+/** How many of the engine's recent notes `played` keeps. */
+const PLAYED_KEPT = 512;
+const CLOCK_TICK = { type: 'clock' } as const;
+
+/** MIDI clock ticks in a twelfth of a quarter (24 a quarter, 12 twelfths a quarter). */
+const TICKS_PER_TWELFTH = TICKS_PER_QUARTER / 12;
 
 const stateValue = (s: EngineState): number => (s === 'idle' ? 0 : s === 'listening' ? 64 : 127);

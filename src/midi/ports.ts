@@ -258,6 +258,8 @@ export interface OpenOptions {
   readonly clock: Clock;
   /** Where warnings (such as a fallback) go. */
   readonly log?: (line: string) => void;
+  /** A `file:` output goes on with the recording already there instead of replacing it. */
+  readonly append?: boolean;
 }
 
 export function openOutput(text: string, opts: OpenOptions): MidiOutPort {
@@ -268,7 +270,7 @@ export function openOutput(text: string, opts: OpenOptions): MidiOutPort {
     case 'jzz':
       return jzzOut(spec.name);
     case 'file':
-      return new FileSink(spec.name, opts.clock);
+      return new FileSink(spec.name, opts.clock, { append: opts.append ?? false });
     case 'virtual':
       try {
         return easymidiOut(spec.name, true);

@@ -178,6 +178,17 @@ export class Engine {
     this.origin = now - pos * this.msPerTwelfth;
   }
 
+  /**
+   * Follows an outside clock: `t` fell at `at` (ms), and the tempo is `bpm`. Re-anchors the timeline
+   * there without dropping what is planned (unlike setPosition): small corrections every tick keep
+   * the beat locked to the clock instead of drifting with the tempo estimate's error.
+   */
+  follow(bpm: number, t: Twelfths, at: Millis): void {
+    if (!(bpm >= 20 && bpm <= 400)) return;
+    this.bpm = bpm;
+    this.origin = at - t * this.msPerTwelfth;
+  }
+
   /** Moves the musical position (Song Position Pointer, Start). */
   setPosition(t: Twelfths): void {
     this.origin = this.clock.now() - t * this.msPerTwelfth;

@@ -3,7 +3,10 @@
  * under onnxruntime against the trainer's own forward pass on random sequences. A bundle that does not
  * agree within tolerance is refused and nothing is written.
  */
-import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { writeFileAtomicSync } from '../music/files.ts';
+import { crashPoint } from './crashPoint.ts';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import * as ort from 'onnxruntime-node';
@@ -14,8 +17,12 @@ import { buildOnnx, ONNX_IO } from './onnxGraph.ts';
 import { CONDITION_INPUT } from './ortGraph.ts';
 import { buildQuantizedOnnx } from './onnxQuant.ts';
 
-export const MODEL_FILE = 'model.onnx';
-export const QUANTIZED_MODEL_FILE = 'model.int8.onnx';
+/**
+ * The graph files are named by their content (`model-<sha256 12>.onnx`, `….int8.onnx`), so a new
+ * export never overwrites a file the old manifest names: see writeBundle.
+ */
+const modelFileFor = (bytes: Uint8Array, suffix: string): string =>
+  `model-${createHash('sha256').update(bytes).digest('hex').slice(0, 12)}${suffix}`;
 
 /**
  * Bits per token of an ONNX language model on a token stream, read as the runtime reads it: from the
@@ -170,7 +177,7 @@ export async function exportBundle(opts: ExportOptions): Promise<BundleManifest>
     quantized = {
       bytes: q,
       entry: {
-        model: QUANTIZED_MODEL_FILE,
+        model: modelFileFor(q, '.int8.onnx'),
         maxAbsDiff: await fidelityCheck(opts.model, spec, q, {
           count: sequences,
           length: 16,
@@ -185,7 +192,7 @@ export async function exportBundle(opts: ExportOptions): Promise<BundleManifest>
     format: 'improv-bundle',
     version: 1,
     ...opts.manifest,
-    model: MODEL_FILE,
+    model: modelFileFor(bytes, '.onnx'),
     startToken: spec.vocabSize,
     io: {
       inputs: { ...ONNX_IO.inputs, ...(conditionWidth(spec) > 0 ? { cond: CONDITION_INPUT } : {}) },
@@ -195,17 +202,25 @@ export async function exportBundle(opts: ExportOptions): Promise<BundleManifest>
     fidelity: { sequences, maxAbsDiff },
     ...(quantized ? { quantized: quantized.entry } : {}),
   };
-  mkdirSync(opts.outDir, { recursive: true });
-  const modelPath = join(opts.outDir, MODEL_FILE);
-  const manifestPath = join(opts.outDir, BUNDLE_MANIFEST);
-  if (quantized) {
-    const qPath = join(opts.outDir, QUANTIZED_MODEL_FILE);
-    writeFileSync(`${qPath}.tmp`, quantized.bytes);
-    renameSync(`${qPath}.tmp`, qPath);
-  }
-  writeFileSync(`${modelPath}.tmp`, bytes);
-  writeFileSync(`${manifestPath}.tmp`, `${JSON.stringify(manifest, null, 2)}\n`);
-  renameSync(`${modelPath}.tmp`, modelPath);
-  renameSync(`${manifestPath}.tmp`, manifestPath);
+  writeBundle(opts.outDir, manifest, [
+    [manifest.model, bytes],
+    ...(quantized ? [[quantized.entry.model, quantized.bytes] as [string, Uint8Array]] : []),
+  ]);
   return manifest;
+}
+
+/**
+ * Writes a bundle so that `--out` holds the old bundle or the new one at every instant, never a mix
+ * (a kill during an export): the graphs go to new files first, each written whole, then the manifest,
+ * which names them, replaces the old one in one rename (the commit); only then are the graphs no
+ * manifest names any more removed.
+ */
+function writeBundle(dir: string, manifest: BundleManifest, files: [string, Uint8Array][]): void {
+  mkdirSync(dir, { recursive: true });
+  for (const [name, bytes] of files) writeFileAtomicSync(join(dir, name), bytes);
+  crashPoint('export:graphs-written');
+  writeFileAtomicSync(join(dir, BUNDLE_MANIFEST), `${JSON.stringify(manifest, null, 2)}\n`);
+  const named = new Set(files.map(([name]) => name));
+  for (const f of readdirSync(dir))
+    if (/\.onnx$/.test(f) && !named.has(f)) rmSync(join(dir, f), { force: true });
 }

@@ -3,7 +3,9 @@
  * loss, tokens/s, ETA), a checkpoint after every epoch, `--resume` from it, and validation loss.
  */
 import { z } from 'zod';
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { writeFileAtomicSync } from '../music/files.ts';
+import { crashPoint } from './crashPoint.ts';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import cliProgress from 'cli-progress';
@@ -185,6 +187,10 @@ interface Checkpoint extends CheckpointMeta {
   step?: number;
   weights: { name: string; shape: number[]; offset: number }[];
   optimizer: { name: string; shape: number[]; offset: number }[];
+  /** Which files hold the state and the best epoch's weights (absent: the first layout). */
+  bin?: string;
+  bestBin?: string;
+  bestWeights?: { name: string; shape: number[]; offset: number }[];
 }
 
 interface NamedArray {
@@ -193,32 +199,61 @@ interface NamedArray {
   readonly data: Float32Array;
 }
 
+type Entry = { name: string; shape: number[]; offset: number };
+
+/** Packs arrays into one Float32 buffer; returns it and where each array lies. */
+function pack(...lists: (readonly NamedArray[])[]): { all: Float32Array; entries: Entry[][] } {
+  let offset = 0;
+  const entries = lists.map((list) =>
+    list.map((a) => {
+      const entry = { name: a.name, shape: a.shape, offset };
+      offset += a.data.length;
+      return entry;
+    }),
+  );
+  const all = new Float32Array(offset);
+  lists.forEach((list, i) => list.forEach((a, j) => all.set(a.data, entries[i]?.[j]?.offset ?? 0)));
+  return { all, entries };
+}
+
+const asBytes = (a: Float32Array): Uint8Array => new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
+
+/**
+ * Writes a checkpoint so that a kill at any instant leaves the old one or the new one, never a mix:
+ * the weights go to files named by their epoch (`state-<epoch>.bin`, and the best epoch's
+ * `best-<epoch>.bin`), each written whole (write-file-atomic), and only then checkpoint.json, which
+ * names them, replaces the old one in one rename: that rename is the commit. Files no longer named
+ * are removed after it.
+ */
 function writeCheckpoint(
   dir: string,
   meta: CheckpointMeta & { trainer: TrainerName; step?: number },
   weights: readonly NamedArray[],
   optimizer: readonly NamedArray[],
+  best: readonly NamedArray[] | null,
 ): void {
   mkdirSync(dir, { recursive: true });
-  let offset = 0;
-  const place = (a: NamedArray): { name: string; shape: number[]; offset: number } => {
-    const entry = { name: a.name, shape: a.shape, offset };
-    offset += a.data.length;
-    return entry;
-  };
-  const w = weights.map(place);
-  const o = optimizer.map(place);
-  const all = new Float32Array(offset);
-  for (const [a, e] of [
-    ...weights.map((a, i) => [a, w[i]] as const),
-    ...optimizer.map((a, i) => [a, o[i]] as const),
-  ])
-    all.set(a.data, e?.offset ?? 0);
-  // Write beside, then rename: a crash mid-write never leaves a broken checkpoint.
-  writeFileSync(join(dir, 'checkpoint.bin.tmp'), Buffer.from(all.buffer));
-  writeFileSync(join(dir, 'checkpoint.json.tmp'), JSON.stringify({ ...meta, weights: w, optimizer: o }));
-  renameSync(join(dir, 'checkpoint.bin.tmp'), join(dir, 'checkpoint.bin'));
-  renameSync(join(dir, 'checkpoint.json.tmp'), join(dir, 'checkpoint.json'));
+  const state = pack(weights, optimizer);
+  const bin = `state-${meta.epoch}.bin`;
+  writeFileAtomicSync(join(dir, bin), asBytes(state.all));
+  let bestRef: { bestBin: string; bestWeights: Entry[] } | null = null;
+  if (best && meta.bestEpoch !== undefined) {
+    const b = pack(best);
+    bestRef = { bestBin: `best-${meta.bestEpoch}.bin`, bestWeights: b.entries[0] ?? [] };
+    // an epoch's best weights do not change once written whole; most epochs keep the same best
+    if (!existsSync(join(dir, bestRef.bestBin)))
+      writeFileAtomicSync(join(dir, bestRef.bestBin), asBytes(b.all));
+  }
+  const [w = [], o = []] = state.entries;
+  crashPoint('checkpoint:state-written');
+  writeFileAtomicSync(
+    join(dir, 'checkpoint.json'),
+    JSON.stringify({ ...meta, bin, weights: w, optimizer: o, ...(bestRef ?? {}) }),
+  );
+  const named = new Set([bin, bestRef?.bestBin]);
+  for (const f of readdirSync(dir))
+    if (/\.bin$/.test(f) && !named.has(f)) rmSync(join(dir, f), { force: true });
+  rmSync(join(dir, 'best'), { recursive: true, force: true }); // the layout before the weights were named
 }
 
 /** A checkpoint --resume cannot go on from: names the file and why. */
@@ -247,17 +282,26 @@ const checkpointSchema = z
     seconds: z.number(),
     tokens: z.number(),
     trainer: z.enum(['tfjs', 'ort']).optional(),
+    /** The file holding weights and optimizer state (absent: checkpoint.bin, the first layout). */
+    bin: z
+      .string()
+      .regex(/^[\w.-]+\.bin$/)
+      .optional(),
     weights: entryList,
     optimizer: entryList,
+    bestBin: z
+      .string()
+      .regex(/^[\w.-]+\.bin$/)
+      .optional(),
+    bestWeights: entryList.optional(),
   })
   .passthrough();
 
 function readCheckpoint(
   dir: string,
   trainer: TrainerName,
-): { meta: Checkpoint; weights: NamedArray[]; optimizer: NamedArray[] } {
+): { meta: Checkpoint; weights: NamedArray[]; optimizer: NamedArray[]; best: NamedArray[] | null } {
   const file = join(dir, 'checkpoint.json');
-  const bin = join(dir, 'checkpoint.bin');
   const read = (f: string): Buffer => {
     try {
       return readFileSync(f);
@@ -287,28 +331,39 @@ function readCheckpoint(
       file,
       `this checkpoint was written by --trainer ${wrote}; resume it with the same trainer`,
     );
-  const buf = read(bin);
-  const size = (e: { shape: number[]; offset: number }): number =>
-    e.offset + e.shape.reduce((a, b) => a * b, 1);
-  const needed = Math.max(0, ...[...meta.weights, ...meta.optimizer].map(size)) * 4;
-  if (buf.byteLength !== needed)
-    throw new CheckpointError(
-      bin,
-      `holds ${buf.byteLength} bytes, its checkpoint.json describes ${needed}: a torn or mismatched pair`,
-    );
-  const all = new Float32Array(buf.buffer, buf.byteOffset, buf.byteLength / 4);
-  const take = (e: { name: string; shape: number[]; offset: number }): NamedArray => {
-    const n = e.shape.reduce((a, b) => a * b, 1);
-    return { name: e.name, shape: e.shape, data: all.slice(e.offset, e.offset + n) };
+  /** The arrays `entries` describe, from `binFile`, which must hold exactly them. */
+  const unpack = (binFile: string, entries: readonly Entry[]): NamedArray[] => {
+    const buf = read(binFile);
+    const size = (e: Entry): number => e.offset + e.shape.reduce((x, y) => x * y, 1);
+    const needed = Math.max(0, ...entries.map(size)) * 4;
+    if (buf.byteLength !== needed)
+      throw new CheckpointError(
+        binFile,
+        `holds ${buf.byteLength} bytes, its checkpoint.json describes ${needed}: a torn or mismatched pair`,
+      );
+    const all = new Float32Array(buf.buffer, buf.byteOffset, buf.byteLength / 4);
+    return entries.map((e) => ({
+      name: e.name,
+      shape: e.shape,
+      data: all.slice(e.offset, e.offset + e.shape.reduce((x, y) => x * y, 1)),
+    }));
   };
-  return { meta, weights: meta.weights.map(take), optimizer: meta.optimizer.map(take) };
+  const state = unpack(join(dir, meta.bin ?? 'checkpoint.bin'), [...meta.weights, ...meta.optimizer]);
+  const weights = state.slice(0, meta.weights.length);
+  const optimizer = state.slice(meta.weights.length);
+  let best: NamedArray[] | null = null;
+  if (meta.bestBin && meta.bestWeights) best = unpack(join(dir, meta.bestBin), meta.bestWeights);
+  else if (meta.bestEpoch !== undefined && existsSync(join(dir, 'best', 'checkpoint.json')))
+    best = readCheckpoint(join(dir, 'best'), trainer).weights; // the first layout: best/ beside
+  return { meta, weights, optimizer, best };
 }
 
 /** What the training loop asks of a trainer: a step, a validation loss, a checkpoint, the model. */
 interface Engine {
   trainBatch(x: number[][], y: number[][], cond?: Float32Array[]): Promise<number>;
   validate(): Promise<number | null>;
-  save(dir: string, meta: CheckpointMeta): Promise<void>;
+  /** Writes the checkpoint, with the best epoch's weights when there is one. */
+  save(dir: string, meta: CheckpointMeta, best: readonly NamedArray[] | null): Promise<void>;
   /** Loads weights and optimizer state; returns the checkpoint's progress. */
   load(dir: string): Promise<CheckpointMeta>;
   /** The current weights, to keep (the best epoch's) and to write beside the checkpoint. */
@@ -351,10 +406,10 @@ function tfjsEngine(opts: TrainOptions): Engine {
           opts.conditions?.validation,
         ),
       ),
-    async save(dir, meta) {
+    async save(dir, meta, best) {
       const weights = model.getWeights().map((t, i) => named(t, `w${i}`));
       const optimizerWeights = (await optimizer.getWeights()).map((nt) => named(nt.tensor, nt.name));
-      writeCheckpoint(dir, { ...meta, trainer: 'tfjs' }, weights, optimizerWeights);
+      writeCheckpoint(dir, { ...meta, trainer: 'tfjs' }, weights, optimizerWeights, best);
     },
     async load(dir) {
       const { meta, weights, optimizer: state } = readCheckpoint(dir, 'tfjs');
@@ -420,12 +475,15 @@ async function ortEngine(opts: TrainOptions): Promise<Engine> {
       }
       return count ? total / count : null;
     },
-    save(dir, meta) {
+    save(dir, meta, best) {
       const st = trainer.state();
-      writeCheckpoint(dir, { ...meta, trainer: 'ort', step: st.step }, arrays(st.params, ''), [
-        ...arrays(st.m, 'm:'),
-        ...arrays(st.v, 'v:'),
-      ]);
+      writeCheckpoint(
+        dir,
+        { ...meta, trainer: 'ort', step: st.step },
+        arrays(st.params, ''),
+        [...arrays(st.m, 'm:'), ...arrays(st.v, 'v:')],
+        best,
+      );
       return Promise.resolve();
     },
     load(dir) {
@@ -555,9 +613,10 @@ export async function trainLm(opts: TrainOptions): Promise<TrainResult> {
     validationLosses = meta.validationLosses;
     seconds = meta.seconds;
     tokens = meta.tokens;
-    if (meta.bestEpoch !== undefined && existsSync(join(ckptDir, 'best', 'checkpoint.json'))) {
+    const kept = meta.bestEpoch === undefined ? null : readCheckpoint(ckptDir, opts.trainer ?? 'tfjs').best;
+    if (kept) {
       bestEpoch = meta.bestEpoch;
-      best = readCheckpoint(join(ckptDir, 'best'), opts.trainer ?? 'tfjs').weights;
+      best = kept;
     }
     log(`resumed from ${ckptDir} after epoch ${firstEpoch}`);
   }
@@ -625,21 +684,12 @@ export async function trainLm(opts: TrainOptions): Promise<TrainResult> {
     if (v !== null && (bestV === null || v < bestV)) {
       bestEpoch = epoch + 1;
       best = engine.weights();
-      writeCheckpoint(
-        join(ckptDir, 'best'),
-        { epoch: bestEpoch, losses, validationLosses, seconds, tokens, trainer: opts.trainer ?? 'tfjs' },
-        best,
-        [],
-      );
     }
-    await engine.save(ckptDir, {
-      bestEpoch,
-      epoch: epoch + 1,
-      losses,
-      validationLosses,
-      seconds,
-      tokens,
-    });
+    await engine.save(
+      ckptDir,
+      { bestEpoch, epoch: epoch + 1, losses, validationLosses, seconds, tokens },
+      best,
+    );
     if (!bar || !process.stderr.isTTY) {
       const v = validationLosses[validationLosses.length - 1];
       log(
