@@ -1,7 +1,9 @@
 import { describe, expect, it, vi } from 'vitest';
 import { RealClock, VirtualClock } from '../src/runtime/clock.ts';
 import { RecentSamples } from '../src/runtime/stats.ts';
-import { LookaheadScheduler } from '../src/runtime/scheduler.ts';
+import { EventQueue } from '../src/midi/eventQueue.ts';
+import type { EngineOutput } from '../src/runtime/engine.ts';
+import { liveHarness } from './liveHarness.ts';
 
 describe('virtual clock', () => {
   it('fires timers in time order, each at its own time, without sleeping', () => {
@@ -67,57 +69,59 @@ describe('real clock, precise timers', () => {
   });
 });
 
-describe('lookahead scheduler', () => {
-  it('a 10 Hz producer from 0 to 0.45 s gives exactly 5 events, each with its exact time, handed over early by at most the lookahead', () => {
-    const clock = new VirtualClock();
-    const got: { time: number; at: number }[] = [];
-    let next = 0;
-    const s = new LookaheadScheduler<number>(
-      clock,
-      { lookahead: 100, interval: 25 },
-      (e) => got.push({ time: e.time, at: clock.now() }),
-      (end) => {
-        while (next < end && next <= 450) {
-          s.schedule(next, next);
-          next += 100;
-        }
-      },
-    );
-    s.start();
-    clock.advance(450);
-    s.stop();
-    expect(got.map((g) => g.time)).toEqual([0, 100, 200, 300, 400]);
-    for (const g of got) {
-      expect(g.at).toBeLessThanOrEqual(g.time);
-      expect(g.time - g.at).toBeLessThanOrEqual(100);
+describe('scheduled sends (the event queue and the live session)', () => {
+  it('the queue keeps events in time order whatever order they came in, ties in the order pushed, past its first capacity', () => {
+    const q = new EventQueue(2);
+    const on = (note: number) => ({ type: 'noteon' as const, channel: 0, note, velocity: 90 });
+    q.push(40, on(3));
+    q.push(10, on(1));
+    q.push(40, on(4));
+    q.push(20, on(2));
+    q.push(500, { type: 'clock' });
+    expect(q.size).toBe(5);
+    const got: (number | string)[] = [];
+    while (q.firstTime < 100) {
+      const m = q.shift();
+      got.push(m.type === 'noteon' ? m.note : m.type);
     }
+    expect(got).toEqual([1, 2, 3, 4]);
+    expect(q.shift()).toEqual({ type: 'clock' });
+    q.push(7, on(9));
+    q.clear();
+    expect(q.size).toBe(0);
+    expect(q.firstTime).toBe(Infinity);
   });
 
-  it('keeps events in time order whatever order they were scheduled in, and stops cleanly', () => {
-    const clock = new VirtualClock();
-    const got: string[] = [];
-    const s = new LookaheadScheduler<string>(clock, { lookahead: 50, interval: 10 }, (e) =>
-      got.push(e.payload),
+  it('a live session sends every event at its exact time, however far ahead it came, and refuses an interval longer than the lookahead', async () => {
+    const h = await liveHarness({ mode: 'call-response' }, { sendState: false });
+    try {
+      const start = h.clock.now();
+      const emit = (h.live as unknown as { onEngine(o: EngineOutput): void }).onEngine.bind(h.live);
+      // out of order, some far beyond the lookahead, two at the same instant
+      for (const [at, note] of [
+        [450, 64],
+        [10, 60],
+        [205, 62],
+        [205, 63],
+        [1200, 65],
+      ] as const)
+        emit({ kind: 'note', time: start + at, dur: 100, note, velocity: 90, type: 'C' });
+      await h.run(1500);
+      const ons = h.out.filter((o) => o.message.type === 'noteon');
+      expect(ons.map((o) => [o.time - start, o.message.type === 'noteon' ? o.message.note : 0])).toEqual([
+        [10, 60],
+        [205, 62],
+        [205, 63],
+        [450, 64],
+        [1200, 65],
+      ]);
+      expect(h.live.stats.late).toBe(0);
+    } finally {
+      await h.close();
+    }
+    await expect(liveHarness({}, { lookahead: 10, interval: 20 })).rejects.toThrow(
+      /need 0 < interval ≤ lookahead/,
     );
-    s.schedule(40, 'c');
-    s.schedule(10, 'a');
-    s.schedule(40, 'd');
-    s.schedule(20, 'b');
-    s.schedule(500, 'late');
-    s.start();
-    clock.advance(100);
-    expect(got).toEqual(['a', 'b', 'c', 'd']);
-    s.stop();
-    clock.advance(1000);
-    expect(got).toEqual(['a', 'b', 'c', 'd']);
-    expect(s.clear().map((e) => e.payload)).toEqual(['late']);
-    expect(clock.pending).toBe(0);
-  });
-
-  it('refuses an interval longer than the lookahead', () => {
-    expect(
-      () => new LookaheadScheduler(new VirtualClock(), { lookahead: 10, interval: 20 }, () => undefined),
-    ).toThrow(/need 0 < interval ≤ lookahead/);
   });
 });
 

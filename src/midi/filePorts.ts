@@ -7,7 +7,7 @@ import { closeSync, openSync, readFileSync, statSync, writeSync } from 'node:fs'
 import { parseMidi, type MidiEvent } from 'midi-file';
 import { InputFileError, OutputFileError } from '../music/errors.ts';
 import { checkOutputFile } from '../music/files.ts';
-import { ascii, channelEventBytes, u32, vlq } from './smfBytes.ts';
+import { channelEventBytes, smfBytes, u32, vlq } from './smfBytes.ts';
 import type { Clock, Millis } from '../runtime/clock.ts';
 import { encodeMessage, MidiStreamParser, type MidiMessage } from './messages.ts';
 
@@ -126,28 +126,17 @@ const HEADER_BYTES = 22;
 const END_OF_TRACK = [0x00, 0xff, 0x2f, 0x00];
 const EMPTY_TEXT = [0x00, 0xff, 0x01, 0x00];
 /** A new recording: the header, and a track holding the tempo and an End of Track. */
-const NEW_RECORDING = [
-  ...ascii('MThd'),
-  ...u32(6),
-  0,
-  0, // format 0
-  0,
-  1, // one track
-  (TPQ >> 8) & 0xff,
-  TPQ & 0xff,
-  ...ascii('MTrk'),
-  ...u32(11),
-  ...[
-    0x00,
-    0xff,
-    0x51,
-    0x03,
-    (US_PER_QUARTER >> 16) & 0xff,
-    (US_PER_QUARTER >> 8) & 0xff,
-    US_PER_QUARTER & 0xff,
-  ],
-  ...END_OF_TRACK,
-];
+const NEW_RECORDING = Array.from(
+  smfBytes({
+    header: { format: 0, numTracks: 1, ticksPerBeat: TPQ },
+    tracks: [
+      [
+        { deltaTime: 0, meta: true, type: 'setTempo', microsecondsPerBeat: US_PER_QUARTER },
+        { deltaTime: 0, meta: true, type: 'endOfTrack' },
+      ],
+    ],
+  }),
+);
 
 /** A recording this sink wrote at `file`, to go on with: its track's length and duration; null when there is none. */
 function recordingAt(file: string): { trackLength: number; ticks: number; writtenAt: number } | null {

@@ -1,7 +1,7 @@
 /**
- * A live session: input port → typed messages → (filters, MIDI clock) → engine → lookahead scheduler →
+ * A live session: input port → typed messages → (filters, MIDI clock) → engine → time-ordered queue →
  * exact-time sends on the output port. Every note-on sent is tracked, so cancel, panic, stop, port loss
- * and errors always release what sounds. Generation runs in the scheduler's fill, ahead of the window.
+ * and errors always release what sounds. Generation runs in the lookahead fill, ahead of the window.
  */
 import type { Clock, Millis, TimerHandle } from '../runtime/clock.ts';
 import { Engine, STATE_CC, type EngineOutput, type EngineState } from '../runtime/engine.ts';

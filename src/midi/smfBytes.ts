@@ -5,7 +5,7 @@
  */
 import type { MidiData, MidiEvent } from 'midi-file';
 
-export const ascii = (s: string): number[] => [...s].map((c) => c.charCodeAt(0) & 0x7f);
+const ascii = (s: string): number[] => [...s].map((c) => c.charCodeAt(0) & 0x7f);
 export const u32 = (n: number): number[] => [
   (n >>> 24) & 0xff,
   (n >>> 16) & 0xff,
@@ -67,7 +67,7 @@ function eventBytes(e: MidiEvent): number[] {
 }
 
 /** A track's data (after its chunk header). */
-export function trackBytes(events: readonly MidiEvent[]): number[] {
+function trackBytes(events: readonly MidiEvent[]): number[] {
   const out: number[] = [];
   for (const e of events) for (const b of [...vlq(e.deltaTime), ...eventBytes(e)]) out.push(b);
   return out;

@@ -331,7 +331,7 @@ export class Engine {
     this.setState('idle');
   }
 
-  // ---- time passing (called by the scheduler at every wake, with the window's end) ----
+  // ---- time passing (called by the live session at every wake, with the window's end) ----
   async fill(windowEnd: Millis): Promise<void> {
     if (this.busy) return;
     const now = this.clock.now();

@@ -185,12 +185,12 @@ interface Checkpoint extends CheckpointMeta {
   trainer?: TrainerName;
   /** Adam's step count (ort; tfjs keeps it among its optimizer weights). */
   step?: number;
-  weights: { name: string; shape: number[]; offset: number }[];
-  optimizer: { name: string; shape: number[]; offset: number }[];
+  weights: Entry[];
+  optimizer: Entry[];
   /** Which files hold the state and the best epoch's weights (absent: the first layout). */
   bin?: string;
   bestBin?: string;
-  bestWeights?: { name: string; shape: number[]; offset: number }[];
+  bestWeights?: Entry[];
 }
 
 interface NamedArray {
@@ -364,8 +364,8 @@ interface Engine {
   validate(): Promise<number | null>;
   /** Writes the checkpoint, with the best epoch's weights when there is one. */
   save(dir: string, meta: CheckpointMeta, best: readonly NamedArray[] | null): Promise<void>;
-  /** Loads weights and optimizer state; returns the checkpoint's progress. */
-  load(dir: string): Promise<CheckpointMeta>;
+  /** Loads weights and optimizer state; returns the checkpoint's progress and the best epoch's weights it keeps. */
+  load(dir: string): Promise<{ meta: CheckpointMeta; best: NamedArray[] | null }>;
   /** The current weights, to keep (the best epoch's) and to write beside the checkpoint. */
   weights(): NamedArray[];
   /** Puts kept weights back (the best epoch's, before finish). */
@@ -412,7 +412,7 @@ function tfjsEngine(opts: TrainOptions): Engine {
       writeCheckpoint(dir, { ...meta, trainer: 'tfjs' }, weights, optimizerWeights, best);
     },
     async load(dir) {
-      const { meta, weights, optimizer: state } = readCheckpoint(dir, 'tfjs');
+      const { meta, weights, optimizer: state, best } = readCheckpoint(dir, 'tfjs');
       const expected = model.getWeights();
       if (
         expected.length !== weights.length ||
@@ -424,7 +424,7 @@ function tfjsEngine(opts: TrainOptions): Engine {
         );
       model.setWeights(weights.map((a) => tf.tensor(a.data, a.shape)));
       await optimizer.setWeights(state.map((a) => ({ name: a.name, tensor: tf.tensor(a.data, a.shape) })));
-      return meta;
+      return { meta, best };
     },
     weights: () => model.getWeights().map((t, i) => named(t, `w${i}`)),
     setWeights: (weights) => model.setWeights(weights.map((a) => tf.tensor(a.data, a.shape))),
@@ -487,7 +487,7 @@ async function ortEngine(opts: TrainOptions): Promise<Engine> {
       return Promise.resolve();
     },
     load(dir) {
-      const { meta, weights, optimizer } = readCheckpoint(dir, 'ort');
+      const { meta, weights, optimizer, best } = readCheckpoint(dir, 'ort');
       const pick = (list: NamedArray[], prefix: string): Record<string, Float32Array> =>
         Object.fromEntries(
           list.filter((a) => a.name.startsWith(prefix)).map((a) => [a.name.slice(prefix.length), a.data]),
@@ -502,7 +502,7 @@ async function ortEngine(opts: TrainOptions): Promise<Engine> {
       } catch (err) {
         throw new CheckpointError(join(dir, 'checkpoint.json'), (err as Error).message);
       }
-      return Promise.resolve(meta);
+      return Promise.resolve({ meta, best });
     },
     weights: () => arrays(trainer.state().params, '').map((a) => ({ ...a, data: Float32Array.from(a.data) })),
     setWeights(weights) {
@@ -599,7 +599,7 @@ export async function trainLm(opts: TrainOptions): Promise<TrainResult> {
   let validationLosses: (number | null)[] = [];
   let seconds = 0;
   let tokens = 0;
-  // the best epoch by validation loss, and its weights (kept in memory and in checkpoint/best)
+  // the best epoch by validation loss, and its weights (kept in memory and in the checkpoint)
   let bestEpoch: number | undefined;
   let best: NamedArray[] | null = null;
   let stoppedEarly = false;
@@ -607,14 +607,13 @@ export async function trainLm(opts: TrainOptions): Promise<TrainResult> {
   if (opts.resume) {
     if (!existsSync(join(ckptDir, 'checkpoint.json')))
       throw new CheckpointError(ckptDir, '--resume: there is no checkpoint here to resume');
-    const meta = await engine.load(ckptDir);
+    const { meta, best: kept } = await engine.load(ckptDir);
     firstEpoch = meta.epoch;
     losses = meta.losses;
     validationLosses = meta.validationLosses;
     seconds = meta.seconds;
     tokens = meta.tokens;
-    const kept = meta.bestEpoch === undefined ? null : readCheckpoint(ckptDir, opts.trainer ?? 'tfjs').best;
-    if (kept) {
+    if (kept && meta.bestEpoch !== undefined) {
       bestEpoch = meta.bestEpoch;
       best = kept;
     }
