@@ -1,6 +1,7 @@
 /**
  * `npm run bench [-- section …]`: prints figures and their ratio to the targets. Sections:
- * jazz-step, jazz-train, abc-step, train, live-jitter, call-to-note, smf-write, clock-follow, soak (all by
+ * jazz-step, jazz-train, abc-step, train, live-jitter, call-to-note, smf-write, clock-follow, link-phase,
+ * soak (all by
  * default; soak
  * runs SOAK_MINUTES, 1 by default). Targets are reported, never asserted.
  */
@@ -42,6 +43,7 @@ const sections: Record<string, () => Promise<string[]>> = {
   'call-to-note': async () => (await import('./live.ts')).benchCallToNote(50),
   'smf-write': async () => (await import('./smf.ts')).benchSmf(),
   'clock-follow': async () => (await import('./clockFollow.ts')).benchClockFollow(),
+  'link-phase': async () => (await import('./linkPhase.ts')).benchLinkPhase(),
   soak: soakAsDeployed,
 };
 

@@ -28,7 +28,8 @@ const realPause = (ms: number): Promise<void> => new Promise((r) => setTimeout(r
 
 export async function liveHarness(
   engine: Partial<EngineOptions> = {},
-  live: Partial<LiveOptions> = {},
+  /** Options, or a function of the harness's clock giving them (for what needs the clock, like a Link). */
+  live: Partial<LiveOptions> | ((clock: VirtualClock) => Partial<LiveOptions>) = {},
   models: string[] = ['models/jazz'],
   chords = 'Dm7 G7 Cmaj7 Cmaj7',
 ): Promise<Harness> {
@@ -53,7 +54,7 @@ export async function liveHarness(
       input,
       output,
       log: () => undefined,
-      ...live,
+      ...(typeof live === 'function' ? live(clock) : live),
     },
     (emit) =>
       new Engine(

@@ -10,6 +10,7 @@ import { ConfigError } from '../daemon/config.ts';
 import { FormError } from '../music/abc/form.ts';
 import { DeviceError } from '../train/ortTrainer.ts';
 import { DaemonStartError } from './detach.ts';
+import { LinkUnavailableError } from '../midi/link.ts';
 
 export class UsageError extends Error {
   override readonly name = 'UsageError';
@@ -30,6 +31,7 @@ const USER_ERRORS = [
   DeviceError,
   OutputFileError,
   CheckpointError,
+  LinkUnavailableError,
 ];
 
 export function reportError(err: unknown): number {

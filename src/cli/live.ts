@@ -12,6 +12,7 @@ import { validateRange, type PitchRange } from '../music/decode.ts';
 import { pitchName, spell } from '../music/pitch.ts';
 import { createRng } from '../music/rng.ts';
 import { TWELFTHS_PER_QUARTER } from '../music/time.ts';
+import { openLink } from '../midi/link.ts';
 import { DEFAULT_LIVE_OPTIONS, LiveSession, type ClockSource } from '../midi/live.ts';
 import { listPorts, openInput, openOutput } from '../midi/ports.ts';
 import { writeSmf } from '../midi/smfWriter.ts';
@@ -42,6 +43,8 @@ export interface LiveCliOptions {
   readonly seed: number;
   readonly sampler: SamplerOptions;
   readonly clock: ClockSource;
+  /** With --clock link: play while the Link session plays (start/stop sync). */
+  readonly linkStartStop: boolean;
   readonly offset: number;
   readonly ccMap: Partial<Record<ControlAction, number>>;
   readonly learn: ControlAction | null;
@@ -66,6 +69,16 @@ export async function runLive(opts: LiveCliOptions): Promise<{ live: LiveSession
   );
   const barLength = Math.round((opts.meter.numerator * 4 * TWELFTHS_PER_QUARTER) / opts.meter.denominator);
   const progression = parseProgression(opts.chords, barLength);
+  // Link before any port: where it cannot load, say so before anything opens
+  const link =
+    opts.clock === 'link'
+      ? openLink({
+          clock,
+          barQuarters: barLength / TWELFTHS_PER_QUARTER,
+          startStop: opts.linkStartStop,
+          log: opts.log,
+        })
+      : null;
   // the output first: a file input starts playing in as it opens, and would keep the process
   // waiting for it to end after an output that cannot open has already been reported
   const output = openOutput(opts.output, { clock, log: opts.log });
@@ -73,6 +86,7 @@ export async function runLive(opts: LiveCliOptions): Promise<{ live: LiveSession
   try {
     input = opts.input ? openInput(opts.input, { clock, log: opts.log }) : null;
   } catch (err) {
+    link?.close();
     await output.close();
     throw err;
   }
@@ -86,6 +100,7 @@ export async function runLive(opts: LiveCliOptions): Promise<{ live: LiveSession
       inChannel: opts.inChannel,
       noteRange: opts.noteRange,
       clockSource: opts.clock,
+      link,
       offset: opts.offset,
       thruChannel: opts.thruChannel,
       log: opts.log,
@@ -136,7 +151,7 @@ export async function runLive(opts: LiveCliOptions): Promise<{ live: LiveSession
     const e = live.engine;
     const last = live.lastNotes.map((n) => pitchName(spell(n))).join(' ');
     process.stderr.write(
-      `\r\x1b[K${e.currentMode} | ${chordName(e.chordNow.pitches)} | ${e.tempo.toFixed(1)} BPM | ${e.currentState} | ${last}`,
+      `\r\x1b[K${e.currentMode} | ${chordName(e.chordNow.pitches)} | ${e.tempo.toFixed(1)} BPM${live.link ? ` Link ${live.link.peers}` : ''} | ${e.currentState} | ${last}`,
     );
   }, 200);
   live.start();

@@ -23,7 +23,7 @@ import { loadConfig } from '../daemon/config.ts';
 import { startDaemon } from '../daemon/daemon.ts';
 import { detachDaemon } from './detach.ts';
 import { panicFromConfig, runPanic } from './panic.ts';
-import type { ClockSource } from '../midi/live.ts';
+import { CLOCK_SOURCES, type ClockSource } from '../midi/live.ts';
 import { DEFAULT_CC_MAP, ENGINE_MODES, type ControlAction, type EngineMode } from '../runtime/engine.ts';
 import {
   ALL_CHANNELS,
@@ -420,10 +420,14 @@ const liveOptions = (cmd: Command): Command =>
     .option('--temperature <t>', 'sampling temperature', float(0, 100), 1)
     .option('--top-p <p>', 'nucleus sampling mass', float(1e-6, 1), 0.95)
     .addOption(
-      new Option('--clock <source>', 'internal clock, follow incoming MIDI clock, or lead (send clock)')
-        .choices(['internal', 'follow', 'lead'])
+      new Option(
+        '--clock <source>',
+        'internal clock, follow incoming MIDI clock, lead (send clock), or join an Ableton Link session',
+      )
+        .choices([...CLOCK_SOURCES])
         .default('internal'),
     )
+    .option('--no-link-start-stop', "with --clock link: play regardless of the session's start/stop")
     .option(
       '--offset <ms>',
       'playback offset for latency compensation (negative plays earlier)',
@@ -456,6 +460,7 @@ const liveFrom = (o: Record<string, unknown>): Omit<LiveCliOptions, 'input' | 'o
   seed: o.seed as number,
   sampler: { temperature: o.temperature as number, topK: 0, topP: o.topP as number },
   clock: o.clock as ClockSource,
+  linkStartStop: o.linkStartStop as boolean,
   offset: o.offset as number,
   ccMap: o.cc as Partial<Record<ControlAction, number>>,
   learn: (o.learn as ControlAction | undefined) ?? null,

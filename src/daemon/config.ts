@@ -7,6 +7,7 @@ import { extname } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { DEFAULT_CC_MAP, ENGINE_MODES } from '../runtime/engine.ts';
+import { CLOCK_SOURCES } from '../midi/live.ts';
 
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';
@@ -37,7 +38,12 @@ export const configSchema = z
       .string()
       .regex(/^\d{1,2}\/(1|2|4|8|16)$/, 'expected a meter such as 4/4, 3/4 or 6/8')
       .default('4/4'),
-    clock: z.enum(['internal', 'follow', 'lead']).default('internal'),
+    clock: z.enum(CLOCK_SOURCES as unknown as ['internal', 'follow', 'lead', 'link']).default('internal'),
+    /** With clock: link, play while the Link session plays (start/stop sync); false: play regardless. */
+    link: z
+      .object({ startStop: z.boolean().default(true) })
+      .strict()
+      .default({}),
     split: z.number().int().min(0).max(127).default(60),
     silenceBeats: z.number().min(0.25).max(16).default(1.5),
     maxCallBeats: z.number().min(1).max(64).default(16),

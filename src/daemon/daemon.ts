@@ -11,6 +11,7 @@ import { TWELFTHS_PER_QUARTER } from '../music/time.ts';
 import { DEFAULT_LIVE_OPTIONS, LiveSession } from '../midi/live.ts';
 import { openInput, openOutput, type MidiInPort } from '../midi/ports.ts';
 import { QuietCollector } from '../midi/quietCollector.ts';
+import { openLink, type LinkTransport } from '../midi/link.ts';
 import { RealClock, type Clock } from '../runtime/clock.ts';
 import { DEFAULT_ENGINE_OPTIONS, Engine, type EngineOutput } from '../runtime/engine.ts';
 import { improviserFor } from '../runtime/improvisers.ts';
@@ -32,6 +33,8 @@ interface Loaded {
   readonly config: DaemonConfig;
   readonly sessions: LstmSession[];
   readonly makeEngine: (emit: (o: EngineOutput) => void) => Engine;
+  /** The bar, in twelfths of a quarter. */
+  readonly barLength: number;
 }
 
 /** Loads models and builds the engine factory for a config; throws before anything is started. */
@@ -61,7 +64,12 @@ async function load(config: DaemonConfig, clock: Clock): Promise<Loaded> {
     maxCallBeats: config.maxCallBeats,
     responseBars: config.responseBars,
   };
-  return { config, sessions, makeEngine: (emit) => new Engine(improvisers, clock, options, emit, config.cc) };
+  return {
+    config,
+    sessions,
+    barLength,
+    makeEngine: (emit) => new Engine(improvisers, clock, options, emit, config.cc),
+  };
 }
 
 export async function startDaemon(
@@ -78,7 +86,15 @@ export async function startDaemon(
   let loaded = await load(config, clock);
   let input: MidiInPort | null = null;
   let server: Server | null = null;
+  let link: LinkTransport | null = null;
   try {
+    if (config.clock === 'link')
+      link = openLink({
+        clock,
+        barQuarters: loaded.barLength / TWELFTHS_PER_QUARTER,
+        startStop: config.link.startStop,
+        log: (l) => log.info(l),
+      });
     input = config.input ? openInput(config.input, { clock, log: (l) => log.warn(l) }) : null;
     const output = openOutput(config.output, { clock, log: (l) => log.warn(l) });
     const collector =
@@ -97,6 +113,7 @@ export async function startDaemon(
         inChannel: config.channels.in === null ? null : config.channels.in - 1,
         noteRange: [0, 127],
         clockSource: config.clock,
+        link,
         thruChannel: config.channels.thru === null ? null : config.channels.thru - 1,
         collector,
         log: (l) => log.warn(l),
@@ -108,6 +125,11 @@ export async function startDaemon(
       state: live.engine.currentState,
       model: { index: live.engine.model, bundles: loaded.config.models },
       bpm: Math.round(live.engine.tempo * 100) / 100,
+      clock: {
+        source: config.clock,
+        running: live.running,
+        link: live.link && { peers: live.link.peers, playing: live.link.playing },
+      },
       temperature: live.engine.improviser.sampler.temperature,
       ports: {
         input: config.input ? { name: config.input, state: live.inputState } : null,
@@ -126,6 +148,7 @@ export async function startDaemon(
       if (c.temperature !== undefined) live.engine.setTemperature(c.temperature);
       if (c.model !== undefined) live.engine.selectModel(c.model);
       if (c.mode !== undefined) live.engine.setMode(c.mode);
+      if (c.bpm !== undefined) live.proposeTempo(c.bpm);
       if (c.panic) live.engine.panic();
       log.info({ control: c }, 'control');
     };
@@ -217,6 +240,7 @@ export async function startDaemon(
     };
     return daemon;
   } catch (err) {
+    link?.close();
     await input?.close();
     server?.close();
     await Promise.all(loaded.sessions.map((s) => s.dispose()));

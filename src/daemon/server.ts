@@ -1,6 +1,6 @@
 /**
  * The daemon's status and control server (node:http): GET /health, GET /status, POST /control with a
- * JSON body (temperature, model, mode, panic). Optional bearer token; loopback only unless configured.
+ * JSON body (temperature, model, mode, bpm, panic). Optional bearer token; loopback only unless configured.
  *
  * A browser on the same machine can reach a loopback server too, so every request passes a guard
  * first: the `Host` header must name this server (a DNS-rebinding page arrives under its own name),
@@ -19,6 +19,8 @@ export const controlSchema = z
     temperature: z.number().min(0).max(100).optional(),
     model: z.number().int().min(0).optional(),
     mode: z.enum(ENGINE_MODES as unknown as ['call-response', 'solo', 'follow']).optional(),
+    /** Sets the tempo, or proposes it to the Link session (refused while following MIDI clock). */
+    bpm: z.number().min(20).max(400).optional(),
     panic: z.literal(true).optional(),
   })
   .strict();

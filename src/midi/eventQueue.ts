@@ -76,6 +76,14 @@ export class EventQueue {
       : { type: 'noteoff', channel, note, velocity };
   }
 
+  /**
+   * Moves every event to `map(time)`: a tempo or phase correction from an outside clock applied to
+   * what is already scheduled. `map` must be increasing, so the order stays as it was.
+   */
+  retime(map: (time: number) => number): void {
+    for (let i = 0; i < this.count; i++) this.times[i] = map(this.times[i] as number);
+  }
+
   clear(): void {
     this.count = 0;
   }

@@ -6,6 +6,8 @@
 import type { Clock, Millis, TimerHandle } from '../runtime/clock.ts';
 import { Engine, STATE_CC, type EngineOutput, type EngineState } from '../runtime/engine.ts';
 import { MidiClockFollower, TICKS_PER_QUARTER } from '../runtime/midiClock.ts';
+import { TWELFTHS_PER_QUARTER, type Twelfths } from '../music/time.ts';
+import type { LinkReading, LinkTransport } from './link.ts';
 import { RecentSamples } from '../runtime/stats.ts';
 import type { MidiMessage } from './messages.ts';
 import { EventQueue } from './eventQueue.ts';
@@ -13,7 +15,8 @@ import { ALL_NOTES_OFF, NoteTracker } from './noteTracker.ts';
 import type { QuietCollector } from './quietCollector.ts';
 import type { MidiInPort, MidiOutPort } from './ports.ts';
 
-export type ClockSource = 'internal' | 'follow' | 'lead';
+export type ClockSource = 'internal' | 'follow' | 'lead' | 'link';
+export const CLOCK_SOURCES: readonly ClockSource[] = ['internal', 'follow', 'lead', 'link'];
 
 export interface LiveOptions {
   readonly clock: Clock;
@@ -25,6 +28,8 @@ export interface LiveOptions {
   /** Input notes outside this range are ignored. */
   readonly noteRange: readonly [number, number];
   readonly clockSource: ClockSource;
+  /** The Link session followed when clockSource is 'link' (the session closes it when it stops). */
+  readonly link?: LinkTransport | null;
   readonly lookahead: Millis;
   readonly interval: Millis;
   /** Most note-ons per second taken from the input; beyond it they are dropped and counted. */
@@ -100,6 +105,7 @@ export class LiveSession {
   private lastInputNote: Millis = -Infinity;
   private doneWaiters: (() => void)[] = [];
   private nextClockTick: Millis | null = null;
+  private lastLink: LinkReading | null = null;
   private outputLost = false;
   private inputLost = false;
   private lastProbe: Millis = -Infinity;
@@ -115,7 +121,10 @@ export class LiveSession {
     makeEngine: (emit: (o: EngineOutput) => void) => Engine,
   ) {
     this.current = makeEngine((o) => this.onEngine(o));
-    this.transportRunning = opts.clockSource !== 'follow';
+    // an outside transport runs the engine only once it says so (MIDI Start/Continue, Link playing)
+    this.transportRunning = opts.clockSource === 'internal' || opts.clockSource === 'lead';
+    if (opts.clockSource === 'link' && !opts.link)
+      throw new RangeError("live: clockSource 'link' needs a link");
     if (!(opts.interval > 0) || !(opts.lookahead >= opts.interval))
       throw new RangeError(
         `live: need 0 < interval ≤ lookahead, got interval ${opts.interval}, lookahead ${opts.lookahead}`,
@@ -164,6 +173,7 @@ export class LiveSession {
 
   private wake(): void {
     if (this.stopped) return;
+    if (this.opts.clockSource === 'link') this.syncLink();
     this.windowEnd = this.opts.clock.now() + this.opts.lookahead;
     this.fill(this.windowEnd);
     this.armSender();
@@ -301,7 +311,7 @@ export class LiveSession {
         if (this.opts.clockSource !== 'follow') return;
         // every tick is a known position: lock the engine's beat to it (phase), at the fitted tempo
         const r = this.follower.tick(now);
-        this.engine.follow(r.bpm ?? this.engine.tempo, r.position / TICKS_PER_TWELFTH, r.at);
+        this.followBeat(r.bpm ?? this.engine.tempo, r.position / TICKS_PER_TWELFTH, r.at);
         return;
       }
       case 'start':
@@ -357,6 +367,78 @@ export class LiveSession {
     }
   }
 
+  /**
+   * Locks the engine's timeline to an outside clock's reading, and carries what is already scheduled
+   * along: a queued note keeps its musical position under the corrected tempo and phase (an answer is
+   * scheduled whole, so without this a tempo change would reach it only at the next answer). A jump
+   * of more than half a beat (a peer moved the beat, ticks were lost) is not slid over: what was
+   * scheduled is dropped and generation starts again from the new position.
+   */
+  private followBeat(bpm: number, t: Twelfths, at: Millis): void {
+    const engine = this.engine;
+    const now = this.opts.clock.now();
+    const was0 = engine.twelfthsAt(now);
+    const perMs = engine.twelfthsAt(now + 1000) / 1000 - was0 / 1000;
+    engine.follow(bpm, t, at);
+    if (Math.abs(engine.twelfthsAt(now) - was0) > TWELFTHS_PER_QUARTER / 2) {
+      this.cancel();
+      engine.setPosition(engine.twelfthsAt(now));
+      return;
+    }
+    if (this.queue.size === 0) return;
+    const offset = this.opts.offset;
+    this.queue.retime((time) => engine.msAt(was0 + (time - offset - now) * perMs) + offset);
+    if (this.sender) this.opts.clock.clearTimer(this.sender);
+    this.sender = null;
+    this.senderDue = Infinity;
+    this.armSender();
+  }
+
+  /** Follows the Link session: its playing state runs the transport, its timeline the beat. */
+  private syncLink(): void {
+    const r = (this.opts.link as LinkTransport).read();
+    this.lastLink = r;
+    if (r.playing !== this.transportRunning) {
+      this.transportRunning = r.playing;
+      this.opts.log(r.playing ? 'Link: the session plays' : 'Link: the session stopped');
+      if (!r.playing) return this.cancel();
+      this.engine.follow(r.bpm, r.beat * TWELFTHS_PER_QUARTER, r.at);
+      this.engine.setPosition(this.engine.twelfthsAt(this.opts.clock.now())); // generate from here on
+      return;
+    }
+    if (r.playing) this.followBeat(r.bpm, r.beat * TWELFTHS_PER_QUARTER, r.at);
+  }
+
+  /** The last reading of the Link session (null unless following Link). */
+  get link(): LinkReading | null {
+    return this.lastLink;
+  }
+
+  /** Whether the transport runs (an outside clock's Start/Stop, Link's playing state). */
+  get running(): boolean {
+    return this.transportRunning;
+  }
+
+  /**
+   * A tempo asked for (CC, HTTP, the page). With Link it is proposed to the session, which every peer
+   * (this one included, at its next reading) then follows; under MIDI clock follow the DAW's tempo
+   * rules and the request is refused (false).
+   */
+  proposeTempo(bpm: number): boolean {
+    if (!(bpm >= 20 && bpm <= 400)) throw new RangeError(`bpm must be within 20–400, got ${bpm}`);
+    switch (this.opts.clockSource) {
+      case 'follow':
+        this.opts.log(`tempo ${bpm} not taken: the tempo follows the incoming MIDI clock`);
+        return false;
+      case 'link':
+        (this.opts.link as LinkTransport).proposeTempo(bpm);
+        return true;
+      default:
+        this.engine.setTempo(bpm);
+        return true;
+    }
+  }
+
   private onEngine(o: EngineOutput): void {
     if (this.stopped) return;
     switch (o.kind) {
@@ -388,6 +470,9 @@ export class LiveSession {
         return;
       case 'log':
         this.opts.log(o.line);
+        return;
+      case 'tempo':
+        this.proposeTempo(o.bpm);
         return;
     }
   }
@@ -445,6 +530,7 @@ export class LiveSession {
     this.opts.collector?.delete(this);
     this.cancel();
     if (this.opts.clockSource === 'lead') this.send({ type: 'stop' });
+    this.opts.link?.close();
     this.stopped = true;
     await this.opts.input?.close();
     await this.opts.output.close();

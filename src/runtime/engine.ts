@@ -19,7 +19,8 @@ export type EngineMode = 'call-response' | 'solo' | 'follow';
 export const ENGINE_MODES: readonly EngineMode[] = ['call-response', 'solo', 'follow'];
 export type EngineState = 'idle' | 'listening' | 'responding';
 
-export type ControlAction = 'temperature' | 'model' | 'length' | 'mutate' | 'panic' | 'mode' | 'endCall';
+export type ControlAction =
+  'temperature' | 'model' | 'length' | 'mutate' | 'panic' | 'mode' | 'endCall' | 'tempo';
 /** Default CC numbers of the live controls (remappable, and learnable). */
 export const DEFAULT_CC_MAP: Readonly<Record<ControlAction, number>> = {
   temperature: 20,
@@ -29,7 +30,10 @@ export const DEFAULT_CC_MAP: Readonly<Record<ControlAction, number>> = {
   panic: 24,
   mode: 25,
   endCall: 27,
+  tempo: 28,
 };
+/** The tempo CC's range: value + 60 BPM, 60–187 in whole BPM. */
+export const TEMPO_CC_BASE = 60;
 /** The CC on which the engine reports its state: 0 idle, 64 listening, 127 responding. */
 export const STATE_CC = 26;
 
@@ -51,7 +55,9 @@ export type EngineOutput =
   | { readonly kind: 'state'; readonly state: EngineState }
   /** Drop everything scheduled and release what sounds (panic, stop, a new call over an answer). */
   | { readonly kind: 'cancel' }
-  | { readonly kind: 'log'; readonly line: string };
+  | { readonly kind: 'log'; readonly line: string }
+  /** A tempo asked for by a control: the live session decides (set it, propose it to Link, refuse it). */
+  | { readonly kind: 'tempo'; readonly bpm: number };
 
 export interface EngineOptions {
   readonly bpm: number;
@@ -278,6 +284,9 @@ export class Engine {
         return;
       case 'endCall':
         if (value >= 64 && this.state === 'listening') void this.endCall();
+        return;
+      case 'tempo':
+        this.emit({ kind: 'tempo', bpm: TEMPO_CC_BASE + value });
         return;
     }
   }
