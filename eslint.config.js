@@ -17,6 +17,29 @@ export default tseslint.config(
     },
   },
   { files: ['eslint.config.js'], ...tseslint.configs.disableTypeChecked },
+  // the stage page's script: plain browser JavaScript, served as it is (no build step)
+  {
+    files: ['src/daemon/page/*.js'],
+    ...tseslint.configs.disableTypeChecked,
+    languageOptions: {
+      ...tseslint.configs.disableTypeChecked.languageOptions,
+      sourceType: 'script',
+      globals: Object.fromEntries(
+        [
+          'window',
+          'document',
+          'performance',
+          'location',
+          'fetch',
+          'EventSource',
+          'Event',
+          'Option',
+          'URLSearchParams',
+          'requestAnimationFrame',
+        ].map((g) => [g, 'readonly']),
+      ),
+    },
+  },
   // the Link peer for tests and bench: plain CommonJS, run by node without tsx (it starts in ~50 ms)
   {
     files: ['**/*.cjs'],

@@ -13,6 +13,9 @@ import { pitchName, spell } from '../music/pitch.ts';
 import { createRng } from '../music/rng.ts';
 import { TWELFTHS_PER_QUARTER } from '../music/time.ts';
 import { openLink } from '../midi/link.ts';
+import { startServer, type ControlServer } from '../daemon/server.ts';
+import { liveStatus, stageStatus, type StatusSource } from '../daemon/status.ts';
+import { UsageError } from './errors.ts';
 import { DEFAULT_LIVE_OPTIONS, LiveSession, type ClockSource } from '../midi/live.ts';
 import { listPorts, openInput, openOutput } from '../midi/ports.ts';
 import { writeSmf } from '../midi/smfWriter.ts';
@@ -50,6 +53,8 @@ export interface LiveCliOptions {
   readonly learn: ControlAction | null;
   readonly thruChannel: number | null;
   readonly status: boolean;
+  /** Serve the stage page on this loopback port (0: any free one), or null. */
+  readonly ui: number | null;
   readonly log: (line: string) => void;
 }
 
@@ -101,6 +106,7 @@ export async function runLive(opts: LiveCliOptions): Promise<{ live: LiveSession
       noteRange: opts.noteRange,
       clockSource: opts.clock,
       link,
+      chords: opts.chords,
       offset: opts.offset,
       thruChannel: opts.thruChannel,
       log: opts.log,
@@ -124,6 +130,7 @@ export async function runLive(opts: LiveCliOptions): Promise<{ live: LiveSession
         opts.ccMap,
       ),
   );
+  const ui = opts.ui === null ? null : await startStage(live, opts, clock, input);
   if (opts.learn) {
     live.engine.learn(opts.learn);
     opts.log(`learn mode: move a controller to map it to ${opts.learn}`);
@@ -136,6 +143,10 @@ export async function runLive(opts: LiveCliOptions): Promise<{ live: LiveSession
     if (shuttingDown) return;
     shuttingDown = true;
     clearInterval(statusTimer);
+    if (ui) {
+      ui.server.close();
+      ui.server.closeAllConnections();
+    }
     await live.stop();
     await Promise.all(sessions.map((s) => s.dispose()));
     if (opts.status && process.stderr.isTTY) process.stderr.write('\n');
@@ -162,6 +173,40 @@ export async function runLive(opts: LiveCliOptions): Promise<{ live: LiveSession
     await new Promise<void>(() => undefined); // until a signal
   }
   return { live };
+}
+
+/** Serves the stage page and /status, /control for a live session (loopback only, as the daemon's). */
+async function startStage(
+  live: LiveSession,
+  opts: LiveCliOptions,
+  clock: RealClock,
+  input: { dropped: number } | null,
+): Promise<ControlServer> {
+  const source: StatusSource = {
+    live,
+    clock,
+    input: opts.input,
+    output: opts.output,
+    models: opts.models,
+    clockSource: opts.clock,
+    inputDropped: () => input?.dropped ?? 0,
+    started: Date.now(),
+  };
+  const srv = await startServer(
+    { host: '127.0.0.1', port: opts.ui ?? 0 },
+    {
+      status: () => liveStatus(source),
+      control: (c) => live.controls.apply(c),
+      stage: { feed: live.feed, frame: () => stageStatus(source) },
+    },
+  ).catch((err: unknown) => {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw code === 'EADDRINUSE'
+      ? new UsageError(`--ui ${opts.ui}: port in use; choose another, or --ui 0 for any free one`)
+      : err;
+  });
+  opts.log(`stage page: http://127.0.0.1:${srv.port}/`);
+  return srv;
 }
 
 /** Calls for the demo: four short phrases over the ii–V–I loop, three bars apart (room for each answer). */

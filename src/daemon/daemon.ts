@@ -17,7 +17,9 @@ import { DEFAULT_ENGINE_OPTIONS, Engine, type EngineOutput } from '../runtime/en
 import { improviserFor } from '../runtime/improvisers.ts';
 import { LstmSession } from '../runtime/session.ts';
 import { ConfigError, loadConfig, type DaemonConfig } from './config.ts';
-import { startServer, type Control } from './server.ts';
+import { startServer } from './server.ts';
+import { liveStatus, stageStatus, type StatusSource } from './status.ts';
+import type { Control } from '../midi/controls.ts';
 import type { Server } from 'node:http';
 
 export interface Daemon {
@@ -114,45 +116,40 @@ export async function startDaemon(
         noteRange: [0, 127],
         clockSource: config.clock,
         link,
+        chords: config.chords,
         thruChannel: config.channels.thru === null ? null : config.channels.thru - 1,
         collector,
         log: (l) => log.warn(l),
       },
       (emit) => loaded.makeEngine(emit),
     );
-    const status = (): Record<string, unknown> => ({
-      mode: live.engine.currentMode,
-      state: live.engine.currentState,
-      model: { index: live.engine.model, bundles: loaded.config.models },
-      bpm: Math.round(live.engine.tempo * 100) / 100,
-      clock: {
-        source: config.clock,
-        running: live.running,
-        link: live.link && { peers: live.link.peers, playing: live.link.playing },
+    const source: StatusSource = {
+      live,
+      clock,
+      get input() {
+        return config.input;
       },
-      temperature: live.engine.improviser.sampler.temperature,
-      ports: {
-        input: config.input ? { name: config.input, state: live.inputState } : null,
-        output: { name: config.output, state: live.outputState },
+      get output() {
+        return config.output;
       },
-      notesSent: live.stats.notesSent,
-      sounding: live.sounding,
-      lateEvents: live.stats.late,
-      droppedOutput: live.stats.droppedOut,
-      droppedInput: live.stats.droppedIn + (input?.dropped ?? 0),
-      failures: live.stats.failures,
-      collections: collector?.stats ?? null,
-      uptime: (Date.now() - started) / 1000,
-    });
+      get models() {
+        return loaded.config.models;
+      },
+      clockSource: config.clock,
+      inputDropped: () => input?.dropped ?? 0,
+      collector,
+      started,
+    };
+    const status = (): Record<string, unknown> => liveStatus(source);
     const control = (c: Control): void => {
-      if (c.temperature !== undefined) live.engine.setTemperature(c.temperature);
-      if (c.model !== undefined) live.engine.selectModel(c.model);
-      if (c.mode !== undefined) live.engine.setMode(c.mode);
-      if (c.bpm !== undefined) live.proposeTempo(c.bpm);
-      if (c.panic) live.engine.panic();
+      live.controls.apply(c);
       log.info({ control: c }, 'control');
     };
-    const srv = await startServer(config.http, { status, control }).catch((err: unknown) => {
+    const srv = await startServer(config.http, {
+      status,
+      control,
+      stage: { feed: live.feed, frame: () => stageStatus(source) },
+    }).catch((err: unknown) => {
       const code = (err as NodeJS.ErrnoException).code;
       if (code === 'EADDRINUSE' || code === 'EACCES' || code === 'EADDRNOTAVAIL')
         throw new ConfigError(
@@ -194,7 +191,7 @@ export async function startDaemon(
           output: config.output,
           http: { ...config.http, token: next.http.token },
         };
-        live.replaceEngine((emit) => fresh.makeEngine(emit));
+        live.replaceEngine((emit) => fresh.makeEngine(emit), next.chords);
         await Promise.all(old.sessions.map((s) => s.dispose()));
         log.info({ models: next.models }, 'reloaded');
         return true;
@@ -230,7 +227,11 @@ export async function startDaemon(
       stop() {
         stopping ??= (async () => {
           await live.stop();
-          await new Promise<void>((r) => (server ? server.close(() => r()) : r()));
+          await new Promise<void>((r) => {
+            if (!server) return r();
+            server.close(() => r());
+            server.closeAllConnections(); // open stage pages hold their event streams
+          });
           await Promise.all(loaded.sessions.map((s) => s.dispose()));
           log.info({ notesSent: live.stats.notesSent, sounding: live.sounding }, 'stopped');
           log.flush();

@@ -1,6 +1,6 @@
 /**
  * The daemon's status and control server (node:http): GET /health, GET /status, POST /control with a
- * JSON body (temperature, model, mode, bpm, panic). Optional bearer token; loopback only unless configured.
+ * JSON body (the control surface's fields: temperature, topP, model, mode, bpm, chords, panic). Optional bearer token; loopback only unless configured.
  *
  * A browser on the same machine can reach a loopback server too, so every request passes a guard
  * first: the `Host` header must name this server (a DNS-rebinding page arrives under its own name),
@@ -10,22 +10,13 @@
  */
 import { timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { z } from 'zod';
-import { ENGINE_MODES } from '../runtime/engine.ts';
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { controlSchema, type Control } from '../midi/controls.ts';
+import type { StageFeed } from '../midi/stageFeed.ts';
 import { LOOPBACK } from './config.ts';
-
-export const controlSchema = z
-  .object({
-    temperature: z.number().min(0).max(100).optional(),
-    model: z.number().int().min(0).optional(),
-    mode: z.enum(ENGINE_MODES as unknown as ['call-response', 'solo', 'follow']).optional(),
-    /** Sets the tempo, or proposes it to the Link session (refused while following MIDI clock). */
-    bpm: z.number().min(20).max(400).optional(),
-    panic: z.literal(true).optional(),
-  })
-  .strict();
-
-export type Control = z.infer<typeof controlSchema>;
 
 /** A /control body that cannot be taken: the message says which field and why (HTTP 400). */
 export class ControlBodyError extends Error {
@@ -51,7 +42,37 @@ export function parseControl(body: string): Control {
 export interface ServerHandlers {
   status(): unknown;
   control(c: Control): void;
+  /** The stage page: its event feed, and the status frame sent to it four times a second. */
+  stage?: { readonly feed: StageFeed; frame(): { now: number; [key: string]: unknown } };
 }
+
+/** The stage page's files, read once: no build step, nothing fetched from the internet. */
+const PAGE_FILES: Record<string, { type: string; path: string }> = {
+  '/': { type: 'text/html; charset=utf-8', path: fileURLToPath(new URL('page/index.html', import.meta.url)) },
+  '/stage.js': {
+    type: 'text/javascript; charset=utf-8',
+    path: fileURLToPath(new URL('page/stage.js', import.meta.url)),
+  },
+  // abcjs, from the installed package, renders an ABC model's tune as notation
+  '/abcjs.js': {
+    type: 'text/javascript; charset=utf-8',
+    path: join(dirname(createRequire(import.meta.url).resolve('abcjs')), 'dist', 'abcjs-basic-min.js'),
+  },
+};
+const pageCache = new Map<string, Buffer>();
+const pageFile = (route: string): Buffer | null => {
+  const f = PAGE_FILES[route];
+  if (!f) return null;
+  let body = pageCache.get(route);
+  if (!body) {
+    body = readFileSync(f.path);
+    pageCache.set(route, body);
+  }
+  return body;
+};
+
+/** Status frames a second on the stage page (its cursor moves between them on its own). */
+const STAGE_FRAMES_PER_SECOND = 4;
 
 const send = (res: ServerResponse, code: number, body: unknown): void => {
   res.writeHead(code, { 'content-type': 'application/json' });
@@ -95,6 +116,10 @@ function refusal(
   port: number,
   token: string | undefined,
 ): [number, string] | null {
+  // a page cannot give EventSource a header: GETs may carry the token in the query instead
+  const queryToken =
+    req.method === 'GET' ? new URL(req.url ?? '/', 'http://localhost').searchParams.get('token') : null;
+  const given = req.headers.authorization ?? (queryToken === null ? undefined : `Bearer ${queryToken}`);
   const host = req.headers.host ?? '';
   const name = host.replace(/:\d+$/, '');
   const hostPort = /:(\d+)$/.exec(host)?.[1];
@@ -104,7 +129,10 @@ function refusal(
   if (origin !== undefined && origin !== `http://${host}`)
     return [403, `requests from ${JSON.stringify(origin)} are not accepted (only this server's own pages)`];
   if (req.headers['sec-fetch-site'] === 'cross-site') return [403, 'cross-site requests are not accepted'];
-  if (token !== undefined && !sameSecret(req.headers.authorization, token))
+  // the page's own files hold nothing secret: they load without the token, which the page then sends
+  const pageAsset =
+    req.method === 'GET' && PAGE_FILES[new URL(req.url ?? '/', 'http://localhost').pathname] !== undefined;
+  if (token !== undefined && !pageAsset && !sameSecret(given, token))
     return [401, 'missing or wrong bearer token'];
   if (req.method === 'POST' && !/^application\/json\s*(;|$)/i.test(req.headers['content-type'] ?? ''))
     return [415, 'a POST body must be sent as Content-Type: application/json'];
@@ -115,6 +143,25 @@ function refusal(
 export function startServer(opts: ServerOptions, handlers: ServerHandlers): Promise<ControlServer> {
   let token = opts.token;
   let port = opts.port;
+  let ticker: NodeJS.Timeout | null = null;
+  const stage = handlers.stage;
+  /** Serves the event stream to one page until it closes. */
+  const events = (req: IncomingMessage, res: ServerResponse, s: NonNullable<typeof stage>): void => {
+    res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-store' });
+    res.write(': improv stage\n\n');
+    const close = s.feed.open(res);
+    ticker ??= setInterval(() => {
+      if (s.feed.listening) s.feed.publish({ t: 'status', ...s.frame() });
+    }, 1000 / STAGE_FRAMES_PER_SECOND).unref();
+    s.feed.publish({ t: 'status', ...s.frame() });
+    req.on('close', () => {
+      close();
+      if (!s.feed.listening && ticker) {
+        clearInterval(ticker);
+        ticker = null;
+      }
+    });
+  };
   const server = createServer((req, res) => {
     void (async () => {
       const refused = refusal(req, opts, port, token);
@@ -126,6 +173,18 @@ export function startServer(opts: ServerOptions, handlers: ServerHandlers): Prom
       const url = new URL(req.url ?? '/', 'http://localhost');
       if (req.method === 'GET' && url.pathname === '/health') return send(res, 200, { ok: true });
       if (req.method === 'GET' && url.pathname === '/status') return send(res, 200, handlers.status());
+      if (req.method === 'GET' && stage && url.pathname === '/events') return events(req, res, stage);
+      const page = req.method === 'GET' && stage ? pageFile(url.pathname) : null;
+      if (page) {
+        res.writeHead(200, {
+          'content-type': (PAGE_FILES[url.pathname] as { type: string }).type,
+          'cache-control': 'no-store',
+          // the page runs only its own scripts and talks only to this server
+          'content-security-policy':
+            "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:",
+        });
+        return res.end(page);
+      }
       if (req.method === 'POST' && url.pathname === '/control') {
         let control: Control;
         try {

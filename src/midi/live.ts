@@ -8,6 +8,8 @@ import { Engine, STATE_CC, type EngineOutput, type EngineState } from '../runtim
 import { MidiClockFollower, TICKS_PER_QUARTER } from '../runtime/midiClock.ts';
 import { TWELFTHS_PER_QUARTER, type Twelfths } from '../music/time.ts';
 import type { LinkReading, LinkTransport } from './link.ts';
+import { ControlSurface } from './controls.ts';
+import { StageFeed } from './stageFeed.ts';
 import { RecentSamples } from '../runtime/stats.ts';
 import type { MidiMessage } from './messages.ts';
 import { EventQueue } from './eventQueue.ts';
@@ -41,6 +43,8 @@ export interface LiveOptions {
   readonly thruChannel: number | null;
   /** Runs the process's own garbage collections in quiet gaps (shared by the sessions of a process). */
   readonly collector?: QuietCollector | null;
+  /** The progression as written (chord symbols), for the controls' and the page's display. */
+  readonly chords?: string;
   readonly log: (line: string) => void;
 }
 
@@ -74,6 +78,10 @@ export interface LiveStats {
 
 export class LiveSession {
   private current: Engine;
+  /** The one door for controls: CC (through the engine), HTTP and the stage page. */
+  readonly controls: ControlSurface;
+  /** The stage page's events (the player's notes, the answer's as scheduled, cancels). */
+  readonly feed = new StageFeed();
   readonly stats: LiveStats = {
     notesSent: 0,
     messagesIn: 0,
@@ -121,6 +129,7 @@ export class LiveSession {
     makeEngine: (emit: (o: EngineOutput) => void) => Engine,
   ) {
     this.current = makeEngine((o) => this.onEngine(o));
+    this.controls = new ControlSurface(this, opts.chords ?? '');
     // an outside transport runs the engine only once it says so (MIDI Start/Continue, Link playing)
     this.transportRunning = opts.clockSource === 'internal' || opts.clockSource === 'lead';
     if (opts.clockSource === 'link' && !opts.link)
@@ -141,9 +150,10 @@ export class LiveSession {
   }
 
   /** Swaps in a new engine (a reload): what sounds is released first; the ports stay open. */
-  replaceEngine(makeEngine: (emit: (o: EngineOutput) => void) => Engine): void {
+  replaceEngine(makeEngine: (emit: (o: EngineOutput) => void) => Engine, chords?: string): void {
     this.cancel();
     this.current = makeEngine((o) => this.onEngine(o));
+    if (chords !== undefined) this.controls.reset(chords);
   }
 
   /** The last notes sent, oldest first. */
@@ -355,6 +365,12 @@ export class LiveSession {
         } else if (this.held[key]) this.held[key] -= 1;
         else return; // its note-on was dropped (or came before we listened): nothing to release
         if (this.opts.thruChannel !== null) this.send({ ...m, channel: this.opts.thruChannel });
+        if (this.feed.listening)
+          this.feed.publish(
+            m.type === 'noteon'
+              ? { t: 'note', who: 'call', note: m.note, at: now }
+              : { t: 'off', note: m.note, at: now },
+          );
         this.engine.input(
           m.type === 'noteon'
             ? { type: 'noteon', note: m.note, velocity: m.velocity }
@@ -446,6 +462,8 @@ export class LiveSession {
         const ch = this.opts.outChannel;
         const time = o.time + this.opts.offset;
         this.remember(time, o.note, o.type);
+        if (this.feed.listening)
+          this.feed.publish({ t: 'note', who: 'answer', note: o.note, at: time, dur: o.dur, type: o.type });
         this.queue.push(time, { type: 'noteon', channel: ch, note: o.note, velocity: o.velocity });
         this.queue.push(time + Math.max(1, o.dur - 1), {
           type: 'noteoff',
@@ -471,8 +489,12 @@ export class LiveSession {
       case 'log':
         this.opts.log(o.line);
         return;
-      case 'tempo':
-        this.proposeTempo(o.bpm);
+      case 'control':
+        try {
+          this.controls.apply(o.control);
+        } catch (err) {
+          this.opts.log(`control not taken: ${err instanceof Error ? err.message : String(err)}`);
+        }
         return;
     }
   }
@@ -509,6 +531,7 @@ export class LiveSession {
 
   /** Drops everything scheduled and releases every sounding note. */
   cancel(): void {
+    if (this.feed.listening) this.feed.publish({ t: 'cancel', at: this.opts.clock.now() });
     this.queue.clear();
     if (this.sender) this.opts.clock.clearTimer(this.sender);
     this.sender = null;

@@ -87,6 +87,8 @@ export class AbcImproviser implements Improviser {
   /** Whether the header has been fed (the model then goes on from where it is). */
   private started = false;
   private readonly header: string;
+  /** The tune as written so far (what was heard and played), its last TUNE_KEPT characters. */
+  private written = '';
 
   constructor(
     private readonly session: LstmSession,
@@ -108,6 +110,7 @@ export class AbcImproviser implements Improviser {
     this.next = null;
     this.guide = this.newGuide();
     this.started = false;
+    this.written = '';
   }
 
   snapshot(): AbcState {
@@ -127,7 +130,21 @@ export class AbcImproviser implements Improviser {
     this.started = s.started;
   }
 
+  /** The tune being played, as ABC (for notation on the stage page), from its header on. */
+  get tune(): string {
+    const from = this.written.lastIndexOf('X:');
+    return from >= 0
+      ? this.written.slice(from)
+      : `${this.header}${this.written.slice(this.written.indexOf('\n') + 1)}`;
+  }
+
+  private write(text: string): void {
+    this.written += text;
+    if (this.written.length > 2 * TUNE_KEPT) this.written = this.written.slice(-TUNE_KEPT);
+  }
+
   private async feed(text: string): Promise<void> {
+    this.write(text);
     const ids = primeIds(text, this.session.vocabulary);
     this.started = true;
     this.guide.push(text);
@@ -163,6 +180,7 @@ export class AbcImproviser implements Improviser {
       this.maskStats.characters++;
       if (changed) this.maskStats.changed++;
       const ch = vocab[id] as string;
+      this.write(ch);
       this.next = await this.session.step(id);
       for (const e of this.guide.push(ch)) {
         if (e.type === 'tune') {
@@ -181,3 +199,6 @@ export class AbcImproviser implements Improviser {
     return { notes, end };
   }
 }
+
+/** How much of the tune the stage page's notation is given (characters). */
+const TUNE_KEPT = 4000;

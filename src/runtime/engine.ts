@@ -56,8 +56,23 @@ export type EngineOutput =
   /** Drop everything scheduled and release what sounds (panic, stop, a new call over an answer). */
   | { readonly kind: 'cancel' }
   | { readonly kind: 'log'; readonly line: string }
-  /** A tempo asked for by a control: the live session decides (set it, propose it to Link, refuse it). */
-  | { readonly kind: 'tempo'; readonly bpm: number };
+  /**
+   * A CC asked for a change that every control door shares (temperature, model, mode, tempo, panic):
+   * the live session's control surface applies it, with its one set of limits.
+   */
+  | { readonly kind: 'control'; readonly control: EngineControl };
+
+/** What the shared controls change (CC, HTTP and the stage page all come through these). */
+export interface EngineControl {
+  readonly temperature?: number;
+  readonly topP?: number;
+  readonly model?: number;
+  readonly mode?: EngineMode;
+  readonly bpm?: number;
+  /** The looping progression, as chord symbols (one bar each). */
+  readonly chords?: string;
+  readonly panic?: true;
+}
 
 export interface EngineOptions {
   readonly bpm: number;
@@ -117,6 +132,13 @@ export class Engine {
   private learning: ControlAction | null = null;
   private modelIndex = 0;
   private responseBars: number;
+  private progression: readonly (readonly ChordEvent[])[];
+  /**
+   * Counts panics, mode changes and restarts: generation that was under way when one came (awaiting
+   * the model) sees the count changed and drops its notes, so nothing planned before a panic sounds
+   * after it.
+   */
+  private epoch = 0;
   readonly ccMap: Record<ControlAction, number>;
   readonly stats: EngineStats = {
     calls: 0,
@@ -141,6 +163,7 @@ export class Engine {
     this.bpm = opts.bpm;
     this.mode = opts.mode;
     this.responseBars = opts.responseBars;
+    this.progression = opts.progression;
     this.ccMap = { ...DEFAULT_CC_MAP, ...ccMap };
   }
 
@@ -205,7 +228,7 @@ export class Engine {
   chordAt = (t: Twelfths): ChordAnalysis => {
     if (this.mode === 'follow' && this.leftChord) return this.leftChord;
     const bar = Math.floor(t / this.opts.barLength);
-    const prog = this.opts.progression;
+    const prog = this.progression;
     const chords = prog[((bar % prog.length) + prog.length) % prog.length] as readonly ChordEvent[];
     return this.analysisOf(governingChord(chords, t - bar * this.opts.barLength).pitches);
   };
@@ -261,15 +284,14 @@ export class Engine {
     if (!action) return;
     switch (action) {
       case 'temperature':
-        for (const im of this.improvisers)
-          im.sampler = { ...im.sampler, temperature: Math.max(0.05, (2 * value) / 127) };
-        return;
+        return this.emit({ kind: 'control', control: { temperature: Math.max(0.05, (2 * value) / 127) } });
       case 'model':
-        this.modelIndex = Math.min(
-          this.improvisers.length - 1,
-          Math.floor((value * this.improvisers.length) / 128),
-        );
-        return;
+        return this.emit({
+          kind: 'control',
+          control: {
+            model: Math.min(this.improvisers.length - 1, Math.floor((value * this.improvisers.length) / 128)),
+          },
+        });
       case 'length':
         this.responseBars = Math.floor(value / 16) + 1;
         return;
@@ -277,17 +299,18 @@ export class Engine {
         if (value >= 64) void this.mutate();
         return;
       case 'panic':
-        if (value >= 64) this.panic();
+        if (value >= 64) this.emit({ kind: 'control', control: { panic: true } });
         return;
       case 'mode':
-        this.setMode(ENGINE_MODES[Math.min(2, Math.floor((value * 3) / 128))] as EngineMode);
-        return;
+        return this.emit({
+          kind: 'control',
+          control: { mode: ENGINE_MODES[Math.min(2, Math.floor((value * 3) / 128))] },
+        });
       case 'endCall':
         if (value >= 64 && this.state === 'listening') void this.endCall();
         return;
       case 'tempo':
-        this.emit({ kind: 'tempo', bpm: TEMPO_CC_BASE + value });
-        return;
+        return this.emit({ kind: 'control', control: { bpm: TEMPO_CC_BASE + value } });
     }
   }
 
@@ -298,6 +321,7 @@ export class Engine {
 
   setMode(mode: EngineMode): void {
     if (mode === this.mode) return;
+    this.epoch++;
     this.emit({ kind: 'cancel' });
     this.mode = mode;
     this.horizon = null;
@@ -308,6 +332,25 @@ export class Engine {
 
   setTemperature(t: number): void {
     for (const im of this.improvisers) im.sampler = { ...im.sampler, temperature: Math.max(0, t) };
+  }
+
+  setTopP(p: number): void {
+    for (const im of this.improvisers) im.sampler = { ...im.sampler, topP: p };
+  }
+
+  /** A new looping progression, from the next note generated on (what is scheduled stays). */
+  setProgression(progression: readonly (readonly ChordEvent[])[]): void {
+    if (progression.length === 0) throw new RangeError('engine: the chord progression is empty');
+    this.progression = progression;
+  }
+
+  get barLength(): Twelfths {
+    return this.opts.barLength;
+  }
+
+  /** The progression, one list of chord events a bar. */
+  get chords(): readonly (readonly ChordEvent[])[] {
+    return this.progression;
   }
 
   selectModel(index: number): void {
@@ -323,6 +366,7 @@ export class Engine {
 
   /** After a failure: a fresh generator state, nothing pending, listening again. */
   restart(): void {
+    this.epoch++;
     this.busy = false;
     this.improviser.reset();
     this.held.clear();
@@ -333,6 +377,7 @@ export class Engine {
 
   /** All notes off now; the conversation goes on. */
   panic(): void {
+    this.epoch++;
     this.emit({ kind: 'cancel' });
     this.held.clear();
     this.phrase = [];
@@ -362,12 +407,14 @@ export class Engine {
     const ahead = windowEnd + (this.opts.aheadBeats * 60_000) / this.bpm;
     this.horizon ??= Math.ceil(this.twelfthsAt(now) / TWELFTHS_PER_QUARTER) * TWELFTHS_PER_QUARTER;
     this.busy = true;
+    const epoch = this.epoch;
     try {
       this.setState('responding');
-      while (this.msAt(this.horizon) < ahead) {
+      while (this.horizon !== null && this.msAt(this.horizon) < ahead) {
         const chunk = this.mode === 'follow' ? TWELFTHS_PER_QUARTER : this.opts.barLength;
         const from = this.horizon;
         const played = await this.improviser.play(from, from + chunk, this.chordAt);
+        if (epoch !== this.epoch) return; // a panic came while the model ran
         this.sendNotes(played.notes);
         this.horizon = played.end;
       }
@@ -412,8 +459,10 @@ export class Engine {
     try {
       const before = this.improviser.snapshot();
       this.lastCall = { notes, before };
+      const epoch = this.epoch;
       const heard = await this.improviser.listen(notes, this.chordAt, this.opts.barLength);
       this.stats.outOfVocabulary += heard.outOfVocabulary;
+      if (epoch !== this.epoch) return; // a panic came while the model listened
       await this.answer(notes, ended);
     } finally {
       this.busy = false;
@@ -429,7 +478,9 @@ export class Engine {
         ? this.responseBars * this.opts.barLength
         : Math.max(beat, Math.ceil((callEnd - callStart) / beat) * beat);
     const from = Math.ceil((this.twelfthsAt(this.clock.now()) + 1) / beat) * beat;
+    const epoch = this.epoch;
     const played = await this.improviser.play(from, from + length, this.chordAt);
+    if (epoch !== this.epoch) return; // a panic came while the model ran: this answer is not played
     const end = from + length;
     const clipped = played.notes
       .filter((n) => n.start < end)

@@ -90,6 +90,8 @@ export function encodePhrase(
 /** What the live engine needs from a model: hear a phrase, then play on from the state it left. */
 export interface Improviser {
   sampler: SamplerOptions;
+  /** An ABC model's tune as written so far (notation for the stage page); others have none. */
+  readonly tune?: string;
   reset(): void;
   snapshot(): unknown;
   restore(state: unknown): void;

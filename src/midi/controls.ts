@@ -1,0 +1,113 @@
+/**
+ * The one door to a live session's controls. A CC (through the engine), HTTP `/control` and the stage
+ * page all come here, with one schema and one set of limits: before, the CC handler and the HTTP
+ * handler each reached into the engine with their own clamps. A change is checked whole before any
+ * of it is applied (a bad chord symbol leaves the temperature that came with it unapplied too).
+ */
+import { z } from 'zod';
+import { parseProgression } from '../music/chordSymbols.ts';
+import { ENGINE_MODES, type EngineControl } from '../runtime/engine.ts';
+import type { LiveSession } from './live.ts';
+
+/** The limits every door shares. */
+export const CONTROL_LIMITS = {
+  temperature: { min: 0, max: 2 },
+  topP: { min: 0.01, max: 1 },
+  bpm: { min: 20, max: 400 },
+} as const;
+
+export const controlSchema = z
+  .object({
+    temperature: z
+      .number()
+      .min(CONTROL_LIMITS.temperature.min)
+      .max(CONTROL_LIMITS.temperature.max)
+      .optional(),
+    topP: z.number().min(CONTROL_LIMITS.topP.min).max(CONTROL_LIMITS.topP.max).optional(),
+    model: z.number().int().min(0).optional(),
+    mode: z.enum(ENGINE_MODES as unknown as ['call-response', 'solo', 'follow']).optional(),
+    /** Sets the tempo, or proposes it to the Link session (refused while following MIDI clock). */
+    bpm: z.number().min(CONTROL_LIMITS.bpm.min).max(CONTROL_LIMITS.bpm.max).optional(),
+    /** The looping progression: chord symbols, one bar each (spaces or |). */
+    chords: z.string().min(1).max(4000).optional(),
+    panic: z.literal(true).optional(),
+  })
+  .strict();
+
+export type Control = z.infer<typeof controlSchema>;
+
+/** A change that cannot be applied (a model index out of range, a chord symbol not understood). */
+export class ControlError extends Error {
+  override readonly name = 'ControlError';
+}
+
+/** What the controls are now, for /status and the page. */
+export interface ControlValues {
+  readonly temperature: number;
+  readonly topP: number;
+  readonly model: number;
+  readonly models: number;
+  readonly mode: (typeof ENGINE_MODES)[number];
+  readonly bpm: number;
+  readonly chords: string;
+}
+
+export class ControlSurface {
+  private chordsText: string;
+
+  constructor(
+    private readonly live: LiveSession,
+    chords: string,
+  ) {
+    this.chordsText = chords;
+  }
+
+  /** Checks and applies a change; throws ControlError (nothing applied) when it cannot be taken. */
+  apply(input: EngineControl): void {
+    const parsed = controlSchema.safeParse(input);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      throw new ControlError(`${issue?.path.join('.') || '(control)'}: ${issue?.message ?? 'invalid'}`);
+    }
+    const c = parsed.data;
+    const engine = this.live.engine;
+    if (c.model !== undefined && c.model >= engine.models)
+      throw new ControlError(`model: ${c.model} is outside 0..${engine.models - 1}`);
+    let progression: ReturnType<typeof parseProgression> | null = null;
+    if (c.chords !== undefined) {
+      try {
+        progression = parseProgression(c.chords, engine.barLength);
+      } catch (err) {
+        throw new ControlError(`chords: ${err instanceof Error ? err.message : String(err)}`);
+      }
+    }
+    if (progression) {
+      engine.setProgression(progression);
+      this.chordsText = (c.chords as string).trim();
+    }
+    if (c.temperature !== undefined) engine.setTemperature(c.temperature);
+    if (c.topP !== undefined) engine.setTopP(c.topP);
+    if (c.model !== undefined) engine.selectModel(c.model);
+    if (c.mode !== undefined) engine.setMode(c.mode);
+    if (c.bpm !== undefined) this.live.proposeTempo(c.bpm);
+    if (c.panic) engine.panic();
+  }
+
+  /** After a reload: the new engine's progression, as written. */
+  reset(chords: string): void {
+    this.chordsText = chords;
+  }
+
+  get values(): ControlValues {
+    const engine = this.live.engine;
+    return {
+      temperature: engine.improviser.sampler.temperature,
+      topP: engine.improviser.sampler.topP,
+      model: engine.model,
+      models: engine.models,
+      mode: engine.currentMode,
+      bpm: Math.round(engine.tempo * 100) / 100,
+      chords: this.chordsText,
+    };
+  }
+}
