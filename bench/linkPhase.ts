@@ -10,15 +10,10 @@
  */
 import { createRng } from '../src/music/rng.ts';
 import type { MidiMessage } from '../src/midi/messages.ts';
-import { DEFAULT_LIVE_OPTIONS, LiveSession } from '../src/midi/live.ts';
-import { RealClock } from '../src/runtime/clock.ts';
-import { DEFAULT_ENGINE_OPTIONS, Engine } from '../src/runtime/engine.ts';
-import { improviserFor } from '../src/runtime/improvisers.ts';
 import { TICKS_PER_QUARTER } from '../src/runtime/midiClock.ts';
 import { LstmSession } from '../src/runtime/session.ts';
-import { parseProgression } from '../src/music/chordSymbols.ts';
 import { gridMs, linkAvailable, LinkPeer, phaseMs, until, type PeerSample } from '../tests/link/peers.ts';
-import { linkRig, noteOnsAfter } from '../tests/link/rig.ts';
+import { captureRig, linkRig, noteOnsAfter } from '../tests/link/rig.ts';
 import { percentiles } from './stats.ts';
 
 const pause = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -60,44 +55,16 @@ class DawTimeline {
 
 /** An engine following MIDI clock from a timer that sends ticks, each ±1 ms off its time. */
 function midiRig(session: LstmSession, seconds: number) {
-  const clock = new RealClock();
   const listeners: ((m: MidiMessage) => void)[] = [];
-  const sent: { at: number; m: MidiMessage }[] = [];
-  const live = new LiveSession(
-    {
-      ...DEFAULT_LIVE_OPTIONS,
-      clock,
-      input: {
-        name: 'daw',
-        onMessage: (cb) => void listeners.push(cb),
-        dropped: 0,
-        close: () => Promise.resolve(),
-      },
-      output: {
-        name: 'capture',
-        send: (m) => void sent.push({ at: performance.now(), m }),
-        close: () => Promise.resolve(),
-      },
-      clockSource: 'follow',
-      log: () => undefined,
+  const { live, sent, clock } = captureRig(session, 'solo', 4, () => ({
+    clockSource: 'follow',
+    input: {
+      name: 'daw',
+      onMessage: (cb) => void listeners.push(cb),
+      dropped: 0,
+      close: () => Promise.resolve(),
     },
-    (emit) =>
-      new Engine(
-        [
-          improviserFor(
-            session,
-            createRng(4),
-            { temperature: 1, topK: 0, topP: 0.95 },
-            { low: 55, high: 84 },
-            { numerator: 4, denominator: 4 },
-          ),
-        ],
-        clock,
-        { ...DEFAULT_ENGINE_OPTIONS, mode: 'solo', progression: parseProgression('Dm7 G7 Cmaj7 Cmaj7', 48) },
-        emit,
-      ),
-  );
-  live.start();
+  }));
   const deliver = (m: MidiMessage): void => listeners.forEach((cb) => cb(m));
   const start = performance.now() + 50;
   const daw = new DawTimeline(start, 120);

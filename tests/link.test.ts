@@ -130,6 +130,9 @@ describe.skipIf(!available)('the daemon in a Link session', () => {
     const peer = await LinkPeer.start();
     const d = await startDaemon(file, { logLevel: 'silent' });
     try {
+      // play once the peer sees the daemon: a play pressed before the two had met was, in one run of
+      // the full suite, never taken by the daemon (it saw the peer, and the session stopped)
+      await until('the peer to see the daemon', async () => (await peer.sample()).peers === 1, 10_000);
       await peer.command('play');
       await until(
         'the daemon to see the peer, and play',

@@ -130,7 +130,13 @@ export async function runLive(opts: LiveCliOptions): Promise<{ live: LiveSession
         opts.ccMap,
       ),
   );
-  const ui = opts.ui === null ? null : await startStage(live, opts, clock, input);
+  let ui: ControlServer | null = null;
+  try {
+    ui = opts.ui === null ? null : await startStage(live, opts, clock, input);
+  } catch (err) {
+    await live.stop(); // closes the ports and leaves a Link session
+    throw err;
+  }
   if (opts.learn) {
     live.engine.learn(opts.learn);
     opts.log(`learn mode: move a controller to map it to ${opts.learn}`);

@@ -442,14 +442,11 @@ const liveOptions = (cmd: Command): Command =>
     )
     .option('--thru <channel>', 'also send your notes to the output on this channel (1–16)', int(1, 16))
     .option('--no-status', 'no status line')
-    .option('--ui [port]', 'serve the stage page on 127.0.0.1 (default port 7338; 0: any free port)');
-
-function uiPort(text: string): number {
-  const n = Number(text);
-  if (!Number.isInteger(n) || n < 0 || n > 65535)
-    throw new UsageError(`--ui: a port 0–65535, got ${JSON.stringify(text)}`);
-  return n;
-}
+    .option(
+      '--ui [port]',
+      'serve the stage page on 127.0.0.1 (default port 7338; 0: any free port)',
+      int(0, 65535),
+    );
 
 const liveFrom = (o: Record<string, unknown>): Omit<LiveCliOptions, 'input' | 'output'> => ({
   models: o.model as string[],
@@ -474,7 +471,7 @@ const liveFrom = (o: Record<string, unknown>): Omit<LiveCliOptions, 'input' | 'o
   learn: (o.learn as ControlAction | undefined) ?? null,
   thruChannel: o.thru === undefined ? null : (o.thru as number) - 1,
   status: o.status as boolean,
-  ui: o.ui === undefined ? null : o.ui === true ? 7338 : uiPort(o.ui as string),
+  ui: o.ui === undefined ? null : o.ui === true ? 7338 : (o.ui as number),
   log,
 });
 

@@ -1,6 +1,7 @@
 /**
  * The daemon's status and control server (node:http): GET /health, GET /status, POST /control with a
- * JSON body (the control surface's fields: temperature, topP, model, mode, bpm, chords, panic). Optional bearer token; loopback only unless configured.
+ * JSON body (the control surface's fields: temperature, topP, model, mode, bpm, chords, panic), and
+ * the stage page (GET /, /events). Optional bearer token; loopback only unless configured.
  *
  * A browser on the same machine can reach a loopback server too, so every request passes a guard
  * first: the `Host` header must name this server (a DNS-rebinding page arrives under its own name),
@@ -112,13 +113,13 @@ const sameSecret = (given: string | undefined, token: string): boolean => {
 /** Why a request must be refused before it is read ([status, message]), or null. */
 function refusal(
   req: IncomingMessage,
+  url: URL,
   opts: ServerOptions,
   port: number,
   token: string | undefined,
 ): [number, string] | null {
   // a page cannot give EventSource a header: GETs may carry the token in the query instead
-  const queryToken =
-    req.method === 'GET' ? new URL(req.url ?? '/', 'http://localhost').searchParams.get('token') : null;
+  const queryToken = req.method === 'GET' ? url.searchParams.get('token') : null;
   const given = req.headers.authorization ?? (queryToken === null ? undefined : `Bearer ${queryToken}`);
   const host = req.headers.host ?? '';
   const name = host.replace(/:\d+$/, '');
@@ -130,8 +131,7 @@ function refusal(
     return [403, `requests from ${JSON.stringify(origin)} are not accepted (only this server's own pages)`];
   if (req.headers['sec-fetch-site'] === 'cross-site') return [403, 'cross-site requests are not accepted'];
   // the page's own files hold nothing secret: they load without the token, which the page then sends
-  const pageAsset =
-    req.method === 'GET' && PAGE_FILES[new URL(req.url ?? '/', 'http://localhost').pathname] !== undefined;
+  const pageAsset = req.method === 'GET' && PAGE_FILES[url.pathname] !== undefined;
   if (token !== undefined && !pageAsset && !sameSecret(given, token))
     return [401, 'missing or wrong bearer token'];
   if (req.method === 'POST' && !/^application\/json\s*(;|$)/i.test(req.headers['content-type'] ?? ''))
@@ -164,13 +164,13 @@ export function startServer(opts: ServerOptions, handlers: ServerHandlers): Prom
   };
   const server = createServer((req, res) => {
     void (async () => {
-      const refused = refusal(req, opts, port, token);
+      const url = new URL(req.url ?? '/', 'http://localhost');
+      const refused = refusal(req, url, opts, port, token);
       if (refused) {
         // the body is not read: close the connection rather than leave it half-consumed
         res.setHeader('connection', 'close');
         return send(res, refused[0], { error: refused[1] });
       }
-      const url = new URL(req.url ?? '/', 'http://localhost');
       if (req.method === 'GET' && url.pathname === '/health') return send(res, 200, { ok: true });
       if (req.method === 'GET' && url.pathname === '/status') return send(res, 200, handlers.status());
       if (req.method === 'GET' && stage && url.pathname === '/events') return events(req, res, stage);

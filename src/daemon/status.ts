@@ -2,6 +2,7 @@
  * A live session's status, as /status, the daemon's log and the stage page show it: one builder for
  * the daemon and `improv live --ui`.
  */
+import { progressionBars } from '../music/chordSymbols.ts';
 import { TWELFTHS_PER_QUARTER } from '../music/time.ts';
 import type { LiveSession } from '../midi/live.ts';
 import type { QuietCollector } from '../midi/quietCollector.ts';
@@ -57,12 +58,13 @@ export function liveStatus(s: StatusSource): Record<string, unknown> {
 export function stageStatus(s: StatusSource): { now: number; [key: string]: unknown } {
   const now = s.clock.now();
   const engine = s.live.engine;
+  const status = liveStatus(s);
   return {
     now,
     position: engine.twelfthsAt(now) / TWELFTHS_PER_QUARTER,
     barQuarters: engine.barLength / TWELFTHS_PER_QUARTER,
-    bars: s.live.controls.values.chords.split(/[\s|]+/).filter(Boolean),
+    bars: progressionBars(status.chords as string),
     tune: engine.improviser.tune ?? null,
-    status: liveStatus(s),
+    status,
   };
 }

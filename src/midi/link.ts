@@ -137,14 +137,6 @@ export class LinkTransport {
     this.link.setTempo(bpm);
   }
 
-  play(): void {
-    this.link.play();
-  }
-
-  stop(): void {
-    this.link.stop();
-  }
-
   /** Leaves the session. */
   close(): void {
     this.link.disable();

@@ -8,7 +8,7 @@ import { Engine, STATE_CC, type EngineOutput, type EngineState } from '../runtim
 import { MidiClockFollower, TICKS_PER_QUARTER } from '../runtime/midiClock.ts';
 import { TWELFTHS_PER_QUARTER, type Twelfths } from '../music/time.ts';
 import type { LinkReading, LinkTransport } from './link.ts';
-import { ControlSurface } from './controls.ts';
+import { CONTROL_LIMITS, ControlSurface } from './controls.ts';
 import { StageFeed } from './stageFeed.ts';
 import { RecentSamples } from '../runtime/stats.ts';
 import type { MidiMessage } from './messages.ts';
@@ -394,7 +394,7 @@ export class LiveSession {
     const engine = this.engine;
     const now = this.opts.clock.now();
     const was0 = engine.twelfthsAt(now);
-    const perMs = engine.twelfthsAt(now + 1000) / 1000 - was0 / 1000;
+    const perMs = (engine.twelfthsAt(now + 1000) - was0) / 1000; // twelfths a ms, before
     engine.follow(bpm, t, at);
     if (Math.abs(engine.twelfthsAt(now) - was0) > TWELFTHS_PER_QUARTER / 2) {
       this.cancel();
@@ -441,7 +441,8 @@ export class LiveSession {
    * rules and the request is refused (false).
    */
   proposeTempo(bpm: number): boolean {
-    if (!(bpm >= 20 && bpm <= 400)) throw new RangeError(`bpm must be within 20–400, got ${bpm}`);
+    const { min, max } = CONTROL_LIMITS.bpm;
+    if (!(bpm >= min && bpm <= max)) throw new RangeError(`bpm must be within ${min}–${max}, got ${bpm}`);
     switch (this.opts.clockSource) {
       case 'follow':
         this.opts.log(`tempo ${bpm} not taken: the tempo follows the incoming MIDI clock`);

@@ -25,12 +25,12 @@ export function voiceChord(symbol: string): number[] {
   return out;
 }
 
+/** A progression's bars as written: separated by spaces or '|' (a bar's chords stay joined by ','). */
+export const progressionBars = (text: string): string[] => text.split(/[\s|]+/).filter(Boolean);
+
 /** Parses a progression: bars separated by spaces or '|', chords within a bar by ','. */
 export function parseProgression(text: string, barLength: Twelfths): ChordEvent[][] {
-  const bars = text
-    .split(/[\s|]+/)
-    .map((s) => s.trim())
-    .filter(Boolean);
+  const bars = progressionBars(text);
   if (bars.length === 0) throw new ChordSymbolError('the chord progression is empty');
   return bars.map((bar) => {
     const symbols = bar.split(',').filter(Boolean);

@@ -462,14 +462,18 @@ export class Engine {
       const epoch = this.epoch;
       const heard = await this.improviser.listen(notes, this.chordAt, this.opts.barLength);
       this.stats.outOfVocabulary += heard.outOfVocabulary;
-      if (epoch !== this.epoch) return; // a panic came while the model listened
-      await this.answer(notes, ended);
+      await this.answer(notes, ended, epoch);
     } finally {
       this.busy = false;
     }
   }
 
-  private async answer(notes: readonly PlayedNote[], ended: Millis): Promise<void> {
+  /**
+   * Plays the answer to a call, unless a panic, mode change or restart has come since `epoch` (read
+   * before the caller's first await on the model): then nothing of it is scheduled.
+   */
+  private async answer(notes: readonly PlayedNote[], ended: Millis, epoch: number): Promise<void> {
+    if (epoch !== this.epoch) return; // it came while the model listened
     const callStart = Math.min(...notes.map((n) => n.start));
     const callEnd = Math.max(...notes.map((n) => n.start + n.dur));
     const beat = TWELFTHS_PER_QUARTER;
@@ -478,9 +482,8 @@ export class Engine {
         ? this.responseBars * this.opts.barLength
         : Math.max(beat, Math.ceil((callEnd - callStart) / beat) * beat);
     const from = Math.ceil((this.twelfthsAt(this.clock.now()) + 1) / beat) * beat;
-    const epoch = this.epoch;
     const played = await this.improviser.play(from, from + length, this.chordAt);
-    if (epoch !== this.epoch) return; // a panic came while the model ran: this answer is not played
+    if (epoch !== this.epoch) return; // it came while the model played
     const end = from + length;
     const clipped = played.notes
       .filter((n) => n.start < end)
@@ -498,10 +501,11 @@ export class Engine {
     if (!this.lastCall || this.busy || this.mode !== 'call-response') return;
     this.emit({ kind: 'cancel' });
     this.busy = true;
+    const epoch = this.epoch;
     try {
       this.improviser.restore(this.lastCall.before);
       await this.improviser.listen(this.lastCall.notes, this.chordAt, this.opts.barLength);
-      await this.answer(this.lastCall.notes, this.clock.now());
+      await this.answer(this.lastCall.notes, this.clock.now(), epoch);
     } finally {
       this.busy = false;
     }

@@ -1,41 +1,42 @@
-/** Our engine in a Link session: the jazz model on a real clock, its sends captured with their times. */
+/**
+ * Our engine on a real clock, the jazz model playing over ii–V–I, every message it sends captured
+ * with its time: in a Link session (the tests and the bench), or following whatever clock source the
+ * caller gives it (the bench's MIDI clock beside Link).
+ */
 import { parseProgression } from '../../src/music/chordSymbols.ts';
 import { createRng } from '../../src/music/rng.ts';
 import { openLink } from '../../src/midi/link.ts';
-import { DEFAULT_LIVE_OPTIONS, LiveSession } from '../../src/midi/live.ts';
+import { DEFAULT_LIVE_OPTIONS, LiveSession, type LiveOptions } from '../../src/midi/live.ts';
 import type { MidiMessage } from '../../src/midi/messages.ts';
 import { RealClock } from '../../src/runtime/clock.ts';
 import { DEFAULT_ENGINE_OPTIONS, Engine, type EngineMode } from '../../src/runtime/engine.ts';
 import { improviserFor } from '../../src/runtime/improvisers.ts';
 import { LstmSession } from '../../src/runtime/session.ts';
 
-export interface LinkRig {
+export interface CaptureRig {
   readonly live: LiveSession;
+  readonly clock: RealClock;
   /** Every message sent, with performance.now() at the send. */
   readonly sent: { at: number; m: MidiMessage }[];
-  readonly log: string[];
-  close(): Promise<void>;
 }
 
-export async function linkRig(mode: EngineMode, opts: { startStop?: boolean } = {}): Promise<LinkRig> {
+/** A started live session on `session`'s model; `live` picks the clock source (and link or input). */
+export function captureRig(
+  session: LstmSession,
+  mode: EngineMode,
+  seed: number,
+  live: (clock: RealClock) => Partial<LiveOptions>,
+): CaptureRig {
   const clock = new RealClock();
-  const session = await LstmSession.load('models/jazz');
+  const sent: { at: number; m: MidiMessage }[] = [];
   const improviser = improviserFor(
     session,
-    createRng(3),
+    createRng(seed),
     { temperature: 1, topK: 0, topP: 0.95 },
     { low: 55, high: 84 },
     { numerator: 4, denominator: 4 },
   );
-  const sent: { at: number; m: MidiMessage }[] = [];
-  const log: string[] = [];
-  const link = openLink({
-    clock,
-    barQuarters: 4,
-    startStop: opts.startStop ?? true,
-    log: (l) => log.push(l),
-  });
-  const live = new LiveSession(
+  const liveSession = new LiveSession(
     {
       ...DEFAULT_LIVE_OPTIONS,
       clock,
@@ -45,9 +46,8 @@ export async function linkRig(mode: EngineMode, opts: { startStop?: boolean } = 
         send: (m) => void sent.push({ at: performance.now(), m }),
         close: () => Promise.resolve(),
       },
-      clockSource: 'link',
-      link,
-      log: (l) => log.push(l),
+      log: () => undefined,
+      ...live(clock),
     },
     (emit) =>
       new Engine(
@@ -57,18 +57,33 @@ export async function linkRig(mode: EngineMode, opts: { startStop?: boolean } = 
         emit,
       ),
   );
-  live.start();
+  liveSession.start();
+  return { live: liveSession, clock, sent };
+}
+
+export interface LinkRig extends CaptureRig {
+  readonly log: string[];
+  close(): Promise<void>;
+}
+
+export async function linkRig(mode: EngineMode, opts: { startStop?: boolean } = {}): Promise<LinkRig> {
+  const session = await LstmSession.load('models/jazz');
+  const log: string[] = [];
+  const rig = captureRig(session, mode, 3, (clock) => ({
+    clockSource: 'link',
+    link: openLink({ clock, barQuarters: 4, startStop: opts.startStop ?? true, log: (l) => log.push(l) }),
+    log: (l) => log.push(l),
+  }));
   return {
-    live,
-    sent,
+    ...rig,
     log,
     async close() {
-      await live.stop();
+      await rig.live.stop();
       await session.dispose();
     },
   };
 }
 
 /** The note-ons sent after `from` (performance.now()). */
-export const noteOnsAfter = (rig: LinkRig, from: number): { at: number; note: number }[] =>
+export const noteOnsAfter = (rig: CaptureRig, from: number): { at: number; note: number }[] =>
   rig.sent.flatMap((s) => (s.at >= from && s.m.type === 'noteon' ? [{ at: s.at, note: s.m.note }] : []));
