@@ -5,15 +5,15 @@
  * DAW's. Beside each figure: the follower as it was before (a mean over the last 24 ticks, tempo
  * changes under 0.5 BPM ignored, the beat never re-anchored to the ticks), for the ratio.
  */
-import { parseProgression } from '../src/music/chordSymbols.ts';
 import { createRng } from '../src/music/rng.ts';
 import type { MidiMessage } from '../src/midi/messages.ts';
-import { DEFAULT_LIVE_OPTIONS, LiveSession } from '../src/midi/live.ts';
+import { buildRig } from '../src/midi/rig.ts';
+import { parseSetup } from '../src/midi/setup.ts';
 import { VirtualClock } from '../src/runtime/clock.ts';
-import { DEFAULT_ENGINE_OPTIONS, Engine } from '../src/runtime/engine.ts';
-import { improviserFor } from '../src/runtime/improvisers.ts';
+import type { Engine } from '../src/runtime/engine.ts';
 import { TICKS_PER_QUARTER } from '../src/runtime/midiClock.ts';
 import { LstmSession } from '../src/runtime/session.ts';
+import { feedInput } from '../tests/rigs.ts';
 import { percentiles } from './stats.ts';
 
 interface Scenario {
@@ -84,50 +84,19 @@ class OldFollower {
 
 async function run(s: Scenario, session: LstmSession, old: boolean) {
   const clock = new VirtualClock(0);
-  const listeners: ((m: MidiMessage) => void)[] = [];
-  const input = {
-    name: 'daw',
-    onMessage: (cb: (m: MidiMessage) => void) => void listeners.push(cb),
-    dropped: 0,
-    close: () => Promise.resolve(),
-  };
+  const input = feedInput('daw');
   const output = { name: 'out', send: () => undefined, close: () => Promise.resolve() };
-  const im = improviserFor(
-    session,
-    createRng(1),
-    { temperature: 1, topK: 0, topP: 0.95 },
-    { low: 55, high: 84 },
-    { numerator: 4, denominator: 4 },
+  const rig = await buildRig(
+    parseSetup({ mode: 'call-response', bpm: 100, chords: 'C', clock: 'follow', sendState: false }),
+    { clock, sessions: [session], input, output, log: () => undefined },
   );
-  const live = new LiveSession(
-    {
-      ...DEFAULT_LIVE_OPTIONS,
-      clock,
-      input,
-      output,
-      clockSource: 'follow',
-      sendState: false,
-      log: () => undefined,
-    },
-    (emit) =>
-      new Engine(
-        [im],
-        clock,
-        {
-          ...DEFAULT_ENGINE_OPTIONS,
-          bpm: 100,
-          mode: 'call-response',
-          progression: parseProgression('C', 48),
-        },
-        emit,
-      ),
-  );
+  const live = rig.live;
   live.start();
   const oldFollower = new OldFollower();
   const deliver = (m: MidiMessage): void => {
     if (!old || m.type !== 'clock') {
       if (old && (m.type === 'start' || m.type === 'continue')) oldFollower.reset();
-      listeners.forEach((cb) => cb(m));
+      input.deliver(m);
       return;
     }
     oldFollower.tick(clock.now(), live.engine);

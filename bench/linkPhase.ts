@@ -9,11 +9,11 @@
  * finest), at the time it was actually sent.
  */
 import { createRng } from '../src/music/rng.ts';
-import type { MidiMessage } from '../src/midi/messages.ts';
 import { TICKS_PER_QUARTER } from '../src/runtime/midiClock.ts';
 import { LstmSession } from '../src/runtime/session.ts';
 import { gridMs, linkAvailable, LinkPeer, phaseMs, until, type PeerSample } from '../tests/link/peers.ts';
-import { captureRig, linkRig, noteOnsAfter } from '../tests/link/rig.ts';
+import { linkRig, noteOnsAfter } from '../tests/link/rig.ts';
+import { captureRig, feedInput } from '../tests/rigs.ts';
 import { percentiles } from './stats.ts';
 
 const pause = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -54,18 +54,16 @@ class DawTimeline {
 }
 
 /** An engine following MIDI clock from a timer that sends ticks, each ±1 ms off its time. */
-function midiRig(session: LstmSession, seconds: number) {
-  const listeners: ((m: MidiMessage) => void)[] = [];
-  const { live, sent, clock } = captureRig(session, 'solo', 4, () => ({
-    clockSource: 'follow',
-    input: {
-      name: 'daw',
-      onMessage: (cb) => void listeners.push(cb),
-      dropped: 0,
-      close: () => Promise.resolve(),
-    },
-  }));
-  const deliver = (m: MidiMessage): void => listeners.forEach((cb) => cb(m));
+async function midiRig(session: LstmSession, seconds: number) {
+  const input = feedInput('daw');
+  const { live, sent, clock } = await captureRig(
+    [session],
+    { mode: 'solo', seed: 4, clock: 'follow' },
+    () => ({
+      input,
+    }),
+  );
+  const deliver = input.deliver;
   const start = performance.now() + 50;
   const daw = new DawTimeline(start, 120);
   const rng = createRng(11);
@@ -95,7 +93,7 @@ export async function benchLinkPhase(seconds = Number(process.env.LINK_SECONDS ?
   );
   await peer.command('play');
   await until('the engine to play', () => rig.live.running);
-  const midi = midiRig(session, seconds);
+  const midi = await midiRig(session, seconds);
   const t0 = performance.now();
   const samples: PeerSample[] = [];
   const linkPhase: number[] = [];

@@ -9,7 +9,8 @@ import { parseForm } from '../src/music/abc/form.ts';
 import { AbcGuide } from '../src/music/abc/guide.ts';
 import { parseProgression } from '../src/music/chordSymbols.ts';
 import { createRng } from '../src/music/rng.ts';
-import { DEFAULT_LIVE_OPTIONS, LiveSession } from '../src/midi/live.ts';
+import { buildRig } from '../src/midi/rig.ts';
+import { parseSetup } from '../src/midi/setup.ts';
 import type { MidiOutPort } from '../src/midi/ports.ts';
 import { RealClock } from '../src/runtime/clock.ts';
 import { DEFAULT_ENGINE_OPTIONS, Engine } from '../src/runtime/engine.ts';
@@ -35,31 +36,12 @@ async function jazzImproviser(): Promise<{ session: LstmSession; improviser: Jaz
 
 export async function benchJitter(seconds: number, charModel: string | null): Promise<string[]> {
   const clock = new RealClock();
-  const { session, improviser } = await jazzImproviser();
   const out = nullOut();
-  const live = new LiveSession(
-    {
-      ...DEFAULT_LIVE_OPTIONS,
-      clock,
-      input: null,
-      output: out,
-      clockSource: 'lead',
-      sendState: false,
-      log: () => undefined,
-    },
-    (emit) =>
-      new Engine(
-        [improviser],
-        clock,
-        {
-          ...DEFAULT_ENGINE_OPTIONS,
-          bpm: 160,
-          mode: 'solo',
-          progression: parseProgression('Dm7 G7 Cmaj7 A7', 48),
-        },
-        emit,
-      ),
+  const rig = await buildRig(
+    parseSetup({ mode: 'solo', bpm: 160, chords: 'Dm7 G7 Cmaj7 A7', clock: 'lead', sendState: false }),
+    { clock, input: null, output: out, log: () => undefined },
   );
+  const live = rig.live;
   // the char model generating in the same process, as fast as the event loop lets it, under the
   // bar-true mask as the ABC improviser draws
   let chars = 0;
@@ -83,8 +65,7 @@ export async function benchJitter(seconds: number, charModel: string | null): Pr
   await new Promise((r) => setTimeout(r, seconds * 1000));
   running = false;
   await gen;
-  await live.stop();
-  await session.dispose();
+  await rig.close();
   await char?.dispose();
   const j = percentiles(live.stats.jitter.values());
   return [

@@ -5,15 +5,14 @@
  * minutes: RSS growth ≤ 5 %, zero hanging notes, jitter p99 ≤ 1 ms. `npm run bench -- soak` runs
  * 1 minute; `SOAK_MINUTES=30 npm run bench -- soak` runs the real thing.
  */
-import { parseProgression } from '../src/music/chordSymbols.ts';
-import { createRng } from '../src/music/rng.ts';
 import type { MidiMessage } from '../src/midi/messages.ts';
-import { DEFAULT_LIVE_OPTIONS, LiveSession } from '../src/midi/live.ts';
 import { QuietCollector } from '../src/midi/quietCollector.ts';
+import { buildRig } from '../src/midi/rig.ts';
+import { parseSetup } from '../src/midi/setup.ts';
 import { RealClock } from '../src/runtime/clock.ts';
-import { DEFAULT_ENGINE_OPTIONS, Engine, type EngineMode } from '../src/runtime/engine.ts';
-import { improviserFor } from '../src/runtime/improvisers.ts';
+import type { EngineMode } from '../src/runtime/engine.ts';
 import { LstmSession } from '../src/runtime/session.ts';
+import { feedInput } from '../tests/rigs.ts';
 import { percentiles, report } from './stats.ts';
 
 function countingPort(name: string): {
@@ -64,39 +63,13 @@ export async function benchSoak(minutes: number): Promise<string[]> {
   const collector = every > 0 ? new QuietCollector(clock, every * 60_000) : null;
   const make = async (model: string, mode: EngineMode, seed: number) => {
     const session = await LstmSession.load(model);
-    const im = improviserFor(
-      session,
-      createRng(seed),
-      { temperature: 1, topK: 0, topP: 0.95 },
-      { low: 55, high: 84 },
-      { numerator: 4, denominator: 4 },
-    );
-    const listeners: ((m: MidiMessage) => void)[] = [];
-    const input = {
-      name: `${model} calls`,
-      onMessage: (cb: (m: MidiMessage) => void) => void listeners.push(cb),
-      dropped: 0,
-      close: () => Promise.resolve(),
-    };
+    const input = feedInput(`${model} calls`);
     const out = countingPort(`${model} out`);
-    const live = new LiveSession(
-      {
-        ...DEFAULT_LIVE_OPTIONS,
-        clock,
-        input,
-        output: out,
-        collector,
-        log: () => undefined,
-      },
-      (emit) =>
-        new Engine(
-          [im],
-          clock,
-          { ...DEFAULT_ENGINE_OPTIONS, bpm: 132, mode, progression: parseProgression('Dm7 G7 Cmaj7 A7', 48) },
-          emit,
-        ),
+    const rig = await buildRig(
+      parseSetup({ models: [model], mode, seed, bpm: 132, chords: 'Dm7 G7 Cmaj7 A7' }),
+      { clock, sessions: [session], input, output: out, collector, log: () => undefined },
     );
-    return { session, live, out, deliver: (m: MidiMessage) => listeners.forEach((cb) => cb(m)) };
+    return { session, live: rig.live, out, deliver: input.deliver };
   };
   const jazz = await make('models/jazz', 'call-response', 1);
   const abc = await make('models/abc', 'solo', 2);

@@ -37,7 +37,7 @@ describe('the char model in the live engine', () => {
   ];
 
   it('answers a call inside the answer window, and no note hangs', async () => {
-    const h = await liveHarness({}, {}, ['models/abc']);
+    const h = await liveHarness({ models: ['models/abc'] });
     await h.play(call);
     await h.run(4000);
     const start = h.live.engine.stats.lastResponseStart as number;
@@ -50,7 +50,7 @@ describe('the char model in the live engine', () => {
   });
 
   it('the model CC switches between a jazz and an ABC bundle', async () => {
-    const h = await liveHarness({}, {}, ['models/jazz', 'models/abc']);
+    const h = await liveHarness({ models: ['models/jazz', 'models/abc'] });
     await h.send([0xb0, 21, 127]);
     expect(h.live.engine.model).toBe(1);
     await h.play(call);

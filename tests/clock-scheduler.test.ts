@@ -93,7 +93,7 @@ describe('scheduled sends (the event queue and the live session)', () => {
   });
 
   it('a live session sends every event at its exact time, however far ahead it came, and refuses an interval longer than the lookahead', async () => {
-    const h = await liveHarness({ mode: 'call-response' }, { sendState: false });
+    const h = await liveHarness({ mode: 'call-response', sendState: false });
     try {
       const start = h.clock.now();
       const emit = (h.live as unknown as { onEngine(o: EngineOutput): void }).onEngine.bind(h.live);
@@ -119,7 +119,7 @@ describe('scheduled sends (the event queue and the live session)', () => {
     } finally {
       await h.close();
     }
-    await expect(liveHarness({}, { lookahead: 10, interval: 20 })).rejects.toThrow(
+    await expect(liveHarness({ lookahead: 10, interval: 20 })).rejects.toThrow(
       /need 0 < interval ≤ lookahead/,
     );
   });

@@ -252,7 +252,7 @@ describe('inputs that crashed the process or corrupted its output', () => {
   });
 
   it('--thru forwards no note-off whose note-on the flood cap dropped', async () => {
-    const h = await liveHarness({ mode: 'solo' }, { thruChannel: 5, maxNotesPerSecond: 20 });
+    const h = await liveHarness({ mode: 'solo', channels: { thru: 6 }, maxNotesPerSecond: 20 });
     try {
       for (let i = 0; i < 120; i++) {
         await h.send([0x90, 40 + (i % 20), 100]);

@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { parseProgression } from '../src/music/chordSymbols.ts';
 import type { MidiMessage } from '../src/midi/messages.ts';
-import { DEFAULT_LIVE_OPTIONS, LiveSession } from '../src/midi/live.ts';
+import { buildRig } from '../src/midi/rig.ts';
+import { parseSetup } from '../src/midi/setup.ts';
 import { VirtualClock } from '../src/runtime/clock.ts';
-import { DEFAULT_ENGINE_OPTIONS, Engine } from '../src/runtime/engine.ts';
-import { advance, jazzImproviser } from './liveHarness.ts';
+import { advance } from './liveHarness.ts';
+import { feedInput } from './rigs.ts';
 
 describe('hot-plug', () => {
   it('an output port that disappears is reported, output pauses with no backlog, and on its return All Notes Off clears it', async () => {
@@ -21,29 +21,11 @@ describe('hot-plug', () => {
       available: () => plugged,
     };
     const lines: string[] = [];
-    const { session, im } = await jazzImproviser();
-    const live = new LiveSession(
-      {
-        ...DEFAULT_LIVE_OPTIONS,
-        clock,
-        input: null,
-        output: port,
-        sendState: false,
-        log: (l) => lines.push(l),
-      },
-      (emit) =>
-        new Engine(
-          [im],
-          clock,
-          {
-            ...DEFAULT_ENGINE_OPTIONS,
-            bpm: 160,
-            mode: 'solo',
-            progression: parseProgression('Dm7 G7 Cmaj7 A7', 48),
-          },
-          emit,
-        ),
+    const rig = await buildRig(
+      parseSetup({ mode: 'solo', bpm: 160, chords: 'Dm7 G7 Cmaj7 A7', sendState: false }),
+      { clock, input: null, output: port, log: (l) => lines.push(l) },
     );
+    const live = rig.live;
     const run = (ms: number): Promise<void> => advance(clock, ms);
     live.start();
     await run(3000);
@@ -64,8 +46,7 @@ describe('hot-plug', () => {
     const resumed = after.filter((r) => r.m.type === 'noteon');
     expect(resumed.length).toBeGreaterThan(2);
     expect(resumed.filter((r) => r.time < back + 600).length).toBeLessThanOrEqual(6);
-    await live.stop();
-    await session.dispose();
+    await rig.close();
     // every note-on that reached the device has its note-off or was cleared by All Notes Off after the loss
     const open = new Map<number, number>();
     for (const { m } of received.slice(beforeLoss + 16)) {
@@ -81,29 +62,16 @@ describe('hot-plug of the input', () => {
   it('a keyboard that disappears is reported and heard again when it returns', async () => {
     const clock = new VirtualClock();
     let plugged = true;
-    const listeners: ((m: MidiMessage) => void)[] = [];
-    const input = {
-      name: 'usb-keys',
-      onMessage: (cb: (m: MidiMessage) => void) => void listeners.push(cb),
-      dropped: 0,
-      close: () => Promise.resolve(),
-      available: () => plugged,
-    };
+    const input = feedInput('usb-keys', { available: () => plugged });
     const lines: string[] = [];
-    const { session, im } = await jazzImproviser(1);
     const out = { name: 'out', send: () => undefined, close: () => Promise.resolve() };
-    const live = new LiveSession(
-      {
-        ...DEFAULT_LIVE_OPTIONS,
-        clock,
-        input,
-        output: out,
-        sendState: false,
-        log: (l) => lines.push(l),
-      },
-      (emit) =>
-        new Engine([im], clock, { ...DEFAULT_ENGINE_OPTIONS, progression: parseProgression('C7', 48) }, emit),
-    );
+    const rig = await buildRig(parseSetup({ chords: 'C7', topP: 1, sendState: false }), {
+      clock,
+      input,
+      output: out,
+      log: (l) => lines.push(l),
+    });
+    const live = rig.live;
     live.start();
     const run = (ms: number): Promise<void> => advance(clock, ms);
     await run(600);
@@ -115,7 +83,6 @@ describe('hot-plug of the input', () => {
     await run(600);
     expect(live.inputState).toBe('open');
     expect(lines).toEqual(['input usb-keys lost; listening again when it returns', 'input usb-keys is back']);
-    await live.stop();
-    await session.dispose();
+    await rig.close();
   });
 });

@@ -147,12 +147,12 @@ describe('a live session following Link', () => {
     link.current.playing = true;
     link.current.peers = 1;
     const transport = new LinkTransport(link.current, clock, { quantum: 4, startStop: true, log: () => {} });
-    return { clockSource: 'link' as const, link: transport };
+    return { link: transport };
   };
 
   it('carries what is scheduled through a tempo change, and drops it on a jump of the beat', async () => {
     const ref: { current: FakeLink | null } = { current: null };
-    const h = await liveHarness({ mode: 'solo', aheadBeats: 2 }, withLink(ref));
+    const h = await liveHarness({ mode: 'solo', clock: 'link' }, withLink(ref));
     const link = ref.current as FakeLink;
     await h.run(3000);
     const before = noteOns(h.out);
@@ -181,7 +181,7 @@ describe('a live session following Link', () => {
 
   it('stops and starts with the session; the tempo CC and proposeTempo go to Link', async () => {
     const ref: { current: FakeLink | null } = { current: null };
-    const h = await liveHarness({ mode: 'solo' }, withLink(ref));
+    const h = await liveHarness({ mode: 'solo', clock: 'link' }, withLink(ref));
     const link = ref.current as FakeLink;
     await h.run(1000);
     link.stop();
@@ -206,7 +206,7 @@ describe('a live session following Link', () => {
 
   it('under MIDI clock follow a tempo request is refused; with the internal clock it is set', async () => {
     const lines: string[] = [];
-    const follow = await liveHarness({}, { clockSource: 'follow', log: (l) => lines.push(l) });
+    const follow = await liveHarness({ clock: 'follow' }, () => ({ log: (l) => lines.push(l) }));
     expect(follow.live.proposeTempo(90)).toBe(false);
     expect(lines).toContain('tempo 90 not taken: the tempo follows the incoming MIDI clock');
     await follow.close();

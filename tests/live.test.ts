@@ -2,14 +2,15 @@ import { describe, expect, it } from 'vitest';
 import { analyzeChord, classifyNote } from '../src/music/chord.ts';
 import { createRng } from '../src/music/rng.ts';
 import { MidiStreamParser } from '../src/midi/messages.ts';
-import { DEFAULT_LIVE_OPTIONS, LiveSession } from '../src/midi/live.ts';
+import { buildRig } from '../src/midi/rig.ts';
+import { parseSetup } from '../src/midi/setup.ts';
 import { openInput, openOutput, PortError } from '../src/midi/ports.ts';
 import { VirtualClock } from '../src/runtime/clock.ts';
-import { DEFAULT_ENGINE_OPTIONS, Engine, STATE_CC } from '../src/runtime/engine.ts';
+import { STATE_CC } from '../src/runtime/engine.ts';
 import { JazzImproviser, type ImproviserState } from '../src/runtime/improviser.ts';
 import { LstmSession } from '../src/runtime/session.ts';
 import { parseProgression } from '../src/music/chordSymbols.ts';
-import { advance, hanging, jazzImproviser, liveHarness, noteOns } from './liveHarness.ts';
+import { advance, hanging, liveHarness, noteOns } from './liveHarness.ts';
 
 const BEAT = 500; // ms at 120 BPM
 const twoBeatCall: [number, number, number][] = [
@@ -166,7 +167,7 @@ describe('follow the left hand', () => {
 
 describe('MIDI clock', () => {
   it('following incoming clock sets the tempo; Start/Stop start and stop output; SPP moves the position', async () => {
-    const h = await liveHarness({ mode: 'solo' }, { clockSource: 'follow' });
+    const h = await liveHarness({ mode: 'solo', clock: 'follow' });
     await h.run(1000);
     expect(noteOns(h.out)).toHaveLength(0); // nothing before Start
     await h.send([0xfa]); // Start
@@ -192,7 +193,7 @@ describe('MIDI clock', () => {
   });
 
   it('follows the beat, not only the tempo: locked to jittered ticks, and on after Stop, SPP and Continue', async () => {
-    const h = await liveHarness({ mode: 'call-response' }, { clockSource: 'follow' });
+    const h = await liveHarness({ mode: 'call-response', clock: 'follow' });
     const rng = createRng(5);
     const period = 60_000 / 123.4 / 24; // a tempo the engine does not start at
     let daw = 0; // the DAW's position in ticks
@@ -224,7 +225,7 @@ describe('MIDI clock', () => {
   });
 
   it('leads: sends Start, 24 clocks per beat, and Stop', async () => {
-    const h = await liveHarness({ mode: 'solo' }, { clockSource: 'lead' });
+    const h = await liveHarness({ mode: 'solo', clock: 'lead' });
     await h.run(1000);
     await h.close();
     const clocks = h.out.filter((o) => o.message.type === 'clock').length;
@@ -237,7 +238,7 @@ describe('MIDI clock', () => {
 
 describe('live controls over CC', () => {
   it('change temperature and model; learn mode maps a new CC', async () => {
-    const h = await liveHarness({}, {}, ['models/jazz', 'models/jazz']);
+    const h = await liveHarness({ models: ['models/jazz', 'models/jazz'] });
     await h.send([0xb0, 20, 127]);
     expect(h.live.engine.improviser.sampler.temperature).toBeCloseTo(2, 5);
     await h.send([0xb0, 21, 127]);
@@ -276,20 +277,11 @@ describe('bad input', () => {
     };
     const sent: unknown[] = [];
     const fakeOut = { name: 'out', send: (m: unknown) => void sent.push(m), close: () => Promise.resolve() };
-    const { session, im } = await jazzImproviser(1);
-    const live = new LiveSession(
-      {
-        ...DEFAULT_LIVE_OPTIONS,
-        clock,
-        input: fakeIn,
-        output: fakeOut,
-        maxNotesPerSecond: 100,
-        sendState: false,
-        log: () => undefined,
-      },
-      (emit) =>
-        new Engine([im], clock, { ...DEFAULT_ENGINE_OPTIONS, progression: parseProgression('C7', 48) }, emit),
+    const rig = await buildRig(
+      parseSetup({ chords: 'C7', topP: 1, maxNotesPerSecond: 100, sendState: false }),
+      { clock, input: fakeIn, output: fakeOut, log: () => undefined },
     );
+    const live = rig.live;
     live.start();
     const rng = createRng(3);
     const deliver = (bytes: number[]): void =>
@@ -297,8 +289,7 @@ describe('bad input', () => {
     deliver(Array.from({ length: 5000 }, () => rng.int(256)));
     for (let i = 0; i < 1000; i++) deliver([0x90, 40 + (i % 40), 100, 0x80, 40 + (i % 40), 0]);
     await advance(clock, 4000);
-    await live.stop();
-    await session.dispose();
+    await rig.close();
     expect(parser.dropped).toBeGreaterThan(0);
     expect(live.stats.droppedIn).toBeGreaterThan(800);
     expect(live.sounding).toBe(0);

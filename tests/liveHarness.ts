@@ -1,15 +1,12 @@
-/** A live session over jzz in-process ports on a virtual clock, for end-to-end tests. */
-import { parseProgression } from '../src/music/chordSymbols.ts';
-import { createRng } from '../src/music/rng.ts';
+/** A live rig (midi/rig.ts) over jzz in-process ports on a virtual clock, for end-to-end tests. */
 import type { MidiMessage } from '../src/midi/messages.ts';
 import { parseMessage } from '../src/midi/messages.ts';
-import { DEFAULT_LIVE_OPTIONS, LiveSession, type LiveOptions } from '../src/midi/live.ts';
-import { jzzListen, jzzSendTo, openInput, openOutput } from '../src/midi/ports.ts';
+import type { LiveSession } from '../src/midi/live.ts';
+import { jzzListen, jzzSendTo } from '../src/midi/ports.ts';
+import { buildRig, type RigEnv } from '../src/midi/rig.ts';
+import { parseSetup, type LiveSetupInput } from '../src/midi/setup.ts';
 import { VirtualClock } from '../src/runtime/clock.ts';
-import { DEFAULT_ENGINE_OPTIONS, Engine, type EngineOptions } from '../src/runtime/engine.ts';
-import { improviserFor } from '../src/runtime/improvisers.ts';
-import { JazzImproviser } from '../src/runtime/improviser.ts';
-import { LstmSession } from '../src/runtime/session.ts';
+import type { LstmSession } from '../src/runtime/session.ts';
 
 let n = 0;
 
@@ -21,55 +18,38 @@ export interface Harness {
   run(ms: number): Promise<void>;
   play(notes: [number, number, number][]): Promise<void>;
   close(): Promise<void>;
-  sessions: LstmSession[];
+  sessions: readonly LstmSession[];
 }
 
 const realPause = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
+/**
+ * A started rig built from `setup` (a live setup, as a config file would give it; seed 10 unless
+ * given), its ports jzz ports of its own; `env` adds what needs the harness's clock (a stand-in Link)
+ * or a log.
+ */
 export async function liveHarness(
-  engine: Partial<EngineOptions> = {},
-  /** Options, or a function of the harness's clock giving them (for what needs the clock, like a Link). */
-  live: Partial<LiveOptions> | ((clock: VirtualClock) => Partial<LiveOptions>) = {},
-  models: string[] = ['models/jazz'],
-  chords = 'Dm7 G7 Cmaj7 Cmaj7',
+  setup: LiveSetupInput = {},
+  env: (clock: VirtualClock) => Partial<Omit<RigEnv, 'clock'>> = () => ({}),
 ): Promise<Harness> {
   const id = `${process.pid}-${++n}`;
   const clock = new VirtualClock();
-  const sessions = await Promise.all(models.map((m) => LstmSession.load(m)));
-  const sampler = { temperature: 1, topK: 0, topP: 0.95 };
-  const improvisers = sessions.map((s, i) =>
-    improviserFor(s, createRng(10 + i), sampler, { low: 55, high: 84 }, { numerator: 4, denominator: 4 }),
-  );
-  const input = openInput(`jzz:Keys ${id}`, { clock });
-  const output = openOutput(`jzz:Improviser ${id}`, { clock });
   const out: { time: number; message: MidiMessage }[] = [];
+  const rig = await buildRig(
+    parseSetup({ seed: 10, ...setup, input: `jzz:Keys ${id}`, output: `jzz:Improviser ${id}` }),
+    { clock, log: () => undefined, ...env(clock) },
+  );
+  const session = rig.live;
   const stop = jzzListen(`Improviser ${id}`, (b) => {
     const m = parseMessage(b);
     if (m) out.push({ time: clock.now(), message: m });
   });
-  const session = new LiveSession(
-    {
-      ...DEFAULT_LIVE_OPTIONS,
-      clock,
-      input,
-      output,
-      log: () => undefined,
-      ...(typeof live === 'function' ? live(clock) : live),
-    },
-    (emit) =>
-      new Engine(
-        improvisers,
-        clock,
-        { ...DEFAULT_ENGINE_OPTIONS, progression: parseProgression(chords, 48), ...engine },
-        emit,
-      ),
-  );
   const toKeys = jzzSendTo(`Keys ${id}`);
   const h: Harness = {
     clock,
     live: session,
     out,
-    sessions,
+    sessions: rig.sessions,
     async send(bytes) {
       toKeys(bytes);
       await realPause(1);
@@ -92,10 +72,9 @@ export async function liveHarness(
       }
     },
     async close() {
-      await session.stop();
+      await rig.close();
       await realPause(5);
       stop();
-      await Promise.all(sessions.map((s) => s.dispose()));
     },
   };
   session.start();
@@ -123,15 +102,6 @@ export const noteOns = (out: readonly { time: number; message: MidiMessage }[]) 
     time: number;
     message: Extract<MidiMessage, { type: 'noteon' }>;
   }[];
-
-/** The shipped jazz model as an improviser, for tests that build their own live session. */
-export async function jazzImproviser(topP = 0.95): Promise<{ session: LstmSession; im: JazzImproviser }> {
-  const session = await LstmSession.load('models/jazz');
-  return {
-    session,
-    im: new JazzImproviser(session, createRng(1), { temperature: 1, topK: 0, topP }, { low: 55, high: 84 }),
-  };
-}
 
 /** Advances a virtual clock in 25 ms steps, letting async work (ORT runs) settle between them. */
 export async function advance(clock: VirtualClock, ms: number): Promise<void> {

@@ -7,56 +7,16 @@
 import { mkdirSync } from 'node:fs';
 import { renderWav } from './render.ts';
 import { Chord } from 'tonal';
-import { parseProgression } from '../music/chordSymbols.ts';
-import { validateRange, type PitchRange } from '../music/decode.ts';
 import { pitchName, spell } from '../music/pitch.ts';
-import { createRng } from '../music/rng.ts';
-import { TWELFTHS_PER_QUARTER } from '../music/time.ts';
-import { openLink } from '../midi/link.ts';
 import { startServer, type ControlServer } from '../daemon/server.ts';
 import { liveStatus, stageStatus, type StatusSource } from '../daemon/status.ts';
 import { UsageError } from './errors.ts';
-import { DEFAULT_LIVE_OPTIONS, LiveSession, type ClockSource } from '../midi/live.ts';
-import { listPorts, openInput, openOutput } from '../midi/ports.ts';
+import type { LiveCliOptions } from './liveFlags.ts';
+import { listPorts } from '../midi/ports.ts';
+import { buildRig, type Rig } from '../midi/rig.ts';
 import { writeSmf } from '../midi/smfWriter.ts';
 import { RealClock } from '../runtime/clock.ts';
-import { DEFAULT_ENGINE_OPTIONS, Engine, type ControlAction, type EngineMode } from '../runtime/engine.ts';
-import { improviserFor } from '../runtime/improvisers.ts';
-import { validateSampler, type SamplerOptions } from '../runtime/sampler.ts';
-import { LstmSession } from '../runtime/session.ts';
 import { percentiles } from '../runtime/stats.ts';
-
-export interface LiveCliOptions {
-  readonly input: string | null;
-  readonly output: string;
-  readonly models: readonly string[];
-  readonly bpm: number;
-  readonly meter: { readonly numerator: number; readonly denominator: number };
-  readonly chords: string;
-  /** Input notes outside this range are ignored. */
-  readonly noteRange: readonly [number, number];
-  readonly mode: EngineMode;
-  readonly split: number;
-  readonly silenceBeats: number;
-  readonly maxCallBeats: number;
-  readonly responseBars: number;
-  readonly inChannel: number | null;
-  readonly outChannel: number;
-  readonly range: PitchRange;
-  readonly seed: number;
-  readonly sampler: SamplerOptions;
-  readonly clock: ClockSource;
-  /** With --clock link: play while the Link session plays (start/stop sync). */
-  readonly linkStartStop: boolean;
-  readonly offset: number;
-  readonly ccMap: Partial<Record<ControlAction, number>>;
-  readonly learn: ControlAction | null;
-  readonly thruChannel: number | null;
-  readonly status: boolean;
-  /** Serve the stage page on this loopback port (0: any free one), or null. */
-  readonly ui: number | null;
-  readonly log: (line: string) => void;
-}
 
 function chordName(pitches: readonly number[]): string {
   const names = [...new Set(pitches.map((p) => pitchName(spell(p)).replace('-', 'b')))];
@@ -64,85 +24,25 @@ function chordName(pitches: readonly number[]): string {
 }
 
 /** Runs a live session until SIGINT/SIGTERM, or until a file input has been played and answered. */
-export async function runLive(opts: LiveCliOptions): Promise<{ live: LiveSession }> {
-  const sampler = validateSampler(opts.sampler);
-  const range = validateRange(opts.range);
-  const sessions = await Promise.all(opts.models.map((m) => LstmSession.load(m)));
+export async function runLive(opts: LiveCliOptions): Promise<{ live: Rig['live'] }> {
+  const { setup } = opts;
   const clock = new RealClock();
-  const improvisers = sessions.map((s, i) =>
-    improviserFor(s, createRng(opts.seed + i), sampler, range, opts.meter),
-  );
-  const barLength = Math.round((opts.meter.numerator * 4 * TWELFTHS_PER_QUARTER) / opts.meter.denominator);
-  const progression = parseProgression(opts.chords, barLength);
-  // Link before any port: where it cannot load, say so before anything opens
-  const link =
-    opts.clock === 'link'
-      ? openLink({
-          clock,
-          barQuarters: barLength / TWELFTHS_PER_QUARTER,
-          startStop: opts.linkStartStop,
-          log: opts.log,
-        })
-      : null;
-  // the output first: a file input starts playing in as it opens, and would keep the process
-  // waiting for it to end after an output that cannot open has already been reported
-  const output = openOutput(opts.output, { clock, log: opts.log });
-  let input: ReturnType<typeof openInput> | null;
-  try {
-    input = opts.input ? openInput(opts.input, { clock, log: opts.log }) : null;
-  } catch (err) {
-    link?.close();
-    await output.close();
-    throw err;
-  }
-  const live = new LiveSession(
-    {
-      ...DEFAULT_LIVE_OPTIONS,
-      clock,
-      input,
-      output,
-      outChannel: opts.outChannel,
-      inChannel: opts.inChannel,
-      noteRange: opts.noteRange,
-      clockSource: opts.clock,
-      link,
-      chords: opts.chords,
-      offset: opts.offset,
-      thruChannel: opts.thruChannel,
-      log: opts.log,
-    },
-    (emit) =>
-      new Engine(
-        improvisers,
-        clock,
-        {
-          ...DEFAULT_ENGINE_OPTIONS,
-          bpm: opts.bpm,
-          barLength,
-          progression,
-          mode: opts.mode,
-          split: opts.split,
-          silenceBeats: opts.silenceBeats,
-          maxCallBeats: opts.maxCallBeats,
-          responseBars: opts.responseBars,
-        },
-        emit,
-        opts.ccMap,
-      ),
-  );
+  const rig = await buildRig(setup, { clock, log: opts.log });
+  const live = rig.live;
   let ui: ControlServer | null = null;
   try {
-    ui = opts.ui === null ? null : await startStage(live, opts, clock, input);
+    ui = opts.ui === null ? null : await startStage(rig, opts, clock);
   } catch (err) {
-    await live.stop(); // closes the ports and leaves a Link session
+    await rig.close(); // closes the ports, leaves a Link session, disposes the models
     throw err;
   }
   if (opts.learn) {
     live.engine.learn(opts.learn);
     opts.log(`learn mode: move a controller to map it to ${opts.learn}`);
   }
+  const chords = setup.chords;
   opts.log(
-    `live: ${opts.input ?? '(no input)'} → ${opts.output}, ${opts.mode}, ${opts.bpm} BPM, chords ${opts.chords.length > 60 ? `${opts.chords.slice(0, 60)}… (${progression.length} bars)` : opts.chords}`,
+    `live: ${setup.input ?? '(no input)'} → ${setup.output}, ${setup.mode}, ${setup.bpm} BPM, chords ${chords.length > 60 ? `${chords.slice(0, 60)}… (${live.engine.chords.length} bars)` : chords}`,
   );
   let shuttingDown = false;
   const shutdown = async (why: string): Promise<void> => {
@@ -153,8 +53,7 @@ export async function runLive(opts: LiveCliOptions): Promise<{ live: LiveSession
       ui.server.close();
       ui.server.closeAllConnections();
     }
-    await live.stop();
-    await Promise.all(sessions.map((s) => s.dispose()));
+    await rig.close();
     if (opts.status && process.stderr.isTTY) process.stderr.write('\n');
     opts.log(`stopped (${why}): ${live.stats.notesSent} notes sent, ${live.sounding} left sounding`);
   };
@@ -172,7 +71,7 @@ export async function runLive(opts: LiveCliOptions): Promise<{ live: LiveSession
     );
   }, 200);
   live.start();
-  if (input && 'onEnd' in input && opts.input?.startsWith('file:')) {
+  if (setup.input?.startsWith('file:')) {
     await live.whenDone();
     await shutdown('input ended');
   } else {
@@ -182,20 +81,16 @@ export async function runLive(opts: LiveCliOptions): Promise<{ live: LiveSession
 }
 
 /** Serves the stage page and /status, /control for a live session (loopback only, as the daemon's). */
-async function startStage(
-  live: LiveSession,
-  opts: LiveCliOptions,
-  clock: RealClock,
-  input: { dropped: number } | null,
-): Promise<ControlServer> {
+async function startStage(rig: Rig, opts: LiveCliOptions, clock: RealClock): Promise<ControlServer> {
+  const { live, setup } = rig;
   const source: StatusSource = {
     live,
     clock,
-    input: opts.input,
-    output: opts.output,
-    models: opts.models,
-    clockSource: opts.clock,
-    inputDropped: () => input?.dropped ?? 0,
+    input: setup.input,
+    output: setup.output,
+    models: setup.models,
+    clockSource: setup.clock,
+    inputDropped: () => rig.inputDropped,
     started: Date.now(),
   };
   const srv = await startServer(
@@ -240,16 +135,19 @@ function writeDemoCalls(file: string, bpm: number): void {
 }
 
 /** `npm start`: real ports where a MIDI system exists, otherwise the recorded demo. */
-export async function runAuto(base: Omit<LiveCliOptions, 'input' | 'output'>): Promise<void> {
+export async function runAuto(base: LiveCliOptions): Promise<void> {
   const easymidi = listPorts().find((p) => p.backend === 'easymidi');
   if (easymidi && !easymidi.error) {
     const input = easymidi.inputs[0];
     base.log(input ? `MIDI input found: ${input}` : 'no MIDI input: playing solo over the chords');
     await runLive({
       ...base,
-      input: input ? `easymidi:${input}` : null,
-      output: 'virtual:Improviser',
-      mode: input ? base.mode : 'solo',
+      setup: {
+        ...base.setup,
+        input: input ? `easymidi:${input}` : null,
+        output: 'virtual:Improviser',
+        mode: input ? base.setup.mode : 'solo',
+      },
     });
     return;
   }
@@ -260,13 +158,16 @@ export async function runAuto(base: Omit<LiveCliOptions, 'input' | 'output'>): P
     'playing a demo instead: four recorded calls go in through a file source, the answers (and the calls, on channel 2) are recorded to out/live-demo.mid',
   );
   mkdirSync('out', { recursive: true });
-  writeDemoCalls('out/demo-calls.mid', base.bpm);
+  writeDemoCalls('out/demo-calls.mid', base.setup.bpm);
   const { live } = await runLive({
     ...base,
-    input: 'file:out/demo-calls.mid',
-    output: 'file:out/live-demo.mid',
-    mode: 'call-response',
-    thruChannel: 1,
+    setup: {
+      ...base.setup,
+      input: 'file:out/demo-calls.mid',
+      output: 'file:out/live-demo.mid',
+      mode: 'call-response',
+      channels: { ...base.setup.channels, thru: 2 },
+    },
   });
   const j = percentiles(live.stats.jitter.values());
   process.stdout.write(

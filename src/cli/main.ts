@@ -17,22 +17,19 @@ import { validateSampler } from '../runtime/sampler.ts';
 import { readManifest } from '../music/bundle.ts';
 import { InputFileError } from '../music/errors.ts';
 import { runDemo } from './demo.ts';
-import { runAuto, runLive, type LiveCliOptions } from './live.ts';
+import { runAuto, runLive } from './live.ts';
+import { liveCliOptions, liveFlags } from './liveFlags.ts';
 import { listPorts } from '../midi/ports.ts';
 import { loadConfig } from '../daemon/config.ts';
 import { startDaemon } from '../daemon/daemon.ts';
 import { detachDaemon } from './detach.ts';
 import { panicFromConfig, runPanic } from './panic.ts';
-import { CLOCK_SOURCES, type ClockSource } from '../midi/live.ts';
-import { DEFAULT_CC_MAP, ENGINE_MODES, type ControlAction, type EngineMode } from '../runtime/engine.ts';
 import {
   ALL_CHANNELS,
-  ccMapOption,
   channelList,
   checkCommandLine,
   float,
   int,
-  meterOption,
   midiRange,
   oneOf,
   readLeadsheet,
@@ -388,94 +385,7 @@ program
     );
   });
 
-const liveOptions = (cmd: Command): Command =>
-  cmd
-    .option('--in <port>', 'input port: easymidi:Name, jzz:Name, virtual:Name or file:phrase.mid')
-    .option('--out <port>', 'output port', 'virtual:Improviser')
-    .option('--model <dirs...>', 'bundles, jazz-grammar or abc-char (the model CC switches between them)', [
-      'models/jazz',
-    ])
-    .option('--bpm <n>', 'tempo', float(20, 400), 120)
-    .option('--meter <n/d>', 'meter, e.g. 3/4 or 6/8', meterOption, { numerator: 4, denominator: 4 })
-    .option(
-      '--leadsheet <file>',
-      'read the progression from a text file (chord symbols, bars by spaces or |, # comments)',
-    )
-    .option('--notes <low-high>', 'only hear input notes in this MIDI range', midiRange, {
-      low: 0,
-      high: 127,
-    })
-    .option('--chords <progression>', 'the looping progression, one chord per bar', 'Dm7 G7 Cmaj7 Cmaj7')
-    .addOption(
-      new Option('--mode <mode>', 'interaction mode').choices([...ENGINE_MODES]).default('call-response'),
-    )
-    .option('--split <midi>', 'follow mode: notes below this are the chord', int(0, 127), 60)
-    .option('--silence <beats>', 'silence that ends a call', float(0.25, 16), 1.5)
-    .option('--max-call <beats>', 'longest call', float(1, 64), 16)
-    .option('--bars <n>', 'answer length in bars (0: as long as the call)', int(0, 64), 0)
-    .option('--channel-in <n>', 'only hear this channel (1–16)', int(1, 16))
-    .option('--channel-out <n>', 'play on this channel (1–16)', int(1, 16), 1)
-    .option('--range <low-high>', 'MIDI pitch range of the answers', midiRange, { low: 55, high: 84 })
-    .option('--seed <n>', 'random seed', int(0), 1)
-    .option('--temperature <t>', 'sampling temperature', float(0, 100), 1)
-    .option('--top-p <p>', 'nucleus sampling mass', float(1e-6, 1), 0.95)
-    .addOption(
-      new Option(
-        '--clock <source>',
-        'internal clock, follow incoming MIDI clock, lead (send clock), or join an Ableton Link session',
-      )
-        .choices([...CLOCK_SOURCES])
-        .default('internal'),
-    )
-    .option('--no-link-start-stop', "with --clock link: play regardless of the session's start/stop")
-    .option(
-      '--offset <ms>',
-      'playback offset for latency compensation (negative plays earlier)',
-      float(-1000, 1000),
-      0,
-    )
-    .option('--cc <map>', 'remap controls, e.g. temperature=74,panic=120', ccMapOption, {})
-    .addOption(
-      new Option('--learn <control>', 'map the next CC received to this control').choices(
-        Object.keys(DEFAULT_CC_MAP),
-      ),
-    )
-    .option('--thru <channel>', 'also send your notes to the output on this channel (1–16)', int(1, 16))
-    .option('--no-status', 'no status line')
-    .option(
-      '--ui [port]',
-      'serve the stage page on 127.0.0.1 (default port 7338; 0: any free port)',
-      int(0, 65535),
-    );
-
-const liveFrom = (o: Record<string, unknown>): Omit<LiveCliOptions, 'input' | 'output'> => ({
-  models: o.model as string[],
-  bpm: o.bpm as number,
-  meter: o.meter as { numerator: number; denominator: number },
-  chords: o.leadsheet ? readLeadsheet(o.leadsheet as string) : (o.chords as string),
-  noteRange: [(o.notes as { low: number }).low, (o.notes as { high: number }).high],
-  mode: o.mode as EngineMode,
-  split: o.split as number,
-  silenceBeats: o.silence as number,
-  maxCallBeats: o.maxCall as number,
-  responseBars: o.bars as number,
-  inChannel: o.channelIn === undefined ? null : (o.channelIn as number) - 1,
-  outChannel: (o.channelOut as number) - 1,
-  range: o.range as { low: number; high: number },
-  seed: o.seed as number,
-  sampler: { temperature: o.temperature as number, topK: 0, topP: o.topP as number },
-  clock: o.clock as ClockSource,
-  linkStartStop: o.linkStartStop as boolean,
-  offset: o.offset as number,
-  ccMap: o.cc as Partial<Record<ControlAction, number>>,
-  learn: (o.learn as ControlAction | undefined) ?? null,
-  thruChannel: o.thru === undefined ? null : (o.thru as number) - 1,
-  status: o.status as boolean,
-  ui: o.ui === undefined ? null : o.ui === true ? 7338 : (o.ui as number),
-  log,
-});
-
-liveOptions(program.command('live'))
+liveFlags(program.command('live'))
   .description(
     'jam: listen on a MIDI input and answer on a MIDI output (call and response, solo, follow the left hand)',
   )
@@ -484,9 +394,8 @@ liveOptions(program.command('live'))
     'what npm start runs: real ports where a MIDI system exists, else a recorded demo to out/',
   )
   .action(async (o: Record<string, unknown>) => {
-    if (o.auto) await runAuto(liveFrom(o));
-    else
-      await runLive({ ...liveFrom(o), input: (o.in as string | undefined) ?? null, output: o.out as string });
+    const options = liveCliOptions(o, log);
+    await (o.auto ? runAuto(options) : runLive(options));
   });
 
 program

@@ -2,6 +2,8 @@
 import { InvalidArgumentError } from 'commander';
 import { InputFileError } from '../music/errors.ts';
 import { readText } from '../music/files.ts';
+import { METER } from '../midi/setup.ts';
+import { DEFAULT_CC_MAP } from '../runtime/engine.ts';
 import { UsageError } from './errors.ts';
 
 export const int =
@@ -39,7 +41,7 @@ export function midiRange(value: string): { low: number; high: number } {
 
 /** "temperature=74,panic=120" → { temperature: 74, panic: 120 }. */
 export function ccMapOption(value: string): Record<string, number> {
-  const known = ['temperature', 'model', 'length', 'mutate', 'panic', 'mode', 'endCall'];
+  const known = Object.keys(DEFAULT_CC_MAP);
   const out: Record<string, number> = {};
   for (const part of value.split(',').filter(Boolean)) {
     const m = /^(\w+)=(\d{1,3})$/.exec(part.trim());
@@ -53,11 +55,11 @@ export function ccMapOption(value: string): Record<string, number> {
   return out;
 }
 
-/** "3/4" → { numerator: 3, denominator: 4 }. */
-export function meterOption(value: string): { numerator: number; denominator: number } {
-  const m = /^(\d{1,2})\/(1|2|4|8|16)$/.exec(value.trim());
+/** " 3/4" → "3/4", checked as the live setup's meter field checks it. */
+export function meterOption(value: string): string {
+  const m = METER.exec(value.trim());
   if (!m || Number(m[1]) < 1) throw new InvalidArgumentError('expected a meter such as 4/4, 3/4 or 6/8');
-  return { numerator: Number(m[1]), denominator: Number(m[2]) };
+  return value.trim();
 }
 
 /** A leadsheet file: chord symbols, bars separated by spaces or '|', '#' starts a comment. */

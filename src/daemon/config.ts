@@ -6,8 +6,7 @@ import { readFileSync } from 'node:fs';
 import { extname } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
-import { DEFAULT_CC_MAP, ENGINE_MODES } from '../runtime/engine.ts';
-import { CLOCK_SOURCES } from '../midi/live.ts';
+import { refineSetup, setupShape, type LiveSetup } from '../midi/setup.ts';
 
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';
@@ -20,49 +19,12 @@ export class ConfigError extends Error {
   }
 }
 
-const channel = z.number().int().min(1).max(16);
-const controls = Object.keys(DEFAULT_CC_MAP) as [
-  keyof typeof DEFAULT_CC_MAP,
-  ...(keyof typeof DEFAULT_CC_MAP)[],
-];
-
-export const configSchema = z
-  .object({
-    input: z.string().nullable().default(null),
-    output: z.string().default('virtual:Improviser'),
-    models: z.array(z.string()).min(1).default(['models/jazz']),
-    mode: z.enum(ENGINE_MODES as unknown as ['call-response', 'solo', 'follow']).default('call-response'),
-    chords: z.string().min(1).default('Dm7 G7 Cmaj7 Cmaj7'),
-    bpm: z.number().min(20).max(400).default(120),
-    meter: z
-      .string()
-      .regex(/^\d{1,2}\/(1|2|4|8|16)$/, 'expected a meter such as 4/4, 3/4 or 6/8')
-      .default('4/4'),
-    clock: z.enum(CLOCK_SOURCES as unknown as ['internal', 'follow', 'lead', 'link']).default('internal'),
-    /** With clock: link, play while the Link session plays (start/stop sync); false: play regardless. */
-    link: z
-      .object({ startStop: z.boolean().default(true) })
-      .strict()
-      .default({}),
-    split: z.number().int().min(0).max(127).default(60),
-    silenceBeats: z.number().min(0.25).max(16).default(1.5),
-    maxCallBeats: z.number().min(1).max(64).default(16),
-    responseBars: z.number().int().min(0).max(64).default(0),
-    seed: z.number().int().min(0).default(1),
-    temperature: z.number().min(0).max(100).default(1),
-    topP: z.number().gt(0).max(1).default(0.95),
-    range: z
-      .object({ low: z.number().int().min(0).max(127), high: z.number().int().min(0).max(127) })
-      .default({ low: 55, high: 84 }),
-    channels: z
-      .object({
-        in: channel.nullable().default(null),
-        out: channel.default(1),
-        thru: channel.nullable().default(null),
-      })
-      .strict()
-      .default({}),
-    cc: z.record(z.enum(controls), z.number().int().min(0).max(127)).default({}),
+/**
+ * The config file: a live setup (midi/setup.ts, the same schema `improv live`'s flags map onto) and
+ * what only the daemon has, its HTTP server, garbage collection and log.
+ */
+export const configSchema = setupShape
+  .extend({
     http: z
       .object({
         host: z.string().default('127.0.0.1'),
@@ -86,9 +48,19 @@ export const configSchema = z
       .strict()
       .default({}),
   })
-  .strict();
+  .strict()
+  .superRefine(refineSetup);
 
 export type DaemonConfig = z.infer<typeof configSchema>;
+
+/** The live setup in a config (everything but the daemon's own http, gc and log). */
+export function setupOf(config: DaemonConfig): LiveSetup {
+  const setup: Partial<DaemonConfig> = { ...config };
+  delete setup.http;
+  delete setup.gc;
+  delete setup.log;
+  return setup as LiveSetup;
+}
 
 export const LOOPBACK = /^(127\.\d+\.\d+\.\d+|localhost|::1|\[::1\])$/;
 
@@ -127,8 +99,6 @@ export function parseConfig(text: string, file: string): DaemonConfig {
     throw new ConfigError(file, issue?.path.join('.') || '(root)', issue?.message ?? 'invalid');
   }
   const config = parsed.data;
-  if (config.range.high - config.range.low < 12)
-    throw new ConfigError(file, 'range', 'must span at least an octave');
   if (config.http.allowRemote && config.http.token === undefined) {
     // anyone on the network could steer (or silence) the rig: serving other machines needs a token
     throw new ConfigError(file, 'http.token', 'is required when http.allowRemote is true');

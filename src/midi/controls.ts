@@ -1,33 +1,26 @@
 /**
  * The one door to a live session's controls. A CC (through the engine), HTTP `/control` and the stage
- * page all come here, with one schema and one set of limits: before, the CC handler and the HTTP
+ * page all come here, with one schema and one set of limits (the live setup's, limits.ts): before, the CC handler and the HTTP
  * handler each reached into the engine with their own clamps. A change is checked whole before any
  * of it is applied (a bad chord symbol leaves the temperature that came with it unapplied too).
  */
 import { z } from 'zod';
 import { parseProgression } from '../music/chordSymbols.ts';
 import { ENGINE_MODES, type EngineControl } from '../runtime/engine.ts';
+import { SETUP_LIMITS } from './limits.ts';
 import type { LiveSession } from './live.ts';
 
-/** The limits every door shares. */
-export const CONTROL_LIMITS = {
-  temperature: { min: 0, max: 2 },
-  topP: { min: 0.01, max: 1 },
-  bpm: { min: 20, max: 400 },
-} as const;
+const within = (field: 'temperature' | 'topP' | 'bpm') =>
+  z.number().min(SETUP_LIMITS[field][0]).max(SETUP_LIMITS[field][1]).optional();
 
 export const controlSchema = z
   .object({
-    temperature: z
-      .number()
-      .min(CONTROL_LIMITS.temperature.min)
-      .max(CONTROL_LIMITS.temperature.max)
-      .optional(),
-    topP: z.number().min(CONTROL_LIMITS.topP.min).max(CONTROL_LIMITS.topP.max).optional(),
+    temperature: within('temperature'),
+    topP: within('topP'),
     model: z.number().int().min(0).optional(),
     mode: z.enum(ENGINE_MODES as unknown as ['call-response', 'solo', 'follow']).optional(),
     /** Sets the tempo, or proposes it to the Link session (refused while following MIDI clock). */
-    bpm: z.number().min(CONTROL_LIMITS.bpm.min).max(CONTROL_LIMITS.bpm.max).optional(),
+    bpm: within('bpm'),
     /** The looping progression: chord symbols, one bar each (spaces or |). */
     chords: z.string().min(1).max(4000).optional(),
     panic: z.literal(true).optional(),

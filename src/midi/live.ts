@@ -8,7 +8,8 @@ import { Engine, STATE_CC, type EngineOutput, type EngineState } from '../runtim
 import { MidiClockFollower, TICKS_PER_QUARTER } from '../runtime/midiClock.ts';
 import { TWELFTHS_PER_QUARTER, type Twelfths } from '../music/time.ts';
 import type { LinkReading, LinkTransport } from './link.ts';
-import { CONTROL_LIMITS, ControlSurface } from './controls.ts';
+import { ControlSurface } from './controls.ts';
+import { SETUP_LIMITS } from './limits.ts';
 import { StageFeed } from './stageFeed.ts';
 import { RecentSamples } from '../runtime/stats.ts';
 import type { MidiMessage } from './messages.ts';
@@ -441,7 +442,7 @@ export class LiveSession {
    * rules and the request is refused (false).
    */
   proposeTempo(bpm: number): boolean {
-    const { min, max } = CONTROL_LIMITS.bpm;
+    const [min, max] = SETUP_LIMITS.bpm;
     if (!(bpm >= min && bpm <= max)) throw new RangeError(`bpm must be within ${min}–${max}, got ${bpm}`);
     switch (this.opts.clockSource) {
       case 'follow':

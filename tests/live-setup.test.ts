@@ -1,0 +1,203 @@
+import { Command } from 'commander';
+import { describe, expect, it } from 'vitest';
+import { setupFromFlags, liveFlags } from '../src/cli/liveFlags.ts';
+import { ConfigError, parseConfig, setupOf } from '../src/daemon/config.ts';
+import { ControlError } from '../src/midi/controls.ts';
+import { buildRig } from '../src/midi/rig.ts';
+import { parseSetup, SETUP_DEFAULTS } from '../src/midi/setup.ts';
+import { SETUP_LIMITS } from '../src/midi/limits.ts';
+import { VirtualClock } from '../src/runtime/clock.ts';
+import { LstmSession } from '../src/runtime/session.ts';
+import { feedInput } from './rigs.ts';
+
+/** `improv live`'s flags as parsed (commander's own parsers and defaults), without running anything. */
+function flags(args: string[]): Record<string, unknown> {
+  const cmd = liveFlags(new Command().exitOverride().configureOutput({ writeErr: () => undefined }));
+  cmd.parse(args, { from: 'user' });
+  return cmd.opts();
+}
+
+const config = (body: Record<string, unknown>): ReturnType<typeof parseConfig> =>
+  parseConfig(JSON.stringify(body), 'improv.config.json');
+
+describe('one live setup for the CLI, the daemon, the bench and the tests', () => {
+  it('the flags with no arguments and an empty config give the same setup: the schema defaults', () => {
+    expect(setupFromFlags(flags([]))).toEqual(SETUP_DEFAULTS);
+    expect(setupOf(config({}))).toEqual(SETUP_DEFAULTS);
+    expect(SETUP_DEFAULTS).toMatchObject({ bpm: 120, mode: 'call-response', chords: 'Dm7 G7 Cmaj7 Cmaj7' });
+  });
+
+  it('the same choices as flags and as a config file give the same setup', () => {
+    const fromFlags = setupFromFlags(
+      flags([
+        '--in',
+        'jzz:Keys',
+        '--out',
+        'file:o.mid',
+        '--bpm',
+        '96',
+        '--meter',
+        '3/4',
+        '--chords',
+        'Am7 | D7 | Gmaj7',
+        '--mode',
+        'solo',
+        '--bars',
+        '2',
+        '--channel-in',
+        '3',
+        '--channel-out',
+        '4',
+        '--thru',
+        '5',
+        '--range',
+        '48-72',
+        '--notes',
+        '36-96',
+        '--temperature',
+        '0.7',
+        '--top-p',
+        '0.9',
+        '--cc',
+        'panic=100,tempo=30',
+        '--velocity',
+        '70',
+        '--no-link-start-stop',
+      ]),
+    );
+    const fromConfig = setupOf(
+      config({
+        input: 'jzz:Keys',
+        output: 'file:o.mid',
+        bpm: 96,
+        meter: '3/4',
+        chords: 'Am7 | D7 | Gmaj7',
+        mode: 'solo',
+        responseBars: 2,
+        channels: { in: 3, out: 4, thru: 5 },
+        range: { low: 48, high: 72 },
+        notes: { low: 36, high: 96 },
+        temperature: 0.7,
+        topP: 0.9,
+        cc: { panic: 100, tempo: 30 },
+        velocity: 70,
+        link: { startStop: false },
+      }),
+    );
+    expect(fromFlags).toEqual(fromConfig);
+    expect(fromFlags.meter).toEqual({ numerator: 3, denominator: 4 });
+  });
+
+  it('one set of limits: a flag, a config field and a control beyond it are all refused, naming the field', () => {
+    const [, maxBpm] = SETUP_LIMITS.bpm;
+    expect(() => flags(['--bpm', String(maxBpm + 1)])).toThrow(`expected a number from 20 to ${maxBpm}`);
+    expect(() => config({ bpm: maxBpm + 1 })).toThrow(
+      new ConfigError('improv.config.json', 'bpm', `expected a number from 20 to ${maxBpm}`),
+    );
+    expect(() => flags(['--temperature', '2.5'])).toThrow('expected a number from 0 to 2');
+    expect(() => config({ temperature: 2.5 })).toThrow('improv.config.json: temperature: expected a number');
+    expect(() => parseSetup({ topP: 0 })).toThrow('topP: expected a number from 0.01 to 1');
+  });
+
+  it('checks across fields name the flag or the field: a chord symbol, the answer range, interval and lookahead', () => {
+    expect(() => setupFromFlags(flags(['--chords', 'Dm7 Hx7']))).toThrow(
+      "--chords (or --leadsheet): unknown chord symbol 'Hx7'",
+    );
+    expect(() => config({ chords: 'Dm7 Hx7' })).toThrow(
+      "improv.config.json: chords: unknown chord symbol 'Hx7'",
+    );
+    expect(() => setupFromFlags(flags(['--range', '60-65']))).toThrow(
+      '--range: must span at least an octave',
+    );
+    expect(() => config({ range: { low: 60, high: 65 } })).toThrow('range: must span at least an octave');
+    expect(() => parseSetup({ lookahead: 10, interval: 20 })).toThrow(/interval: .*lookahead/);
+    expect(() => config({ tempo: 120 })).toThrow("Unrecognized key(s) in object: 'tempo'");
+  });
+});
+
+describe('the rig built from a setup', () => {
+  it('plays the setup, and a reload swaps the engine but keeps what the session holds, saying which', async () => {
+    const clock = new VirtualClock();
+    const sent: number[] = [];
+    const output = {
+      name: 'out',
+      send: (m: { type: string; channel?: number }) =>
+        void (m.type === 'noteon' && sent.push(m.channel ?? -1)),
+      close: () => Promise.resolve(),
+    };
+    const rig = await buildRig(
+      parseSetup({ bpm: 90, mode: 'solo', channels: { out: 3 }, temperature: 0.5 }),
+      {
+        clock,
+        input: feedInput('keys'),
+        output,
+        log: () => undefined,
+      },
+    );
+    try {
+      const { live } = rig;
+      expect(live.controls.values).toMatchObject({ bpm: 90, mode: 'solo', temperature: 0.5 });
+      live.start();
+      for (let t = 0; t < 3000; t += 25) {
+        clock.advance(25);
+        await new Promise((r) => setTimeout(r, 1));
+      }
+      expect(sent.length).toBeGreaterThan(2);
+      expect(new Set(sent)).toEqual(new Set([2])); // channel 3, 0-based
+      const unchanged = await rig.reload(
+        parseSetup({ bpm: 140, mode: 'call-response', channels: { out: 5 }, output: 'virtual:Other' }),
+      );
+      expect(unchanged.sort()).toEqual(['channels', 'output']);
+      expect(live.controls.values).toMatchObject({ bpm: 140, mode: 'call-response', temperature: 1 });
+      expect(rig.setup.output).toBe('virtual:Improviser');
+      expect(rig.setup.channels.out).toBe(3);
+      expect(rig.setup.bpm).toBe(140);
+      // a reload whose models do not load throws, and the old engine goes on
+      await expect(rig.reload(parseSetup({ models: ['no/such/model'] }))).rejects.toThrow(/no\/such\/model/);
+      expect(live.controls.values.bpm).toBe(140);
+    } finally {
+      await rig.close();
+    }
+  });
+
+  it('leaves models it was given loaded, and disposes of those it loaded', async () => {
+    const clock = new VirtualClock();
+    const session = await LstmSession.load('models/jazz');
+    const out = () => ({ name: 'out', send: () => undefined, close: () => Promise.resolve() });
+    const given = await buildRig(parseSetup({}), {
+      clock,
+      sessions: [session],
+      output: out(),
+      log: () => undefined,
+    });
+    await given.close();
+    const cond = (m: LstmSession): Float32Array => new Float32Array(m.conditionWidth);
+    await expect(session.step(0, cond(session))).resolves.toBeDefined(); // still usable
+    const own = await buildRig(parseSetup({}), { clock, output: out(), log: () => undefined });
+    const [loaded] = own.sessions;
+    await own.close();
+    await expect((loaded as LstmSession).step(0, cond(loaded as LstmSession))).rejects.toThrow();
+    await session.dispose();
+  });
+});
+
+describe('the control surface and the setup share limits', () => {
+  it('a control beyond a setup limit is refused', async () => {
+    const clock = new VirtualClock();
+    const rig = await buildRig(parseSetup({}), {
+      clock,
+      output: { name: 'out', send: () => undefined, close: () => Promise.resolve() },
+      log: () => undefined,
+    });
+    try {
+      expect(() => rig.live.controls.apply({ bpm: SETUP_LIMITS.bpm[1] + 1 })).toThrow(ControlError);
+      expect(() => rig.live.controls.apply({ temperature: SETUP_LIMITS.temperature[1] + 0.1 })).toThrow(
+        ControlError,
+      );
+      rig.live.controls.apply({ temperature: SETUP_LIMITS.temperature[1] });
+      expect(rig.live.controls.values.temperature).toBe(2);
+    } finally {
+      await rig.close();
+    }
+  });
+});
