@@ -8,32 +8,23 @@
  * - follow: like solo, but notes below the split point are read as the current chord.
  * Output times are exact milliseconds on the engine's clock; generation runs ahead of them.
  */
-import { analyzeChord, chordAnalyzer, type ChordAnalysis, type NoteType } from '../music/chord.ts';
+import { chordAnalyzer, type ChordAnalysis, type NoteType } from '../music/chord.ts';
 import { governingChord, type ChordEvent } from '../music/grammar.ts';
 import type { Midi } from '../music/pitch.ts';
 import { TWELFTHS_PER_QUARTER, type Twelfths } from '../music/time.ts';
+import { answerSpan, CallCapture, clipTo } from './callCapture.ts';
+import { CcMap, type ControlAction } from './ccMap.ts';
 import type { Clock, Millis } from './clock.ts';
 import type { Improviser, PlayedNote } from './improviser.ts';
+import { LeftHand } from './leftHand.ts';
+import { Timeline } from './timeline.ts';
+
+export { DEFAULT_CC_MAP, TEMPO_CC_BASE, type ControlAction } from './ccMap.ts';
 
 export type EngineMode = 'call-response' | 'solo' | 'follow';
 export const ENGINE_MODES: readonly EngineMode[] = ['call-response', 'solo', 'follow'];
 export type EngineState = 'idle' | 'listening' | 'responding';
 
-export type ControlAction =
-  'temperature' | 'model' | 'length' | 'mutate' | 'panic' | 'mode' | 'endCall' | 'tempo';
-/** Default CC numbers of the live controls (remappable, and learnable). */
-export const DEFAULT_CC_MAP: Readonly<Record<ControlAction, number>> = {
-  temperature: 20,
-  model: 21,
-  length: 22,
-  mutate: 23,
-  panic: 24,
-  mode: 25,
-  endCall: 27,
-  tempo: 28,
-};
-/** The tempo CC's range: value + 60 BPM, 60–187 in whole BPM. */
-export const TEMPO_CC_BASE = 60;
 /** The CC on which the engine reports its state: 0 idle, 64 listening, 127 responding. */
 export const STATE_CC = 26;
 
@@ -115,21 +106,22 @@ export interface EngineStats {
   outOfVocabulary: number;
 }
 
+/**
+ * The call-and-answer engine: modes, generation ahead of need, the answer to a call, and the state it
+ * reports. What it builds on are units of their own: the transport (Timeline), the player's call as
+ * it is played (CallCapture), follow mode's chord memory (LeftHand) and the CC map (CcMap).
+ */
 export class Engine {
   private state: EngineState = 'idle';
-  private origin: Millis;
-  private bpm: number;
+  private readonly timeline: Timeline;
   private mode: EngineMode;
-  private readonly held = new Map<Midi, { start: Millis; velocity: number }>();
-  private phrase: { start: Millis; end: Millis; midi: Midi }[] = [];
-  private lastActivity: Millis = 0;
-  private leftHand = new Set<Midi>();
-  private leftChord: ChordAnalysis | null = null;
+  private readonly call = new CallCapture();
+  private readonly leftHand = new LeftHand();
+  private readonly cc: CcMap;
   private horizon: Twelfths | null = null;
   private busy = false;
   private responseEnd: Millis = 0;
   private lastCall: { notes: PlayedNote[]; before: ReturnType<Improviser['snapshot']> } | null = null;
-  private learning: ControlAction | null = null;
   private modelIndex = 0;
   private responseBars: number;
   private progression: readonly (readonly ChordEvent[])[];
@@ -139,7 +131,6 @@ export class Engine {
    * after it.
    */
   private epoch = 0;
-  readonly ccMap: Record<ControlAction, number>;
   readonly stats: EngineStats = {
     calls: 0,
     responses: 0,
@@ -159,14 +150,17 @@ export class Engine {
   ) {
     if (improvisers.length === 0) throw new RangeError('engine: no model loaded');
     if (opts.progression.length === 0) throw new RangeError('engine: the chord progression is empty');
-    this.origin = clock.now();
-    this.bpm = opts.bpm;
+    this.timeline = new Timeline(clock, opts.bpm);
     this.mode = opts.mode;
     this.responseBars = opts.responseBars;
     this.progression = opts.progression;
-    this.ccMap = { ...DEFAULT_CC_MAP, ...ccMap };
+    this.cc = new CcMap(ccMap, ENGINE_MODES);
   }
 
+  /** The CC numbers of the controls (as remapped and learned). */
+  get ccMap(): Readonly<Record<ControlAction, number>> {
+    return this.cc.map;
+  }
   get currentState(): EngineState {
     return this.state;
   }
@@ -174,7 +168,7 @@ export class Engine {
     return this.mode;
   }
   get tempo(): number {
-    return this.bpm;
+    return this.timeline.tempo;
   }
   get improviser(): Improviser {
     return this.improvisers[this.modelIndex] as Improviser;
@@ -187,24 +181,17 @@ export class Engine {
     return this.chordAt(this.twelfthsAt(this.clock.now()));
   }
 
-  // ---- time ----
-  private get msPerTwelfth(): number {
-    return 60_000 / this.bpm / TWELFTHS_PER_QUARTER;
-  }
+  // ---- time (the transport) ----
   twelfthsAt(ms: Millis): Twelfths {
-    return (ms - this.origin) / this.msPerTwelfth;
+    return this.timeline.twelfthsAt(ms);
   }
   msAt(t: Twelfths): Millis {
-    return this.origin + t * this.msPerTwelfth;
+    return this.timeline.msAt(t);
   }
 
   /** Changes tempo without moving the current musical position. */
   setTempo(bpm: number): void {
-    if (!(bpm >= 20 && bpm <= 400)) return;
-    const now = this.clock.now();
-    const pos = this.twelfthsAt(now);
-    this.bpm = bpm;
-    this.origin = now - pos * this.msPerTwelfth;
+    this.timeline.setTempo(bpm);
   }
 
   /**
@@ -213,20 +200,19 @@ export class Engine {
    * the beat locked to the clock instead of drifting with the tempo estimate's error.
    */
   follow(bpm: number, t: Twelfths, at: Millis): void {
-    if (!(bpm >= 20 && bpm <= 400)) return;
-    this.bpm = bpm;
-    this.origin = at - t * this.msPerTwelfth;
+    this.timeline.follow(bpm, t, at);
   }
 
-  /** Moves the musical position (Song Position Pointer, Start). */
+  /** Moves the musical position (Song Position Pointer, Start); generation starts again from there. */
   setPosition(t: Twelfths): void {
-    this.origin = this.clock.now() - t * this.msPerTwelfth;
+    this.timeline.jump(t);
     this.horizon = null;
   }
 
   /** The chord at a time: the left hand's in follow mode when it holds one, else the looping progression. */
   chordAt = (t: Twelfths): ChordAnalysis => {
-    if (this.mode === 'follow' && this.leftChord) return this.leftChord;
+    const left = this.mode === 'follow' ? this.leftHand.chord : null;
+    if (left) return left;
     const bar = Math.floor(t / this.opts.barLength);
     const prog = this.progression;
     const chords = prog[((bar % prog.length) + prog.length) % prog.length] as readonly ChordEvent[];
@@ -244,79 +230,47 @@ export class Engine {
     const now = this.clock.now();
     if (e.type === 'cc') return this.control(e.controller, e.value);
     if (this.mode === 'follow' && e.note < this.opts.split) {
-      // Chord memory: the chord changes when keys go down, and stays when they are let go.
-      if (e.type === 'noteoff') {
-        this.leftHand.delete(e.note);
-        return;
-      }
-      this.leftHand.add(e.note);
-      const pitches = [...this.leftHand].sort((a, b) => a - b);
-      if (new Set(pitches.map((p) => p % 12)).size >= 2) this.leftChord = analyzeChord(pitches);
+      if (e.type === 'noteon') this.leftHand.press(e.note);
+      else this.leftHand.release(e.note);
       return;
     }
     if (this.mode !== 'call-response') return;
-    if (e.type === 'noteon') {
-      if (this.state === 'responding') {
-        this.emit({ kind: 'cancel' }); // the player takes the floor again
-      }
-      if (this.state !== 'listening') {
-        this.phrase = [];
-        this.setState('listening');
-      }
-      this.held.set(e.note, { start: now, velocity: e.velocity });
-    } else {
-      const h = this.held.get(e.note);
-      if (!h) return;
-      this.held.delete(e.note);
-      this.phrase.push({ start: h.start, end: now, midi: e.note });
+    if (e.type === 'noteoff') return this.call.release(e.note, now);
+    if (this.state === 'responding') this.emit({ kind: 'cancel' }); // the player takes the floor again
+    if (this.state !== 'listening') {
+      this.call.clear();
+      this.setState('listening');
     }
-    this.lastActivity = now;
+    this.call.press(e.note, now);
   }
 
   private control(controller: number, value: number): void {
-    if (this.learning) {
-      this.ccMap[this.learning] = controller;
-      this.emit({ kind: 'log', line: `learned: ${this.learning} is now CC ${controller}` });
-      this.learning = null;
-      return;
-    }
-    const action = (Object.keys(this.ccMap) as ControlAction[]).find((a) => this.ccMap[a] === controller);
-    if (!action) return;
-    switch (action) {
-      case 'temperature':
-        return this.emit({ kind: 'control', control: { temperature: Math.max(0.05, (2 * value) / 127) } });
-      case 'model':
+    const command = this.cc.read(controller, value, this.improvisers.length);
+    switch (command?.kind) {
+      case undefined:
+        return;
+      case 'learned':
         return this.emit({
-          kind: 'control',
-          control: {
-            model: Math.min(this.improvisers.length - 1, Math.floor((value * this.improvisers.length) / 128)),
-          },
+          kind: 'log',
+          line: `learned: ${command.action} is now CC ${command.controller}`,
         });
+      case 'control':
+        return this.emit(command);
       case 'length':
-        this.responseBars = Math.floor(value / 16) + 1;
+        this.responseBars = command.bars;
         return;
       case 'mutate':
-        if (value >= 64) void this.mutate();
+        void this.mutate();
         return;
-      case 'panic':
-        if (value >= 64) this.emit({ kind: 'control', control: { panic: true } });
-        return;
-      case 'mode':
-        return this.emit({
-          kind: 'control',
-          control: { mode: ENGINE_MODES[Math.min(2, Math.floor((value * 3) / 128))] },
-        });
       case 'endCall':
-        if (value >= 64 && this.state === 'listening') void this.endCall();
+        if (this.state === 'listening') void this.endCall();
         return;
-      case 'tempo':
-        return this.emit({ kind: 'control', control: { bpm: TEMPO_CC_BASE + value } });
     }
   }
 
   /** The next CC number received becomes the control for `action`. */
   learn(action: ControlAction): void {
-    this.learning = action;
+    this.cc.learn(action);
   }
 
   setMode(mode: EngineMode): void {
@@ -325,8 +279,7 @@ export class Engine {
     this.emit({ kind: 'cancel' });
     this.mode = mode;
     this.horizon = null;
-    this.phrase = [];
-    this.held.clear();
+    this.call.clear();
     this.setState('idle');
   }
 
@@ -369,8 +322,7 @@ export class Engine {
     this.epoch++;
     this.busy = false;
     this.improviser.reset();
-    this.held.clear();
-    this.phrase = [];
+    this.call.clear();
     this.horizon = null;
     this.setState('idle');
   }
@@ -379,8 +331,7 @@ export class Engine {
   panic(): void {
     this.epoch++;
     this.emit({ kind: 'cancel' });
-    this.held.clear();
-    this.phrase = [];
+    this.call.clear();
     this.horizon = null;
     this.setState('idle');
   }
@@ -392,19 +343,12 @@ export class Engine {
     if (this.mode === 'call-response') {
       if (this.state === 'responding' && now >= this.responseEnd) this.setState('idle');
       if (this.state !== 'listening') return;
-      const silence = ((now - this.lastActivity) * this.bpm) / 60_000;
-      const first = this.phrase[0]?.start ?? [...this.held.values()][0]?.start ?? now;
-      const length = ((now - first) * this.bpm) / 60_000;
-      if (
-        (this.held.size === 0 && this.phrase.length > 0 && silence >= this.opts.silenceBeats) ||
-        length >= this.opts.maxCallBeats
-      ) {
-        await this.endCall();
-      }
+      const beats = (ms: Millis): number => this.timeline.beatsIn(ms);
+      if (this.call.over(now, beats, this.opts.silenceBeats, this.opts.maxCallBeats)) await this.endCall();
       return;
     }
     // solo and follow: keep generated material ahead of need
-    const ahead = windowEnd + (this.opts.aheadBeats * 60_000) / this.bpm;
+    const ahead = windowEnd + (this.opts.aheadBeats * 60_000) / this.timeline.tempo;
     this.horizon ??= Math.ceil(this.twelfthsAt(now) / TWELFTHS_PER_QUARTER) * TWELFTHS_PER_QUARTER;
     this.busy = true;
     const epoch = this.epoch;
@@ -442,14 +386,11 @@ export class Engine {
   async endCall(): Promise<void> {
     if (this.busy || this.state !== 'listening') return;
     const ended = this.clock.now();
-    for (const [midi, h] of this.held) this.phrase.push({ start: h.start, end: ended, midi });
-    this.held.clear();
-    const notes: PlayedNote[] = this.phrase.map((p) => ({
+    const notes: PlayedNote[] = this.call.take(ended).map((p) => ({
       start: this.twelfthsAt(p.start),
       dur: this.twelfthsAt(p.end) - this.twelfthsAt(p.start),
       midi: p.midi,
     }));
-    this.phrase = [];
     if (notes.length === 0) {
       this.setState('idle');
       return;
@@ -474,20 +415,12 @@ export class Engine {
    */
   private async answer(notes: readonly PlayedNote[], ended: Millis, epoch: number): Promise<void> {
     if (epoch !== this.epoch) return; // it came while the model listened
-    const callStart = Math.min(...notes.map((n) => n.start));
-    const callEnd = Math.max(...notes.map((n) => n.start + n.dur));
-    const beat = TWELFTHS_PER_QUARTER;
-    const length =
-      this.responseBars > 0
-        ? this.responseBars * this.opts.barLength
-        : Math.max(beat, Math.ceil((callEnd - callStart) / beat) * beat);
-    const from = Math.ceil((this.twelfthsAt(this.clock.now()) + 1) / beat) * beat;
-    const played = await this.improviser.play(from, from + length, this.chordAt);
-    if (epoch !== this.epoch) return; // it came while the model played
+    const now = this.twelfthsAt(this.clock.now());
+    const { from, length } = answerSpan(notes, now, this.responseBars, this.opts.barLength);
     const end = from + length;
-    const clipped = played.notes
-      .filter((n) => n.start < end)
-      .map((n) => ({ ...n, dur: Math.min(n.dur, end - n.start) }));
+    const played = await this.improviser.play(from, end, this.chordAt);
+    if (epoch !== this.epoch) return; // it came while the model played
+    const clipped = clipTo(played.notes, end);
     this.stats.lastResponseLatency = this.clock.now() - ended;
     this.setState('responding');
     this.sendNotes(clipped);

@@ -1,0 +1,69 @@
+/**
+ * The engine's transport: where the music is (in twelfths of a quarter) at a time on the clock, and
+ * back. A straight line, origin + position × ms-per-twelfth, moved by a tempo change (which keeps the
+ * position now), by following an outside clock (which re-anchors it where that clock says), and by a
+ * jump (Song Position Pointer, Start).
+ */
+import { TWELFTHS_PER_QUARTER, type Twelfths } from '../music/time.ts';
+import type { Clock, Millis } from './clock.ts';
+
+/** The tempi the transport takes; outside them a change is ignored (a stray clock reading, a bad CC). */
+export const TEMPO_RANGE = { min: 20, max: 400 } as const;
+
+const tempoOk = (bpm: number): boolean => bpm >= TEMPO_RANGE.min && bpm <= TEMPO_RANGE.max;
+
+export class Timeline {
+  private origin: Millis;
+  private bpm: number;
+
+  constructor(
+    private readonly clock: Clock,
+    bpm: number,
+  ) {
+    if (!tempoOk(bpm)) throw new RangeError(`timeline: tempo ${bpm} is outside 20–400`);
+    this.bpm = bpm;
+    this.origin = clock.now();
+  }
+
+  get tempo(): number {
+    return this.bpm;
+  }
+
+  private get msPerTwelfth(): number {
+    return 60_000 / this.bpm / TWELFTHS_PER_QUARTER;
+  }
+
+  twelfthsAt(ms: Millis): Twelfths {
+    return (ms - this.origin) / this.msPerTwelfth;
+  }
+
+  msAt(t: Twelfths): Millis {
+    return this.origin + t * this.msPerTwelfth;
+  }
+
+  /** Beats (quarters) in a span of milliseconds at the current tempo. */
+  beatsIn(ms: Millis): number {
+    return (ms * this.bpm) / 60_000;
+  }
+
+  /** Changes tempo without moving the current musical position. */
+  setTempo(bpm: number): void {
+    if (!tempoOk(bpm)) return;
+    const now = this.clock.now();
+    const pos = this.twelfthsAt(now);
+    this.bpm = bpm;
+    this.origin = now - pos * this.msPerTwelfth;
+  }
+
+  /** Follows an outside clock: position `t` fell at `at`, at tempo `bpm` (re-anchors the line there). */
+  follow(bpm: number, t: Twelfths, at: Millis): void {
+    if (!tempoOk(bpm)) return;
+    this.bpm = bpm;
+    this.origin = at - t * this.msPerTwelfth;
+  }
+
+  /** Moves the musical position now to `t`. */
+  jump(t: Twelfths): void {
+    this.origin = this.clock.now() - t * this.msPerTwelfth;
+  }
+}
