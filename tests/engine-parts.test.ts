@@ -143,7 +143,7 @@ describe('the CC map (CcMap)', () => {
       kind: 'control',
       control: { bpm: TEMPO_CC_BASE + 60 },
     });
-    expect(m.read(DEFAULT_CC_MAP.length, 40, 1)).toEqual({ kind: 'length', bars: 3 });
+    expect(m.read(DEFAULT_CC_MAP.length, 40, 1)).toEqual({ kind: 'control', control: { responseBars: 3 } });
     expect(m.read(99, 127, 1)).toBeNull();
   });
 

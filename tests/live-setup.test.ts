@@ -196,6 +196,11 @@ describe('the control surface and the setup share limits', () => {
       );
       rig.live.controls.apply({ temperature: SETUP_LIMITS.temperature[1] });
       expect(rig.live.controls.values.temperature).toBe(2);
+      expect(() => rig.live.controls.apply({ responseBars: SETUP_LIMITS.responseBars[1] + 1 })).toThrow(
+        ControlError,
+      );
+      rig.live.controls.apply({ responseBars: 2 });
+      expect(rig.live.controls.values.responseBars).toBe(2);
     } finally {
       await rig.close();
     }

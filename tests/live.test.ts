@@ -237,7 +237,7 @@ describe('MIDI clock', () => {
 });
 
 describe('live controls over CC', () => {
-  it('change temperature and model; learn mode maps a new CC', async () => {
+  it('change temperature, model, mode and answer length; learn mode maps a new CC', async () => {
     const h = await liveHarness({ models: ['models/jazz', 'models/jazz'] });
     await h.send([0xb0, 20, 127]);
     expect(h.live.engine.improviser.sampler.temperature).toBeCloseTo(2, 5);
@@ -252,6 +252,8 @@ describe('live controls over CC', () => {
     expect(h.live.engine.improviser.sampler.temperature).toBeCloseTo(0.05, 5);
     await h.send([0xb0, 25, 127]); // mode → follow
     expect(h.live.engine.currentMode).toBe('follow');
+    await h.send([0xb0, 22, 40]); // length → 3 bars, through the control surface like the others
+    expect(h.live.controls.values.responseBars).toBe(3);
     await h.close();
   });
 });

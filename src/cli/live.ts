@@ -82,17 +82,8 @@ export async function runLive(opts: LiveCliOptions): Promise<{ live: Rig['live']
 
 /** Serves the stage page and /status, /control for a live session (loopback only, as the daemon's). */
 async function startStage(rig: Rig, opts: LiveCliOptions, clock: RealClock): Promise<ControlServer> {
-  const { live, setup } = rig;
-  const source: StatusSource = {
-    live,
-    clock,
-    input: setup.input,
-    output: setup.output,
-    models: setup.models,
-    clockSource: setup.clock,
-    inputDropped: () => rig.inputDropped,
-    started: Date.now(),
-  };
+  const { live } = rig;
+  const source: StatusSource = { rig, clock, started: Date.now() };
   const srv = await startServer(
     { host: '127.0.0.1', port: opts.ui ?? 0 },
     {

@@ -50,23 +50,7 @@ export async function startDaemon(
   const live = rig.live;
   let server: Server | null = null;
   try {
-    const source: StatusSource = {
-      live,
-      clock,
-      get input() {
-        return rig.setup.input;
-      },
-      get output() {
-        return rig.setup.output;
-      },
-      get models() {
-        return rig.setup.models;
-      },
-      clockSource: config.clock,
-      inputDropped: () => rig.inputDropped,
-      collector,
-      started,
-    };
+    const source: StatusSource = { rig, clock, collector, started };
     const status = (): Record<string, unknown> => liveStatus(source);
     const control = (c: Control): void => {
       live.controls.apply(c);

@@ -21,6 +21,13 @@ export const controlSchema = z
     mode: z.enum(ENGINE_MODES as unknown as ['call-response', 'solo', 'follow']).optional(),
     /** Sets the tempo, or proposes it to the Link session (refused while following MIDI clock). */
     bpm: within('bpm'),
+    /** Answer length in bars; 0 answers as long as the call. */
+    responseBars: z
+      .number()
+      .int()
+      .min(SETUP_LIMITS.responseBars[0])
+      .max(SETUP_LIMITS.responseBars[1])
+      .optional(),
     /** The looping progression: chord symbols, one bar each (spaces or |). */
     chords: z.string().min(1).max(4000).optional(),
     panic: z.literal(true).optional(),
@@ -42,6 +49,7 @@ export interface ControlValues {
   readonly models: number;
   readonly mode: (typeof ENGINE_MODES)[number];
   readonly bpm: number;
+  readonly responseBars: number;
   readonly chords: string;
 }
 
@@ -82,6 +90,7 @@ export class ControlSurface {
     if (c.topP !== undefined) engine.setTopP(c.topP);
     if (c.model !== undefined) engine.selectModel(c.model);
     if (c.mode !== undefined) engine.setMode(c.mode);
+    if (c.responseBars !== undefined) engine.setResponseBars(c.responseBars);
     if (c.bpm !== undefined) this.live.proposeTempo(c.bpm);
     if (c.panic) engine.panic();
   }
@@ -100,6 +109,7 @@ export class ControlSurface {
       models: engine.models,
       mode: engine.currentMode,
       bpm: Math.round(engine.tempo * 100) / 100,
+      responseBars: engine.answerBars,
       chords: this.chordsText,
     };
   }

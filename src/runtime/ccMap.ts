@@ -27,8 +27,6 @@ export const TEMPO_CC_BASE = 60;
 /** What a CC asks for. */
 export type CcCommand =
   | { readonly kind: 'control'; readonly control: EngineControl }
-  /** Answers this many bars long. */
-  | { readonly kind: 'length'; readonly bars: number }
   | { readonly kind: 'mutate' }
   | { readonly kind: 'endCall' }
   /** Learn mode took this CC for the control. */
@@ -72,7 +70,7 @@ export class CcMap {
           control: { model: Math.min(models - 1, Math.floor((value * models) / 128)) },
         };
       case 'length':
-        return { kind: 'length', bars: Math.floor(value / 16) + 1 };
+        return { kind: 'control', control: { responseBars: Math.floor(value / 16) + 1 } };
       case 'mutate':
         return pressed(value) ? { kind: 'mutate' } : null;
       case 'panic':

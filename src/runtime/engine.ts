@@ -60,6 +60,8 @@ export interface EngineControl {
   readonly model?: number;
   readonly mode?: EngineMode;
   readonly bpm?: number;
+  /** Answer length in bars; 0 answers as long as the call. */
+  readonly responseBars?: number;
   /** The looping progression, as chord symbols (one bar each). */
   readonly chords?: string;
   readonly panic?: true;
@@ -256,9 +258,6 @@ export class Engine {
         });
       case 'control':
         return this.emit(command);
-      case 'length':
-        this.responseBars = command.bars;
-        return;
       case 'mutate':
         void this.mutate();
         return;
@@ -285,6 +284,17 @@ export class Engine {
 
   setTemperature(t: number): void {
     for (const im of this.improvisers) im.sampler = { ...im.sampler, temperature: Math.max(0, t) };
+  }
+
+  /** Answers this many bars long from the next call on; 0: as long as the call. */
+  setResponseBars(bars: number): void {
+    if (!(Number.isInteger(bars) && bars >= 0))
+      throw new RangeError(`response bars must be a whole number ≥ 0, got ${bars}`);
+    this.responseBars = bars;
+  }
+
+  get answerBars(): number {
+    return this.responseBars;
   }
 
   setTopP(p: number): void {

@@ -81,6 +81,7 @@ function showStatus(f) {
   $('o-temperature').textContent = Number(s.temperature).toFixed(2);
   $('o-topP').textContent = Number(s.topP).toFixed(2);
   setIfIdle('c-bpm', Math.round(s.bpm));
+  setIfIdle('c-responseBars', s.responseBars);
   setIfIdle('c-chords', s.chords);
   const port = (p) => (p ? `${p.name} (${p.state})` : 'none');
   const link = s.clock.link ? `, Link ${s.clock.link.peers} peer${s.clock.link.peers === 1 ? '' : 's'}` : '';
@@ -113,6 +114,7 @@ $('c-model').addEventListener('change', (e) => void control({ model: Number(e.ta
 $('c-temperature').addEventListener('input', (e) => void control({ temperature: Number(e.target.value) }));
 $('c-topP').addEventListener('input', (e) => void control({ topP: Number(e.target.value) }));
 $('c-bpm').addEventListener('change', (e) => void control({ bpm: Number(e.target.value) }));
+$('c-responseBars').addEventListener('change', (e) => void control({ responseBars: Number(e.target.value) }));
 $('apply-chords').addEventListener('click', () => void control({ chords: $('c-chords').value }));
 $('panic').addEventListener('click', () => void control({ panic: true }));
 
