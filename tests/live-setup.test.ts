@@ -5,7 +5,7 @@ import { ConfigError, parseConfig, setupOf } from '../src/daemon/config.ts';
 import { ControlError } from '../src/midi/controls.ts';
 import { buildRig } from '../src/midi/rig.ts';
 import { parseSetup, SETUP_DEFAULTS } from '../src/midi/setup.ts';
-import { SETUP_LIMITS } from '../src/midi/limits.ts';
+import { SETUP_LIMITS } from '../src/runtime/limits.ts';
 import { VirtualClock } from '../src/runtime/clock.ts';
 import { LstmSession } from '../src/runtime/session.ts';
 import { feedInput } from './rigs.ts';

@@ -5,7 +5,7 @@
  */
 import { Option, type Command } from 'commander';
 import { CLOCK_SOURCES } from '../midi/live.ts';
-import { SETUP_LIMITS } from '../midi/limits.ts';
+import { SETUP_LIMITS } from '../runtime/limits.ts';
 import { parseSetup, SetupError, SETUP_DEFAULTS as D, type LiveSetup } from '../midi/setup.ts';
 import { DEFAULT_CC_MAP, ENGINE_MODES, type ControlAction } from '../runtime/engine.ts';
 import { UsageError } from './errors.ts';
@@ -15,6 +15,9 @@ const num = (field: keyof typeof SETUP_LIMITS): ((v: string) => number) =>
   float(SETUP_LIMITS[field][0], SETUP_LIMITS[field][1]);
 const whole = (field: keyof typeof SETUP_LIMITS): ((v: string) => number) =>
   int(SETUP_LIMITS[field][0], SETUP_LIMITS[field][1]);
+
+/** A range as the flag takes it: "55-84". */
+const span = (r: { readonly low: number; readonly high: number }): string => `${r.low}-${r.high}`;
 
 /** The flag each setup field comes from, to name it in an error. */
 const FLAG_OF: Readonly<Record<string, string>> = {
@@ -48,7 +51,11 @@ export function liveFlags(cmd: Command): Command {
       '--leadsheet <file>',
       'read the progression from a text file (chord symbols, bars by spaces or |, # comments)',
     )
-    .option('--notes <low-high>', 'only hear input notes in this MIDI range', midiRange, D.notes)
+    .addOption(
+      new Option('--notes <low-high>', 'only hear input notes in this MIDI range')
+        .argParser(midiRange)
+        .default(D.notes, span(D.notes)),
+    )
     .option('--chords <progression>', 'the looping progression, one chord per bar', D.chords)
     .addOption(new Option('--mode <mode>', 'interaction mode').choices([...ENGINE_MODES]).default(D.mode))
     .option('--split <midi>', 'follow mode: notes below this are the chord', whole('split'), D.split)
@@ -63,7 +70,11 @@ export function liveFlags(cmd: Command): Command {
     .option('--velocity <n>', "velocity of the improviser's notes", whole('velocity'), D.velocity)
     .option('--channel-in <n>', 'only hear this channel (1–16)', int(1, 16))
     .option('--channel-out <n>', 'play on this channel (1–16)', int(1, 16), D.channels.out)
-    .option('--range <low-high>', 'MIDI pitch range of the answers', midiRange, D.range)
+    .addOption(
+      new Option('--range <low-high>', 'MIDI pitch range of the answers')
+        .argParser(midiRange)
+        .default(D.range, span(D.range)),
+    )
     .option('--seed <n>', 'random seed', int(0), D.seed)
     .option('--temperature <t>', 'sampling temperature', num('temperature'), D.temperature)
     .option('--top-p <p>', 'nucleus sampling mass', num('topP'), D.topP)

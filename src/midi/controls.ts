@@ -7,7 +7,7 @@
 import { z } from 'zod';
 import { parseProgression } from '../music/chordSymbols.ts';
 import { ENGINE_MODES, type EngineControl } from '../runtime/engine.ts';
-import { SETUP_LIMITS } from './limits.ts';
+import { SETUP_LIMITS } from '../runtime/limits.ts';
 import type { LiveSession } from './live.ts';
 
 const within = (field: 'temperature' | 'topP' | 'bpm') =>

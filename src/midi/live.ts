@@ -9,7 +9,7 @@ import { MidiClockFollower, TICKS_PER_QUARTER } from '../runtime/midiClock.ts';
 import { TWELFTHS_PER_QUARTER, type Twelfths } from '../music/time.ts';
 import type { LinkReading, LinkTransport } from './link.ts';
 import { ControlSurface } from './controls.ts';
-import { SETUP_LIMITS } from './limits.ts';
+import { SETUP_LIMITS } from '../runtime/limits.ts';
 import { StageFeed } from './stageFeed.ts';
 import { RecentSamples } from '../runtime/stats.ts';
 import type { MidiMessage } from './messages.ts';

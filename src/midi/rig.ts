@@ -180,7 +180,7 @@ export async function buildRig(setup: LiveSetup, env: RigEnv): Promise<Rig> {
       },
       kit.makeEngine,
     );
-    const dropped = input;
+    const opened = input;
     let closing: Promise<void> | null = null;
     return {
       live,
@@ -191,7 +191,7 @@ export async function buildRig(setup: LiveSetup, env: RigEnv): Promise<Rig> {
         return kit.sessions;
       },
       get inputDropped() {
-        return dropped && 'dropped' in dropped ? (dropped as { dropped: number }).dropped : 0;
+        return opened?.dropped ?? 0;
       },
       async reload(next) {
         const kept = Object.fromEntries(SESSION_FIELDS.map((f) => [f, kit.setup[f]]));

@@ -9,7 +9,7 @@ import { ChordSymbolError, parseProgression } from '../music/chordSymbols.ts';
 import { TWELFTHS_PER_QUARTER, type Twelfths } from '../music/time.ts';
 import { DEFAULT_CC_MAP, DEFAULT_ENGINE_OPTIONS, ENGINE_MODES } from '../runtime/engine.ts';
 import { CLOCK_SOURCES, DEFAULT_LIVE_OPTIONS } from './live.ts';
-import { SETUP_LIMITS } from './limits.ts';
+import { SETUP_LIMITS } from '../runtime/limits.ts';
 
 type Limited = keyof typeof SETUP_LIMITS;
 

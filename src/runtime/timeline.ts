@@ -6,11 +6,11 @@
  */
 import { TWELFTHS_PER_QUARTER, type Twelfths } from '../music/time.ts';
 import type { Clock, Millis } from './clock.ts';
+import { SETUP_LIMITS } from './limits.ts';
 
-/** The tempi the transport takes; outside them a change is ignored (a stray clock reading, a bad CC). */
-export const TEMPO_RANGE = { min: 20, max: 400 } as const;
-
-const tempoOk = (bpm: number): boolean => bpm >= TEMPO_RANGE.min && bpm <= TEMPO_RANGE.max;
+/** The tempi the transport takes (the setup's); outside them a change is ignored (a stray clock reading). */
+const [MIN_BPM, MAX_BPM] = SETUP_LIMITS.bpm;
+const tempoOk = (bpm: number): boolean => bpm >= MIN_BPM && bpm <= MAX_BPM;
 
 export class Timeline {
   private origin: Millis;
@@ -20,7 +20,7 @@ export class Timeline {
     private readonly clock: Clock,
     bpm: number,
   ) {
-    if (!tempoOk(bpm)) throw new RangeError(`timeline: tempo ${bpm} is outside 20–400`);
+    if (!tempoOk(bpm)) throw new RangeError(`timeline: tempo ${bpm} is outside ${MIN_BPM}–${MAX_BPM}`);
     this.bpm = bpm;
     this.origin = clock.now();
   }

@@ -1,7 +1,7 @@
 /**
  * The limits of every numeric field of a live setup, [min, max]: the setup schema checks them, the
  * CLI's option parsers name them in their errors, and the control surface (CC, HTTP, the page) uses
- * the same ones. A module of its own so that the schema and the live session can both import it.
+ * the same ones, and so does the engine's transport. In the runtime layer, which all of them import.
  */
 export const SETUP_LIMITS = {
   bpm: [20, 400],
