@@ -136,7 +136,6 @@ export async function runAuto(base: LiveCliOptions): Promise<void> {
       setup: {
         ...base.setup,
         input: input ? `easymidi:${input}` : null,
-        output: 'virtual:Improviser',
         mode: input ? base.setup.mode : 'solo',
       },
     });

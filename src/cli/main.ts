@@ -19,6 +19,7 @@ import { InputFileError } from '../music/errors.ts';
 import { runDemo } from './demo.ts';
 import { runAuto, runLive } from './live.ts';
 import { liveCliOptions, liveFlags } from './liveFlags.ts';
+import { SETUP_DEFAULTS } from '../midi/setup.ts';
 import { listPorts } from '../midi/ports.ts';
 import { loadConfig } from '../daemon/config.ts';
 import { startDaemon } from '../daemon/daemon.ts';
@@ -450,7 +451,7 @@ program
   )
   .action(async (o: Record<string, unknown>) => {
     const fromConfig = o.config !== undefined ? panicFromConfig(o.config as string) : null;
-    const out = (o.out as string | undefined) ?? fromConfig?.out ?? 'virtual:Improviser';
+    const out = (o.out as string | undefined) ?? fromConfig?.out ?? SETUP_DEFAULTS.output;
     const channels = (o.channels as number[] | undefined) ?? fromConfig?.channels ?? ALL_CHANNELS;
     const sent = await runPanic({ out, channels });
     process.stdout.write(

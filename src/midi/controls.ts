@@ -36,6 +36,14 @@ export const controlSchema = z
 
 export type Control = z.infer<typeof controlSchema>;
 
+/**
+ * The engine's plain EngineControl (the runtime layer does not import zod schemas) and this schema
+ * describe the same change: these two lines stop compiling if one gains a field the other lacks.
+ */
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+const sameShape: Same<Required<Control>, Required<EngineControl>> = true;
+void sameShape;
+
 /** A change that cannot be applied (a model index out of range, a chord symbol not understood). */
 export class ControlError extends Error {
   override readonly name = 'ControlError';
