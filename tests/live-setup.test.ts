@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { setupFromFlags, liveFlags } from '../src/cli/liveFlags.ts';
 import { ConfigError, parseConfig, setupOf } from '../src/daemon/config.ts';
 import { ControlError } from '../src/midi/controls.ts';
-import { buildRig } from '../src/midi/rig.ts';
+import { buildRig, heldFields, SESSION_FIELDS } from '../src/midi/rig.ts';
 import { parseSetup, SETUP_DEFAULTS } from '../src/midi/setup.ts';
 import { SETUP_LIMITS } from '../src/runtime/limits.ts';
 import { VirtualClock } from '../src/runtime/clock.ts';
@@ -158,6 +158,12 @@ describe('the rig built from a setup', () => {
     } finally {
       await rig.close();
     }
+  });
+
+  it('a reload keeps the meter too when the rig follows Link (the meter is the session quantum)', () => {
+    expect(heldFields(parseSetup({}))).toEqual([...SESSION_FIELDS]);
+    expect(heldFields(parseSetup({ clock: 'link' }))).toContain('meter');
+    expect(heldFields(parseSetup({ clock: 'follow' }))).not.toContain('meter');
   });
 
   it('leaves models it was given loaded, and disposes of those it loaded', async () => {

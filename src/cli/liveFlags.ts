@@ -16,6 +16,9 @@ const num = (field: keyof typeof SETUP_LIMITS): ((v: string) => number) =>
 const whole = (field: keyof typeof SETUP_LIMITS): ((v: string) => number) =>
   int(SETUP_LIMITS[field][0], SETUP_LIMITS[field][1]);
 
+/** The stage page's port for a bare --ui (the daemon's HTTP server is on 7337). */
+export const DEFAULT_UI_PORT = 7338;
+
 /** A range as the flag takes it: "55-84". */
 const span = (r: { readonly low: number; readonly high: number }): string => `${r.low}-${r.high}`;
 
@@ -103,7 +106,7 @@ export function liveFlags(cmd: Command): Command {
     .option('--no-status', 'no status line')
     .option(
       '--ui [port]',
-      'serve the stage page on 127.0.0.1 (default port 7338; 0: any free port)',
+      `serve the stage page on 127.0.0.1 (default port ${DEFAULT_UI_PORT}; 0: any free port)`,
       int(0, 65535),
     );
 }
@@ -160,7 +163,7 @@ export function liveCliOptions(o: Record<string, unknown>, log: (line: string) =
     setup: setupFromFlags(o),
     learn: (o.learn as ControlAction | undefined) ?? null,
     status: o.status as boolean,
-    ui: o.ui === undefined ? null : o.ui === true ? 7338 : (o.ui as number),
+    ui: o.ui === undefined ? null : o.ui === true ? DEFAULT_UI_PORT : (o.ui as number),
     log,
   };
 }

@@ -21,8 +21,6 @@ import { barLength, type LiveSetup } from './setup.ts';
 export interface RigEnv {
   readonly clock: Clock;
   readonly log: (line: string) => void;
-  /** Warnings from the ports (a lost device, a file sink's problems); `log` when not given. */
-  readonly portLog?: (line: string) => void;
   /** An input already open (a test's or the bench's feed), instead of opening `setup.input`. */
   readonly input?: LiveOptions['input'];
   /** An output already open, instead of opening `setup.output`. */
@@ -113,6 +111,11 @@ export const SESSION_FIELDS = [
   'sendState',
 ] as const satisfies readonly (keyof LiveSetup)[];
 
+/** The fields a reload of a rig playing `setup` keeps: with Link the meter too (it is the session's quantum). */
+export function heldFields(setup: LiveSetup): (keyof LiveSetup)[] {
+  return setup.clock === 'link' ? [...SESSION_FIELDS, 'meter'] : [...SESSION_FIELDS];
+}
+
 export interface Rig {
   readonly live: LiveSession;
   /** The setup now playing (a reload changes it). */
@@ -122,7 +125,7 @@ export interface Rig {
   readonly inputDropped: number;
   /**
    * Loads the new setup's models and swaps in its engine, the ports staying open (what sounds is
-   * released first); resolves with the fields it could not change (SESSION_FIELDS that differ), which
+   * released first); resolves with the fields it could not change (heldFields that differ), which
    * keep their old values until a restart. On a failure it throws and the old engine goes on playing.
    */
   reload(next: LiveSetup): Promise<(keyof LiveSetup)[]>;
@@ -133,7 +136,6 @@ export interface Rig {
 /** Builds a rig from a setup; nothing is left open when it fails. The caller starts it (`rig.live.start()`). */
 export async function buildRig(setup: LiveSetup, env: RigEnv): Promise<Rig> {
   let kit = await loadEngine(setup, env.clock, env.sessions);
-  const portLog = env.portLog ?? env.log;
   let link: LinkTransport | null = null;
   let input: LiveOptions['input'] = null;
   let output: MidiOutPort | null = null;
@@ -151,13 +153,13 @@ export async function buildRig(setup: LiveSetup, env: RigEnv): Promise<Rig> {
         : null;
     // the output first: a file input starts playing in as it opens, and would keep the process
     // waiting for it to end after an output that cannot open has already been reported
-    output = env.output ?? openOutput(setup.output, { clock: env.clock, log: portLog });
+    output = env.output ?? openOutput(setup.output, { clock: env.clock, log: env.log });
     input =
       env.input !== undefined
         ? env.input
         : setup.input === null
           ? null
-          : openInput(setup.input, { clock: env.clock, log: portLog });
+          : openInput(setup.input, { clock: env.clock, log: env.log });
     const live = new LiveSession(
       {
         clock: env.clock,
@@ -194,10 +196,9 @@ export async function buildRig(setup: LiveSetup, env: RigEnv): Promise<Rig> {
         return opened?.dropped ?? 0;
       },
       async reload(next) {
-        const kept = Object.fromEntries(SESSION_FIELDS.map((f) => [f, kit.setup[f]]));
-        const unchanged = SESSION_FIELDS.filter(
-          (f) => JSON.stringify(next[f]) !== JSON.stringify(kit.setup[f]),
-        );
+        const held = heldFields(kit.setup);
+        const kept = Object.fromEntries(held.map((f) => [f, kit.setup[f]]));
+        const unchanged = held.filter((f) => JSON.stringify(next[f]) !== JSON.stringify(kit.setup[f]));
         const fresh = await loadEngine({ ...next, ...kept }, env.clock);
         const old = kit;
         kit = fresh;
