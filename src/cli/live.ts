@@ -9,7 +9,7 @@ import { renderWav } from './render.ts';
 import { Chord } from 'tonal';
 import { pitchName, spell } from '../music/pitch.ts';
 import { startServer, type ControlServer } from '../daemon/server.ts';
-import { liveStatus, stageStatus, type StatusSource } from '../daemon/status.ts';
+import { rigHandlers, type StatusSource } from '../daemon/status.ts';
 import { UsageError } from './errors.ts';
 import type { LiveCliOptions } from './liveFlags.ts';
 import { listPorts } from '../midi/ports.ts';
@@ -82,21 +82,15 @@ export async function runLive(opts: LiveCliOptions): Promise<{ live: Rig['live']
 
 /** Serves the stage page and /status, /control for a live session (loopback only, as the daemon's). */
 async function startStage(rig: Rig, opts: LiveCliOptions, clock: RealClock): Promise<ControlServer> {
-  const { live } = rig;
   const source: StatusSource = { rig, clock, started: Date.now() };
-  const srv = await startServer(
-    { host: '127.0.0.1', port: opts.ui ?? 0 },
-    {
-      status: () => liveStatus(source),
-      control: (c) => live.controls.apply(c),
-      stage: { feed: live.feed, frame: () => stageStatus(source) },
+  const srv = await startServer({ host: '127.0.0.1', port: opts.ui ?? 0 }, rigHandlers(source)).catch(
+    (err: unknown) => {
+      const code = (err as NodeJS.ErrnoException).code;
+      throw code === 'EADDRINUSE'
+        ? new UsageError(`--ui ${opts.ui}: port in use; choose another, or --ui 0 for any free one`)
+        : err;
     },
-  ).catch((err: unknown) => {
-    const code = (err as NodeJS.ErrnoException).code;
-    throw code === 'EADDRINUSE'
-      ? new UsageError(`--ui ${opts.ui}: port in use; choose another, or --ui 0 for any free one`)
-      : err;
-  });
+  );
   opts.log(`stage page: http://127.0.0.1:${srv.port}/`);
   return srv;
 }

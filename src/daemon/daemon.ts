@@ -11,7 +11,7 @@ import { buildRig, type Rig } from '../midi/rig.ts';
 import { RealClock, type Clock } from '../runtime/clock.ts';
 import { ConfigError, loadConfig, setupOf } from './config.ts';
 import { startServer } from './server.ts';
-import { liveStatus, stageStatus, type StatusSource } from './status.ts';
+import { liveStatus, rigHandlers, type StatusSource } from './status.ts';
 import type { Control } from '../midi/controls.ts';
 import type { Server } from 'node:http';
 
@@ -51,16 +51,8 @@ export async function startDaemon(
   let server: Server | null = null;
   try {
     const source: StatusSource = { rig, clock, collector, started };
-    const status = (): Record<string, unknown> => liveStatus(source);
-    const control = (c: Control): void => {
-      live.controls.apply(c);
-      log.info({ control: c }, 'control');
-    };
-    const srv = await startServer(config.http, {
-      status,
-      control,
-      stage: { feed: live.feed, frame: () => stageStatus(source) },
-    }).catch((err: unknown) => {
+    const handlers = rigHandlers(source, (c) => log.info({ control: c }, 'control'));
+    const srv = await startServer(config.http, handlers).catch((err: unknown) => {
       const code = (err as NodeJS.ErrnoException).code;
       if (code === 'EADDRINUSE' || code === 'EACCES' || code === 'EADDRNOTAVAIL')
         throw new ConfigError(
@@ -113,8 +105,8 @@ export async function startDaemon(
     const daemon: Daemon = {
       live,
       port: srv.port,
-      status,
-      control,
+      status: () => liveStatus(source),
+      control: handlers.control,
       reload() {
         // SIGHUPs in a row must not load a set of models each at once: one reload runs, and one more
         // follows it if any came meanwhile (it reads the file as it is then)

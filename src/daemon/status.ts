@@ -4,9 +4,11 @@
  */
 import { progressionBars } from '../music/chordSymbols.ts';
 import { TWELFTHS_PER_QUARTER } from '../music/time.ts';
+import type { Control } from '../midi/controls.ts';
 import type { QuietCollector } from '../midi/quietCollector.ts';
 import type { Rig } from '../midi/rig.ts';
 import type { Clock } from '../runtime/clock.ts';
+import type { ServerHandlers } from './server.ts';
 
 export interface StatusSource {
   /** The rig: its live session, the setup it plays, what its input dropped. */
@@ -62,5 +64,24 @@ export function stageStatus(s: StatusSource): { now: number; [key: string]: unkn
     bars: progressionBars(status.chords as string),
     tune: engine.improviser.tune ?? null,
     status,
+  };
+}
+
+/**
+ * What a rig's HTTP server answers (the daemon's and `improv live --ui`'s): /status, /control through
+ * the rig's control surface (then `applied`, for a log line), and the stage page's events and frames.
+ */
+export function rigHandlers(
+  s: StatusSource,
+  applied: (c: Control) => void = () => undefined,
+): Required<ServerHandlers> {
+  const { live } = s.rig;
+  return {
+    status: () => liveStatus(s),
+    control: (c) => {
+      live.controls.apply(c);
+      applied(c);
+    },
+    stage: { feed: live.feed, frame: () => stageStatus(s) },
   };
 }
