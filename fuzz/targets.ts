@@ -167,7 +167,21 @@ const config: FuzzTarget = {
   ],
 };
 
-const CONTROL_KEYS = new Set(['temperature', 'model', 'mode', 'panic']);
+/** The fields /control takes (README): any other key accepted is a defect. */
+const CONTROL_KEYS = new Set([
+  'temperature',
+  'topP',
+  'model',
+  'mode',
+  'bpm',
+  'responseBars',
+  'chords',
+  'panic',
+]);
+
+/** Whether `v` is absent or within [min, max]. */
+const within = (v: number | undefined, min: number, max: number): boolean =>
+  v === undefined || (v >= min && v <= max);
 
 /** The HTTP /control body. */
 const control: FuzzTarget = {
@@ -179,10 +193,11 @@ const control: FuzzTarget = {
       'an unknown field was accepted',
     );
     check(Object.getPrototypeOf(c) === Object.prototype, 'the body changed a prototype');
-    check(
-      c.temperature === undefined || (c.temperature >= 0 && c.temperature <= 100),
-      'temperature out of range',
-    );
+    // the limits the README documents, written out here so that a schema loosened by mistake is caught
+    check(within(c.temperature, 0, 2), 'temperature out of range');
+    check(within(c.topP, 0.01, 1), 'topP out of range');
+    check(within(c.bpm, 20, 400), 'bpm out of range');
+    check(within(c.responseBars, 0, 64), 'responseBars out of range');
   },
   expected: (err) => err instanceof ControlBodyError,
   covers: ['/src/', '/node_modules/zod/'],
@@ -194,6 +209,11 @@ const control: FuzzTarget = {
     '"follow"',
     '"panic":true',
     '"model":',
+    '"topP":',
+    '"bpm":',
+    '"responseBars":',
+    '"chords":',
+    '"Dm7 G7"',
     '1e309',
     '-0',
     '"__proto__":',

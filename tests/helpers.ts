@@ -2,7 +2,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { readMidiTimeline } from '../src/midi/filePorts.ts';
-import { encodeSmf, type SmfPart } from '../src/midi/smfWriter.ts';
+import { encodeSmf, writeSmf, type SmfNote, type SmfPart } from '../src/midi/smfWriter.ts';
 import { selectBackend } from '../src/train/backend.ts';
 import { trainJazz } from '../src/train/jazz.ts';
 import { tempDir } from './tempDirs.ts';
@@ -168,3 +168,13 @@ export const tinyTrainArgs = (out: string, units: number, epochs: number): strin
   String(epochs),
   '--no-progress',
 ];
+
+/** Writes what a player played as a MIDI file (one "Keys" part, channel 1): a call for the live tests. */
+export function writePhrase(file: string, bpm: number, notes: SmfNote[]): void {
+  writeSmf(file, {
+    bpm,
+    meter: { numerator: 4, denominator: 4 },
+    title: 'phrase',
+    parts: [{ name: 'Keys', channel: 0, program: 0, notes }],
+  });
+}

@@ -18,7 +18,7 @@ import { readAbc } from '../src/music/abc/reader.ts';
 import { governingChord } from '../src/music/grammar.ts';
 import { LstmSession } from '../src/runtime/session.ts';
 import { hanging, liveHarness } from './liveHarness.ts';
-import { spawnDaemon, tempDir, tinyTrainArgs } from './helpers.ts';
+import { spawnDaemon, tempDir, tinyTrainArgs, writePhrase } from './helpers.ts';
 
 const tsx = 'node_modules/.bin/tsx';
 const cli = (...args: string[]) => {
@@ -389,22 +389,10 @@ describe('errors that name what is wrong, exit 2, and leave nothing behind', () 
   it('an output that cannot open ends the command at once, while the input file would still be playing', () => {
     const dir = tempDir('early');
     const phrase = join(dir, 'phrase.mid');
-    writeSmf(phrase, {
-      bpm: 60,
-      meter: { numerator: 4, denominator: 4 },
-      title: 'long',
-      parts: [
-        {
-          name: 'Keys',
-          channel: 0,
-          program: 0,
-          notes: [
-            { start: 0, dur: 1, midi: 60, velocity: 90 },
-            { start: 30, dur: 1, midi: 62, velocity: 90 },
-          ],
-        },
-      ],
-    });
+    writePhrase(phrase, 60, [
+      { start: 0, dur: 1, midi: 60, velocity: 90 },
+      { start: 30, dur: 1, midi: 62, velocity: 90 },
+    ]);
     const started = Date.now();
     const r = cli('live', '--in', `file:${phrase}`, '--out', 'easymidi:Nowhere', '--no-status');
     expect(r.code).toBe(2);

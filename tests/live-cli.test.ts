@@ -2,9 +2,8 @@ import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { writeSmf } from '../src/midi/smfWriter.ts';
 import { readMidiTimeline } from '../src/midi/filePorts.ts';
-import { tempDir } from './helpers.ts';
+import { tempDir, writePhrase } from './helpers.ts';
 import { midoAvailable, midoCheck } from './judges.ts';
 
 describe('improv live from the command line', () => {
@@ -12,19 +11,11 @@ describe('improv live from the command line', () => {
     const dir = tempDir('live-cli');
     const calls = join(dir, 'calls.mid');
     const answer = join(dir, 'answer.mid');
-    writeSmf(calls, {
-      bpm: 240,
-      meter: { numerator: 4, denominator: 4 },
-      title: 'call',
-      parts: [
-        {
-          name: 'Keys',
-          channel: 0,
-          program: 0,
-          notes: [62, 65, 69, 72].map((midi, i) => ({ start: i * 0.5, dur: 0.45, midi, velocity: 90 })),
-        },
-      ],
-    });
+    writePhrase(
+      calls,
+      240,
+      [62, 65, 69, 72].map((midi, i) => ({ start: i * 0.5, dur: 0.45, midi, velocity: 90 })),
+    );
     const t0 = Date.now();
     const r = spawnSync(
       'node_modules/.bin/tsx',

@@ -12,8 +12,7 @@ import {
   PortError,
 } from '../src/midi/ports.ts';
 import { VirtualClock } from '../src/runtime/clock.ts';
-import { writeSmf } from '../src/midi/smfWriter.ts';
-import { tempDir } from './helpers.ts';
+import { tempDir, writePhrase } from './helpers.ts';
 
 const settle = (): Promise<void> => new Promise((r) => setTimeout(r, 20));
 const clock = new VirtualClock();
@@ -129,22 +128,10 @@ describe('file ports', () => {
 
   it('the source plays a file in at its own times and says when it has ended', () => {
     const file = join(tempDir('source'), 'phrase.mid');
-    writeSmf(file, {
-      bpm: 120,
-      meter: { numerator: 4, denominator: 4 },
-      title: 'phrase',
-      parts: [
-        {
-          name: 'Keys',
-          channel: 0,
-          program: 0,
-          notes: [
-            { start: 0, dur: 1, midi: 62, velocity: 80 },
-            { start: 1, dur: 1, midi: 65, velocity: 80 },
-          ],
-        },
-      ],
-    });
+    writePhrase(file, 120, [
+      { start: 0, dur: 1, midi: 62, velocity: 80 },
+      { start: 1, dur: 1, midi: 65, velocity: 80 },
+    ]);
     const c = new VirtualClock();
     const source = new FileSource(file, c);
     const got: [number, string, number][] = [];

@@ -7,6 +7,7 @@ import { extname } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { refineSetup, setupShape, type LiveSetup } from '../midi/setup.ts';
+import { firstIssue, ioReason } from '../music/errors.ts';
 
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';
@@ -70,11 +71,7 @@ export function loadConfig(file: string): DaemonConfig {
   try {
     text = readFileSync(file, 'utf8');
   } catch (err) {
-    throw new ConfigError(
-      file,
-      '(file)',
-      `cannot read (${(err as NodeJS.ErrnoException).code ?? String(err)})`,
-    );
+    throw new ConfigError(file, '(file)', `cannot read (${ioReason(err)})`);
   }
   return parseConfig(text, file);
 }
@@ -95,8 +92,8 @@ export function parseConfig(text: string, file: string): DaemonConfig {
   }
   const parsed = configSchema.safeParse(raw ?? {});
   if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    throw new ConfigError(file, issue?.path.join('.') || '(root)', issue?.message ?? 'invalid');
+    const { field, problem } = firstIssue(parsed.error, '(root)');
+    throw new ConfigError(file, field, problem);
   }
   const config = parsed.data;
   if (config.http.allowRemote && config.http.token === undefined) {

@@ -16,6 +16,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { controlSchema, type Control } from '../midi/controls.ts';
+import { firstIssue } from '../music/errors.ts';
 import type { StageFeed } from '../midi/stageFeed.ts';
 import { LOOPBACK } from './config.ts';
 
@@ -34,8 +35,8 @@ export function parseControl(body: string): Control {
   }
   const c = controlSchema.safeParse(parsed);
   if (!c.success) {
-    const issue = c.error.issues[0];
-    throw new ControlBodyError(`${issue?.path.join('.') || '(body)'}: ${issue?.message ?? 'invalid'}`);
+    const { field, problem } = firstIssue(c.error, '(body)');
+    throw new ControlBodyError(`${field}: ${problem}`);
   }
   return c.data;
 }

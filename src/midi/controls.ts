@@ -6,6 +6,7 @@
  */
 import { z } from 'zod';
 import { parseProgression } from '../music/chordSymbols.ts';
+import { firstIssue } from '../music/errors.ts';
 import { ENGINE_MODES, type EngineControl } from '../runtime/engine.ts';
 import { SETUP_LIMITS } from '../runtime/limits.ts';
 import type { LiveSession } from './live.ts';
@@ -75,8 +76,8 @@ export class ControlSurface {
   apply(input: EngineControl): void {
     const parsed = controlSchema.safeParse(input);
     if (!parsed.success) {
-      const issue = parsed.error.issues[0];
-      throw new ControlError(`${issue?.path.join('.') || '(control)'}: ${issue?.message ?? 'invalid'}`);
+      const { field, problem } = firstIssue(parsed.error, '(control)');
+      throw new ControlError(`${field}: ${problem}`);
     }
     const c = parsed.data;
     const engine = this.live.engine;

@@ -5,7 +5,7 @@
  */
 import { closeSync, openSync, readFileSync, statSync, writeSync } from 'node:fs';
 import { parseMidi, type MidiEvent } from 'midi-file';
-import { InputFileError, OutputFileError } from '../music/errors.ts';
+import { InputFileError, ioReason, OutputFileError } from '../music/errors.ts';
 import { checkOutputFile } from '../music/files.ts';
 import { channelEventBytes, smfBytes, u32, vlq } from './smfBytes.ts';
 import type { Clock, Millis } from '../runtime/clock.ts';
@@ -60,10 +60,7 @@ export class FileSink {
       this.fd = openSync(name, 'w');
       writeSync(this.fd, Uint8Array.from(NEW_RECORDING));
     } catch (err) {
-      throw new OutputFileError(
-        name,
-        `cannot record here (${(err as NodeJS.ErrnoException).code ?? String(err)})`,
-      );
+      throw new OutputFileError(name, `cannot record here (${ioReason(err)})`);
     }
     this.start = clock.now();
     this.trackLength = NEW_RECORDING.length - HEADER_BYTES;
@@ -87,10 +84,7 @@ export class FileSink {
       this.flush();
     } catch (err) {
       // the next send reports it, so the live session treats the port as lost
-      this.failure = new OutputFileError(
-        this.name,
-        `cannot write (${(err as NodeJS.ErrnoException).code ?? String(err)})`,
-      );
+      this.failure = new OutputFileError(this.name, `cannot write (${ioReason(err)})`);
     }
   }
 
@@ -188,7 +182,7 @@ export function readMidiTimeline(file: string): { time: Millis; bytes: number[] 
   try {
     bytes = readFileSync(file);
   } catch (err) {
-    throw new InputFileError(file, `cannot read (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
+    throw new InputFileError(file, `cannot read (${ioReason(err)})`);
   }
   return midiTimeline(bytes, file);
 }

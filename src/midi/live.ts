@@ -205,6 +205,13 @@ export class LiveSession {
     this.sender = this.opts.clock.setPreciseTimer(this.sendDue, due - this.opts.clock.now());
   }
 
+  /** Cancels the precise wake-up (the queue was cleared or re-timed). */
+  private disarmSender(): void {
+    if (this.sender) this.opts.clock.clearTimer(this.sender);
+    this.sender = null;
+    this.senderDue = Infinity;
+  }
+
   /** Sends every event now due, in order, and arms the wake-up for the next. */
   private readonly sendDue = (): void => {
     this.sender = null;
@@ -405,9 +412,7 @@ export class LiveSession {
     if (this.queue.size === 0) return;
     const offset = this.opts.offset;
     this.queue.retime((time) => engine.msAt(was0 + (time - offset - now) * perMs) + offset);
-    if (this.sender) this.opts.clock.clearTimer(this.sender);
-    this.sender = null;
-    this.senderDue = Infinity;
+    this.disarmSender();
     this.armSender();
   }
 
@@ -535,9 +540,7 @@ export class LiveSession {
   cancel(): void {
     if (this.feed.listening) this.feed.publish({ t: 'cancel', at: this.opts.clock.now() });
     this.queue.clear();
-    if (this.sender) this.opts.clock.clearTimer(this.sender);
-    this.sender = null;
-    this.senderDue = Infinity;
+    this.disarmSender();
     for (const m of this.tracker.releaseAll()) {
       try {
         this.opts.output.send(m);
@@ -575,6 +578,6 @@ const PLAYED_KEPT = 512;
 const CLOCK_TICK = { type: 'clock' } as const;
 
 /** MIDI clock ticks in a twelfth of a quarter (24 a quarter, 12 twelfths a quarter). */
-const TICKS_PER_TWELFTH = TICKS_PER_QUARTER / 12;
+const TICKS_PER_TWELFTH = TICKS_PER_QUARTER / TWELFTHS_PER_QUARTER;
 
 const stateValue = (s: EngineState): number => (s === 'idle' ? 0 : s === 'listening' ? 64 : 127);

@@ -6,6 +6,7 @@
  */
 import { z } from 'zod';
 import { ChordSymbolError, parseProgression } from '../music/chordSymbols.ts';
+import { firstIssue } from '../music/errors.ts';
 import { TWELFTHS_PER_QUARTER, type Twelfths } from '../music/time.ts';
 import { DEFAULT_CC_MAP, DEFAULT_ENGINE_OPTIONS, ENGINE_MODES } from '../runtime/engine.ts';
 import { CLOCK_SOURCES, DEFAULT_LIVE_OPTIONS } from './live.ts';
@@ -153,8 +154,8 @@ export class SetupError extends Error {
 export function parseSetup(raw: unknown): LiveSetup {
   const parsed = setupSchema.safeParse(raw ?? {});
   if (parsed.success) return parsed.data;
-  const issue = parsed.error.issues[0];
-  throw new SetupError(issue?.path.join('.') || '(root)', issue?.message ?? 'invalid');
+  const { field, problem } = firstIssue(parsed.error, '(root)');
+  throw new SetupError(field, problem);
 }
 
 /** The bar's length in twelfths of a quarter. */

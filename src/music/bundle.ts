@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { BundleError } from './errors.ts';
+import { BundleError, firstIssue } from './errors.ts';
 
 export const BUNDLE_MANIFEST = 'manifest.json';
 
@@ -121,8 +121,8 @@ export function readManifest(dir: string): BundleManifest {
   }
   const parsed = manifestSchema.safeParse(raw);
   if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    throw new BundleError(file, issue?.path.join('.') || '(root)', issue?.message ?? 'invalid');
+    const { field, problem } = firstIssue(parsed.error, '(root)');
+    throw new BundleError(file, field, problem);
   }
   const m = parsed.data;
   if (m.startToken !== m.vocabulary.length) {

@@ -1,3 +1,5 @@
+import type { ZodError } from 'zod';
+
 /** A problem with an input file: names the file and what is wrong with it. */
 export class InputFileError extends Error {
   override readonly name = 'InputFileError';
@@ -31,3 +33,15 @@ export class OutputFileError extends Error {
     super(`${file}: ${problem}`);
   }
 }
+
+/**
+ * The first problem zod found, as the field (dotted path; `root` when the whole value is wrong) and
+ * what it allows: every schema-checked input (bundle, checkpoint, config, setup, /control) names it so.
+ */
+export function firstIssue(error: ZodError, root: string): { field: string; problem: string } {
+  const issue = error.issues[0];
+  return { field: issue?.path.join('.') || root, problem: issue?.message ?? 'invalid' };
+}
+
+/** Why a file operation failed, as the user can act on it: the errno code (ENOENT, EACCES…) or the message. */
+export const ioReason = (err: unknown): string => (err as NodeJS.ErrnoException).code ?? String(err);

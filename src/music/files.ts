@@ -1,16 +1,13 @@
 import { readFileSync, statSync } from 'node:fs';
 import writeFileAtomic from 'write-file-atomic';
-import { InputFileError, OutputFileError } from './errors.ts';
+import { InputFileError, ioReason, OutputFileError } from './errors.ts';
 
 /** Reads a UTF-8 text file; an unreadable one is an InputFileError naming the file and why. */
 export function readText(file: string, what = 'file'): string {
   try {
     return readFileSync(file, 'utf8');
   } catch (err) {
-    throw new InputFileError(
-      file,
-      `cannot read ${what} (${(err as NodeJS.ErrnoException).code ?? String(err)})`,
-    );
+    throw new InputFileError(file, `cannot read ${what} (${ioReason(err)})`);
   }
 }
 
@@ -37,6 +34,6 @@ export function writeFileAtomicSync(file: string, data: string | Uint8Array): vo
       typeof data === 'string' ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength),
     );
   } catch (err) {
-    throw new OutputFileError(file, `cannot write (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
+    throw new OutputFileError(file, `cannot write (${ioReason(err)})`);
   }
 }

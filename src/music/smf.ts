@@ -1,7 +1,7 @@
 /** Standard MIDI File reading into per-track notes (deepjazz-grammar.md §2.1), through midi-file. */
 import { readFileSync } from 'node:fs';
 import { parseMidi, type MidiData } from 'midi-file';
-import { InputFileError } from './errors.ts';
+import { InputFileError, ioReason } from './errors.ts';
 import type { Midi } from './pitch.ts';
 
 export type Ticks = number;
@@ -127,10 +127,7 @@ export function readSmf(file: string): SmfSong {
   try {
     bytes = readFileSync(file);
   } catch (err) {
-    throw new InputFileError(
-      file,
-      `cannot read file (${(err as NodeJS.ErrnoException).code ?? String(err)})`,
-    );
+    throw new InputFileError(file, `cannot read file (${ioReason(err)})`);
   }
   return parseSmf(bytes, file);
 }

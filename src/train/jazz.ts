@@ -15,7 +15,7 @@ import {
   type CorpusProfile,
   type JazzCorpus,
 } from '../music/corpus.ts';
-import { InputFileError } from '../music/errors.ts';
+import { InputFileError, ioReason } from '../music/errors.ts';
 import { createRng } from '../music/rng.ts';
 import { readSmf } from '../music/smf.ts';
 import { trainAndExport, type CommonTrainOptions } from './pipeline.ts';
@@ -69,7 +69,7 @@ export function readCorpora(
     try {
       text = readFileSync(f, 'utf8');
     } catch (err) {
-      throw new InputFileError(f, `cannot read (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
+      throw new InputFileError(f, `cannot read (${ioReason(err)})`);
     }
     const { corpora, stats } = readLeadSheets(text, f);
     log?.(

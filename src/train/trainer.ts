@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { firstIssue, ioReason } from '../music/errors.ts';
 import { writeFileAtomicSync } from '../music/files.ts';
 import { crashPoint } from './crashPoint.ts';
 import { join } from 'node:path';
@@ -267,6 +268,15 @@ export class CheckpointError extends Error {
   }
 }
 
+/** How many numbers an entry's array holds. */
+const elements = (e: Entry): number => e.shape.reduce((x, y) => x * y, 1);
+
+/** A state file named by a checkpoint: a plain name in its folder. */
+const stateFileName = z
+  .string()
+  .regex(/^[\w.-]+\.bin$/)
+  .optional();
+
 const entryList = z.array(
   z.object({
     name: z.string(),
@@ -283,16 +293,10 @@ const checkpointSchema = z
     tokens: z.number(),
     trainer: z.enum(['tfjs', 'ort']).optional(),
     /** The file holding weights and optimizer state (absent: checkpoint.bin, the first layout). */
-    bin: z
-      .string()
-      .regex(/^[\w.-]+\.bin$/)
-      .optional(),
+    bin: stateFileName,
     weights: entryList,
     optimizer: entryList,
-    bestBin: z
-      .string()
-      .regex(/^[\w.-]+\.bin$/)
-      .optional(),
+    bestBin: stateFileName,
     bestWeights: entryList.optional(),
   })
   .passthrough();
@@ -306,7 +310,7 @@ function readCheckpoint(
     try {
       return readFileSync(f);
     } catch (err) {
-      throw new CheckpointError(f, `cannot read (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
+      throw new CheckpointError(f, `cannot read (${ioReason(err)})`);
     }
   };
   let raw: unknown;
@@ -321,8 +325,8 @@ function readCheckpoint(
   }
   const parsed = checkpointSchema.safeParse(raw);
   if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    throw new CheckpointError(file, `${issue?.path.join('.') || '(root)'}: ${issue?.message ?? 'invalid'}`);
+    const { field, problem } = firstIssue(parsed.error, '(root)');
+    throw new CheckpointError(file, `${field}: ${problem}`);
   }
   const meta = parsed.data as unknown as Checkpoint;
   const wrote = meta.trainer ?? 'tfjs';
@@ -334,8 +338,7 @@ function readCheckpoint(
   /** The arrays `entries` describe, from `binFile`, which must hold exactly them. */
   const unpack = (binFile: string, entries: readonly Entry[]): NamedArray[] => {
     const buf = read(binFile);
-    const size = (e: Entry): number => e.offset + e.shape.reduce((x, y) => x * y, 1);
-    const needed = Math.max(0, ...entries.map(size)) * 4;
+    const needed = Math.max(0, ...entries.map((e) => e.offset + elements(e))) * 4;
     if (buf.byteLength !== needed)
       throw new CheckpointError(
         binFile,
@@ -345,7 +348,7 @@ function readCheckpoint(
     return entries.map((e) => ({
       name: e.name,
       shape: e.shape,
-      data: all.slice(e.offset, e.offset + e.shape.reduce((x, y) => x * y, 1)),
+      data: all.slice(e.offset, e.offset + elements(e)),
     }));
   };
   const state = unpack(join(dir, meta.bin ?? 'checkpoint.bin'), [...meta.weights, ...meta.optimizer]);
