@@ -5,9 +5,9 @@
 import { createRng } from '../src/music/rng.ts';
 import { parseForm } from '../src/music/abc/form.ts';
 import { AbcGuide } from '../src/music/abc/guide.ts';
-import { generateAbc, primeIds } from '../src/runtime/abc.ts';
-import { sampleMasked } from '../src/runtime/sampler.ts';
-import { LstmSession } from '../src/runtime/session.ts';
+import { generateAbc, primeIds } from '../src/model/tune.ts';
+import { sampleMasked } from '../src/model/sampler.ts';
+import { LstmSession } from '../src/model/lstmSession.ts';
 import { percentiles, report } from './stats.ts';
 
 export async function benchAbcStep(model: string, steps: number): Promise<string[]> {

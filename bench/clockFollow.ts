@@ -7,12 +7,12 @@
  */
 import { createRng } from '../src/music/rng.ts';
 import type { MidiMessage } from '../src/midi/messages.ts';
-import { buildRig } from '../src/midi/rig.ts';
-import { parseSetup } from '../src/midi/setup.ts';
-import { VirtualClock } from '../src/runtime/clock.ts';
-import type { Engine } from '../src/runtime/engine.ts';
-import { TICKS_PER_QUARTER } from '../src/runtime/midiClock.ts';
-import { LstmSession } from '../src/runtime/session.ts';
+import { buildRig } from '../src/live/rig.ts';
+import { parseSetup } from '../src/live/setup.ts';
+import { VirtualClock } from '../src/midi/clock.ts';
+import type { Engine } from '../src/live/engine.ts';
+import { TICKS_PER_QUARTER } from '../src/live/midiClock.ts';
+import { LstmSession } from '../src/model/lstmSession.ts';
 import { feedInput } from '../tests/rigs.ts';
 import { percentiles } from './stats.ts';
 

@@ -1,10 +1,10 @@
 /**
  * `npm run eval`: quality of the shipped ABC model, not a test. Generates N tunes with a fixed seed and
  * judges them from outside (abc2midi, bar lengths against M:, parts, tonic endings, copies from the
- * training text; see src/runtime/abcQuality.ts), twice: with `improv generate`'s defaults (the bar-true
+ * training text; see src/eval/abcQuality.ts), twice: with `improv generate`'s defaults (the bar-true
  * mask, form AABB, lint with up to 8 draws) and raw (no mask, first draw). Then the bits per character
  * on the tunes the trainer held out. Then the grammar models (models/folk, models/jazz), judged on what
- * their trainer held out (src/runtime/grammarEval.ts): likelihood against unigram and bigram baselines,
+ * their trainer held out (src/eval/grammarEval.ts): likelihood against unigram and bigram baselines,
  * chord tones over held-out progressions, rhythm copied from the training data.
  */
 import { readFileSync } from 'node:fs';
@@ -13,13 +13,13 @@ import { parseForm } from '../src/music/abc/form.ts';
 import { readManifest } from '../src/music/bundle.ts';
 import { CopyFinder } from '../src/music/copies.ts';
 import { createRng } from '../src/music/rng.ts';
-import { generateAbc } from '../src/runtime/abc.ts';
-import { formatLine, judgeTunes, qualityLines } from '../src/runtime/abcQuality.ts';
-import { scoreTokens } from '../src/runtime/evaluate.ts';
-import { LstmSession } from '../src/runtime/session.ts';
+import { generateAbc } from '../src/model/tune.ts';
+import { formatLine, judgeTunes, qualityLines } from '../src/eval/abcQuality.ts';
+import { scoreTokens } from '../src/eval/evaluate.ts';
+import { LstmSession } from '../src/model/lstmSession.ts';
 import { abc2midiAvailable } from '../src/music/abc/abc2midi.ts';
 import { report } from './stats.ts';
-import { evaluateGrammar, grammarEvalLines } from '../src/runtime/grammarEval.ts';
+import { evaluateGrammar, grammarEvalLines } from '../src/eval/grammarEval.ts';
 
 const model = process.argv[2] ?? 'models/abc';
 const count = Number(process.argv[3] ?? 50);

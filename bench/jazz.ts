@@ -2,7 +2,7 @@
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { LstmSession } from '../src/runtime/session.ts';
+import { LstmSession } from '../src/model/lstmSession.ts';
 import { selectBackend } from '../src/train/backend.ts';
 import { JAZZ_DEFAULTS, readCorpora } from '../src/train/jazz.ts';
 import { buildVocabulary, corpusTokens } from '../src/music/corpus.ts';

@@ -9,8 +9,8 @@
  * finest), at the time it was actually sent.
  */
 import { createRng } from '../src/music/rng.ts';
-import { TICKS_PER_QUARTER } from '../src/runtime/midiClock.ts';
-import { LstmSession } from '../src/runtime/session.ts';
+import { TICKS_PER_QUARTER } from '../src/live/midiClock.ts';
+import { LstmSession } from '../src/model/lstmSession.ts';
 import { gridMs, linkAvailable, LinkPeer, phaseMs, until, type PeerSample } from '../tests/link/peers.ts';
 import { linkRig, noteOnsAfter } from '../tests/link/rig.ts';
 import { captureRig, feedInput } from '../tests/rigs.ts';

@@ -9,14 +9,14 @@ import { parseForm } from '../src/music/abc/form.ts';
 import { AbcGuide } from '../src/music/abc/guide.ts';
 import { parseProgression } from '../src/music/chordSymbols.ts';
 import { createRng } from '../src/music/rng.ts';
-import { buildRig } from '../src/midi/rig.ts';
-import { parseSetup } from '../src/midi/setup.ts';
+import { buildRig } from '../src/live/rig.ts';
+import { parseSetup } from '../src/live/setup.ts';
 import type { MidiOutPort } from '../src/midi/ports.ts';
-import { RealClock } from '../src/runtime/clock.ts';
-import { DEFAULT_ENGINE_OPTIONS, Engine } from '../src/runtime/engine.ts';
-import { JazzImproviser } from '../src/runtime/improviser.ts';
-import { drawGuided } from '../src/runtime/abc.ts';
-import { LstmSession } from '../src/runtime/session.ts';
+import { RealClock } from '../src/midi/clock.ts';
+import { DEFAULT_ENGINE_OPTIONS, Engine } from '../src/live/engine.ts';
+import { JazzImproviser } from '../src/model/jazzImproviser.ts';
+import { drawGuided } from '../src/model/tune.ts';
+import { LstmSession } from '../src/model/lstmSession.ts';
 import { percentiles, report } from './stats.ts';
 
 const nullOut = (): MidiOutPort & { count: number } => ({

@@ -5,7 +5,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import { parseMidi, writeMidi } from 'midi-file';
-import { encodeSmf, type SmfDocument } from '../src/midi/smfWriter.ts';
+import { encodeSmf, type SmfDocument } from '../src/music/smfWriter.ts';
 
 const doc = (notes: number): SmfDocument => ({
   bpm: 120,

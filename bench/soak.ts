@@ -6,12 +6,12 @@
  * 1 minute; `SOAK_MINUTES=30 npm run bench -- soak` runs the real thing.
  */
 import type { MidiMessage } from '../src/midi/messages.ts';
-import { QuietCollector } from '../src/midi/quietCollector.ts';
-import { buildRig } from '../src/midi/rig.ts';
-import { parseSetup } from '../src/midi/setup.ts';
-import { RealClock } from '../src/runtime/clock.ts';
-import type { EngineMode } from '../src/runtime/engine.ts';
-import { LstmSession } from '../src/runtime/session.ts';
+import { QuietCollector } from '../src/live/quietCollector.ts';
+import { buildRig } from '../src/live/rig.ts';
+import { parseSetup } from '../src/live/setup.ts';
+import { RealClock } from '../src/midi/clock.ts';
+import type { EngineMode } from '../src/live/engine.ts';
+import { LstmSession } from '../src/model/lstmSession.ts';
 import { feedInput } from '../tests/rigs.ts';
 import { percentiles, report } from './stats.ts';
 

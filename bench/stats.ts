@@ -1,5 +1,5 @@
 /** Percentiles and printing for the benchmark harness. */
-export { percentiles, type Percentiles } from '../src/runtime/stats.ts';
+export { percentiles, type Percentiles } from '../src/live/stats.ts';
 
 /** One result line: name, figure, unit, and (where a target exists) figure / target. */
 export function report(

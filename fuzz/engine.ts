@@ -162,7 +162,14 @@ export function runOne(target: FuzzTarget, data: Uint8Array): { error: string; i
 
 export function fuzz(
   target: FuzzTarget,
-  opts: { seconds: number; seed: number; coverage: Coverage; stopAtFirstCrash?: boolean },
+  opts: {
+    seconds: number;
+    seed: number;
+    coverage: Coverage;
+    stopAtFirstCrash?: boolean;
+    /** Stop after this many executions (seeds included) whatever the time: a run that does the same work on any machine. */
+    executions?: number;
+  },
 ): FuzzReport {
   const rng = createRng(opts.seed);
   const max = target.maxLength ?? 4096;
@@ -188,7 +195,12 @@ export function fuzz(
   opts.coverage.take(); // what ran before this target is not its coverage
   for (const s of target.seeds()) consider(s.subarray(0, max));
   if (corpus.length === 0) corpus.push(new Uint8Array());
-  while (performance.now() - started < opts.seconds * 1000 && !(opts.stopAtFirstCrash && crashes.size > 0)) {
+  const budget = opts.executions ?? Infinity;
+  while (
+    performance.now() - started < opts.seconds * 1000 &&
+    executions < budget &&
+    !(opts.stopAtFirstCrash && crashes.size > 0)
+  ) {
     const parent = corpus[rng.int(corpus.length)] as Uint8Array;
     consider(mutate(parent, rng, corpus, dict, max));
   }

@@ -5,7 +5,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { evalAbc, generateAbcFiles } from '../src/cli/abcCommands.ts';
 import { readAbc } from '../src/music/abc/reader.ts';
 import { expandRepeats } from '../src/music/abc/repeats.ts';
-import { PrimingError } from '../src/runtime/abc.ts';
+import { PrimingError } from '../src/model/tune.ts';
 import { lintTune } from '../src/music/abc/lint.ts';
 import { tuneShape } from '../src/music/abc/shape.ts';
 import { abc2midi, abc2midiAvailable } from '../src/music/abc/abc2midi.ts';

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { parseForm } from '../src/music/abc/form.ts';
 import { AbcGuide } from '../src/music/abc/guide.ts';
 import { createRng } from '../src/music/rng.ts';
-import { sampleMasked } from '../src/runtime/sampler.ts';
+import { sampleMasked } from '../src/model/sampler.ts';
 
 const VOCAB = readManifest('models/abc').vocabulary;
 

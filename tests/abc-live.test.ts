@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { readAbc } from '../src/music/abc/reader.ts';
-import { phraseToAbc } from '../src/runtime/abcImproviser.ts';
+import { phraseToAbc } from '../src/model/abcImproviser.ts';
 import { hanging, liveHarness, noteOns } from './liveHarness.ts';
 
 describe('a played phrase written as ABC', () => {

@@ -1,8 +1,8 @@
 import { describe, expect, it, vi } from 'vitest';
-import { RealClock, VirtualClock } from '../src/runtime/clock.ts';
-import { RecentSamples } from '../src/runtime/stats.ts';
+import { RealClock, VirtualClock } from '../src/midi/clock.ts';
+import { RecentSamples } from '../src/live/stats.ts';
 import { EventQueue } from '../src/midi/eventQueue.ts';
-import type { EngineOutput } from '../src/runtime/engine.ts';
+import type { EngineOutput } from '../src/live/engine.ts';
 import { liveHarness } from './liveHarness.ts';
 
 describe('virtual clock', () => {

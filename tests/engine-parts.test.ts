@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { answerSpan, CallCapture, clipTo } from '../src/runtime/callCapture.ts';
-import { CcMap, DEFAULT_CC_MAP, TEMPO_CC_BASE } from '../src/runtime/ccMap.ts';
-import { VirtualClock } from '../src/runtime/clock.ts';
-import { ENGINE_MODES } from '../src/runtime/engine.ts';
-import { LeftHand } from '../src/runtime/leftHand.ts';
-import { Timeline } from '../src/runtime/timeline.ts';
+import { answerSpan, CallCapture, clipTo } from '../src/live/callCapture.ts';
+import { CcMap, DEFAULT_CC_MAP, TEMPO_CC_BASE } from '../src/live/ccMap.ts';
+import { VirtualClock } from '../src/midi/clock.ts';
+import { ENGINE_MODES } from '../src/live/engine.ts';
+import { LeftHand } from '../src/live/leftHand.ts';
+import { Timeline } from '../src/live/timeline.ts';
 
 describe('the transport (Timeline)', () => {
   it('maps clock time to twelfths and back at the tempo', () => {

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import onnxProto from 'onnx-proto';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { BundleError } from '../src/music/errors.ts';
-import { LstmSession } from '../src/runtime/session.ts';
+import { LstmSession } from '../src/model/lstmSession.ts';
 import { selectBackend } from '../src/train/backend.ts';
 import { exportBundle, FidelityError } from '../src/train/exportBundle.ts';
 import type { LstmLmSpec } from '../src/train/model.ts';

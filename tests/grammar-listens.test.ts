@@ -8,9 +8,9 @@ import { Conditioner, CONDITION_FEATURES, CONDITION_WIDTH, meterOf } from '../sr
 import { corpusConditions, corpusTokens } from '../src/music/corpus.ts';
 import { formatToken } from '../src/music/grammar.ts';
 import { createRng } from '../src/music/rng.ts';
-import { evaluateGrammar } from '../src/runtime/grammarEval.ts';
-import { generateSolo } from '../src/runtime/jazz.ts';
-import { LstmSession } from '../src/runtime/session.ts';
+import { evaluateGrammar } from '../src/eval/grammarEval.ts';
+import { generateSolo } from '../src/model/solo.ts';
+import { LstmSession } from '../src/model/lstmSession.ts';
 import { selectBackend } from '../src/train/backend.ts';
 import { holdOut, trainJazz } from '../src/train/jazz.ts';
 import { tempDir } from './helpers.ts';

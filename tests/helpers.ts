@@ -2,7 +2,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { readMidiTimeline } from '../src/midi/filePorts.ts';
-import { encodeSmf, writeSmf, type SmfNote, type SmfPart } from '../src/midi/smfWriter.ts';
+import { encodeSmf, writeSmf, type SmfNote, type SmfPart } from '../src/music/smfWriter.ts';
 import { selectBackend } from '../src/train/backend.ts';
 import { trainJazz } from '../src/train/jazz.ts';
 import { tempDir } from './tempDirs.ts';

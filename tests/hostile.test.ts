@@ -13,10 +13,10 @@ import { ConfigError, loadConfig } from '../src/daemon/config.ts';
 import { startDaemon } from '../src/daemon/daemon.ts';
 import { readMidiTimeline } from '../src/midi/filePorts.ts';
 import { MAX_SYSEX_BYTES, MidiStreamParser } from '../src/midi/messages.ts';
-import { encodeSmf, writeSmf, type SmfDocument } from '../src/midi/smfWriter.ts';
+import { encodeSmf, writeSmf, type SmfDocument } from '../src/music/smfWriter.ts';
 import { readAbc } from '../src/music/abc/reader.ts';
 import { governingChord } from '../src/music/grammar.ts';
-import { LstmSession } from '../src/runtime/session.ts';
+import { LstmSession } from '../src/model/lstmSession.ts';
 import { hanging, liveHarness } from './liveHarness.ts';
 import { spawnDaemon, tempDir, tinyTrainArgs, writePhrase } from './helpers.ts';
 

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { MidiMessage } from '../src/midi/messages.ts';
-import { buildRig } from '../src/midi/rig.ts';
-import { parseSetup } from '../src/midi/setup.ts';
-import { VirtualClock } from '../src/runtime/clock.ts';
+import { buildRig } from '../src/live/rig.ts';
+import { parseSetup } from '../src/live/setup.ts';
+import { VirtualClock } from '../src/midi/clock.ts';
 import { advance } from './liveHarness.ts';
 import { feedInput } from './rigs.ts';
 

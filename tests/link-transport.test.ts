@@ -11,7 +11,7 @@ import {
   openLinkBinding,
   type LinkBinding,
 } from '../src/midi/link.ts';
-import { VirtualClock, type Clock } from '../src/runtime/clock.ts';
+import { VirtualClock, type Clock } from '../src/midi/clock.ts';
 import { liveHarness, noteOns } from './liveHarness.ts';
 
 class FakeLink implements LinkBinding {

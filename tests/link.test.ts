@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startDaemon } from '../src/daemon/daemon.ts';
 import { tempDir } from './helpers.ts';
-import { percentiles } from '../src/runtime/stats.ts';
+import { percentiles } from '../src/live/stats.ts';
 import { gridMs, linkAvailable, LinkPeer, phaseMs, until, type PeerSample } from './link/peers.ts';
 import { linkRig, noteOnsAfter, type LinkRig } from './link/rig.ts';
 

@@ -2,12 +2,12 @@ import { Command } from 'commander';
 import { describe, expect, it } from 'vitest';
 import { setupFromFlags, liveFlags } from '../src/cli/liveFlags.ts';
 import { ConfigError, parseConfig, setupOf } from '../src/daemon/config.ts';
-import { ControlError } from '../src/midi/controls.ts';
-import { buildRig, heldFields, SESSION_FIELDS } from '../src/midi/rig.ts';
-import { parseSetup, SETUP_DEFAULTS } from '../src/midi/setup.ts';
-import { SETUP_LIMITS } from '../src/runtime/limits.ts';
-import { VirtualClock } from '../src/runtime/clock.ts';
-import { LstmSession } from '../src/runtime/session.ts';
+import { ControlError } from '../src/live/controls.ts';
+import { buildRig, heldFields, SESSION_FIELDS } from '../src/live/rig.ts';
+import { parseSetup, SETUP_DEFAULTS } from '../src/live/setup.ts';
+import { SETUP_LIMITS } from '../src/live/limits.ts';
+import { VirtualClock } from '../src/midi/clock.ts';
+import { LstmSession } from '../src/model/lstmSession.ts';
 import { feedInput } from './rigs.ts';
 
 /** `improv live`'s flags as parsed (commander's own parsers and defaults), without running anything. */

@@ -1,12 +1,12 @@
-/** A live rig (midi/rig.ts) over jzz in-process ports on a virtual clock, for end-to-end tests. */
+/** A live rig (live/rig.ts) over jzz in-process ports on a virtual clock, for end-to-end tests. */
 import type { MidiMessage } from '../src/midi/messages.ts';
 import { parseMessage } from '../src/midi/messages.ts';
-import type { LiveSession } from '../src/midi/live.ts';
+import type { LiveSession } from '../src/live/liveSession.ts';
 import { jzzListen, jzzSendTo } from '../src/midi/ports.ts';
-import { buildRig, type RigEnv } from '../src/midi/rig.ts';
-import { parseSetup, type LiveSetupInput } from '../src/midi/setup.ts';
-import { VirtualClock } from '../src/runtime/clock.ts';
-import type { LstmSession } from '../src/runtime/session.ts';
+import { buildRig, type RigEnv } from '../src/live/rig.ts';
+import { parseSetup, type LiveSetupInput } from '../src/live/setup.ts';
+import { VirtualClock } from '../src/midi/clock.ts';
+import type { LstmSession } from '../src/model/lstmSession.ts';
 
 let n = 0;
 

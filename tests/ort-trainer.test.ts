@@ -10,7 +10,7 @@ import { dropoutName, paramSpecs } from '../src/train/ortGraph.ts';
 import { checkDevice, OrtLmTrainer } from '../src/train/ortTrainer.ts';
 import { evaluateLoss, trainLm } from '../src/train/trainer.ts';
 import { trainAbc } from '../src/train/abc.ts';
-import { LstmSession } from '../src/runtime/session.ts';
+import { LstmSession } from '../src/model/lstmSession.ts';
 import { tempDir } from './helpers.ts';
 
 beforeAll(async () => {

@@ -11,7 +11,7 @@ import {
   parsePortSpec,
   PortError,
 } from '../src/midi/ports.ts';
-import { VirtualClock } from '../src/runtime/clock.ts';
+import { VirtualClock } from '../src/midi/clock.ts';
 import { tempDir, writePhrase } from './helpers.ts';
 
 const settle = (): Promise<void> => new Promise((r) => setTimeout(r, 20));

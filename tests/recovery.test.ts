@@ -9,11 +9,11 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { panicMessages } from '../src/cli/panic.ts';
 import { FileSink, readMidiTimeline } from '../src/midi/filePorts.ts';
-import { QUIET_MS, QuietCollector } from '../src/midi/quietCollector.ts';
+import { QUIET_MS, QuietCollector } from '../src/live/quietCollector.ts';
 import { liveHarness } from './liveHarness.ts';
 import { readManifest } from '../src/music/bundle.ts';
-import { VirtualClock } from '../src/runtime/clock.ts';
-import { LstmSession } from '../src/runtime/session.ts';
+import { VirtualClock } from '../src/midi/clock.ts';
+import { LstmSession } from '../src/model/lstmSession.ts';
 import { pairsHanging, spawnDaemon, tempDir, tinyTrainArgs } from './helpers.ts';
 import { midoAvailable, midoCheck } from './judges.ts';
 

@@ -1,13 +1,13 @@
 /**
- * Rigs for tests and benches, built by the product's one rig builder (src/midi/rig.ts) from a live
+ * Rigs for tests and benches, built by the product's one rig builder (src/live/rig.ts) from a live
  * setup: a rig whose every sent message is captured with its time, and an input port the caller feeds.
  */
 import type { MidiMessage } from '../src/midi/messages.ts';
 import type { MidiInPort } from '../src/midi/ports.ts';
-import { buildRig, type Rig, type RigEnv } from '../src/midi/rig.ts';
-import { parseSetup, type LiveSetupInput } from '../src/midi/setup.ts';
-import { RealClock } from '../src/runtime/clock.ts';
-import type { LstmSession } from '../src/runtime/session.ts';
+import { buildRig, type Rig, type RigEnv } from '../src/live/rig.ts';
+import { parseSetup, type LiveSetupInput } from '../src/live/setup.ts';
+import { RealClock } from '../src/midi/clock.ts';
+import type { LstmSession } from '../src/model/lstmSession.ts';
 
 /** An input port whose messages come from `deliver` (a script, a DAW's clock, garbage bytes). */
 export interface FeedInput extends MidiInPort {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createRng } from '../src/music/rng.ts';
-import { sample, validateSampler } from '../src/runtime/sampler.ts';
+import { sample, validateSampler } from '../src/model/sampler.ts';
 
 const logits = Float32Array.from([1, 3, 2, 0.5, -1]);
 const draw = (opts: { temperature: number; topK: number; topP: number }, n: number, seed = 1): number[] => {

@@ -1,7 +1,7 @@
 /** The stage page's event feed and the control surface every door shares. */
 import { describe, expect, it } from 'vitest';
-import { ControlError } from '../src/midi/controls.ts';
-import { PAGE_QUEUE_FRAMES, StageFeed, type PageSink } from '../src/midi/stageFeed.ts';
+import { ControlError } from '../src/live/controls.ts';
+import { PAGE_QUEUE_FRAMES, StageFeed, type PageSink } from '../src/live/stageFeed.ts';
 import { liveHarness } from './liveHarness.ts';
 
 /** A page's connection: takes `room` writes, then reports backed up until drained. */

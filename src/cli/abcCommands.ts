@@ -8,12 +8,12 @@ import { parseMeter } from '../music/abc/key.ts';
 import { createRng } from '../music/rng.ts';
 import { existsSync } from 'node:fs';
 import { parseForm } from '../music/abc/form.ts';
-import { generateAbc, type AbcGeneration } from '../runtime/abc.ts';
-import { judgeTunes, type AbcQuality } from '../runtime/abcQuality.ts';
-import { scoreTokens, type NllReport } from '../runtime/evaluate.ts';
-import { validateSampler, type SamplerOptions } from '../runtime/sampler.ts';
+import { generateAbc, type AbcGeneration } from '../model/tune.ts';
+import { judgeTunes, type AbcQuality } from '../eval/abcQuality.ts';
+import { scoreTokens, type NllReport } from '../eval/evaluate.ts';
+import { validateSampler, type SamplerOptions } from '../model/sampler.ts';
 import { withBundle } from './bundle.ts';
-import { writeSmf } from '../midi/smfWriter.ts';
+import { writeSmf } from '../music/smfWriter.ts';
 
 export interface GenerateAbcOptions {
   readonly model: string;

@@ -1,7 +1,7 @@
 /** Opening a bundle of the kind a command needs, for the length of that command. */
 import type { BundleManifest } from '../music/bundle.ts';
 import { BundleError } from '../music/errors.ts';
-import { LstmSession } from '../runtime/session.ts';
+import { LstmSession } from '../model/lstmSession.ts';
 
 /** Loads `model`, refuses it unless it is of `kind`, runs `fn`, and always releases the session. */
 export async function withBundle<T>(

@@ -5,7 +5,7 @@
  */
 import { nameWithOctave, spell } from '../music/pitch.ts';
 import { TWELFTHS_PER_QUARTER } from '../music/time.ts';
-import type { SoloNote } from '../runtime/jazz.ts';
+import type { SoloNote } from '../model/solo.ts';
 import { generateJazz } from './jazzCommands.ts';
 import { renderWav } from './render.ts';
 

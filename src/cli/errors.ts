@@ -4,7 +4,7 @@ import { BundleError, InputFileError, OutputFileError } from '../music/errors.ts
 import { CheckpointError } from '../train/trainer.ts';
 import { TokenFormatError } from '../music/grammar.ts';
 import { FidelityError } from '../train/exportBundle.ts';
-import { PrimingError } from '../runtime/abc.ts';
+import { PrimingError } from '../model/tune.ts';
 import { PortError } from '../midi/ports.ts';
 import { ConfigError } from '../daemon/config.ts';
 import { FormError } from '../music/abc/form.ts';

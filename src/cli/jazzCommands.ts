@@ -7,12 +7,12 @@ import { corpusConditions, corpusTokens, type CorpusProfile } from '../music/cor
 import { validateRange, type PitchRange } from '../music/decode.ts';
 import { createRng } from '../music/rng.ts';
 import { TWELFTHS_PER_QUARTER } from '../music/time.ts';
-import { mergeReports, scoreTokens, type NllReport } from '../runtime/evaluate.ts';
+import { mergeReports, scoreTokens, type NllReport } from '../eval/evaluate.ts';
 import { readCorpora } from '../train/jazz.ts';
-import { generateSolo, summarize, type Solo, type SoloSummary } from '../runtime/jazz.ts';
-import { validateSampler, type SamplerOptions } from '../runtime/sampler.ts';
+import { generateSolo, summarize, type Solo, type SoloSummary } from '../model/solo.ts';
+import { validateSampler, type SamplerOptions } from '../model/sampler.ts';
 import { withBundle } from './bundle.ts';
-import { writeSmf } from '../midi/smfWriter.ts';
+import { writeSmf } from '../music/smfWriter.ts';
 import { BundleError } from '../music/errors.ts';
 
 export interface GenerateJazzOptions {

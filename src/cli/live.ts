@@ -13,10 +13,10 @@ import { rigHandlers, type StatusSource } from '../daemon/status.ts';
 import { UsageError } from './errors.ts';
 import type { LiveCliOptions } from './liveFlags.ts';
 import { listPorts } from '../midi/ports.ts';
-import { buildRig, type Rig } from '../midi/rig.ts';
-import { writeSmf } from '../midi/smfWriter.ts';
-import { RealClock } from '../runtime/clock.ts';
-import { percentiles } from '../runtime/stats.ts';
+import { buildRig, type Rig } from '../live/rig.ts';
+import { writeSmf } from '../music/smfWriter.ts';
+import { RealClock } from '../midi/clock.ts';
+import { percentiles } from '../live/stats.ts';
 
 function chordName(pitches: readonly number[]): string {
   const names = [...new Set(pitches.map((p) => pitchName(spell(p)).replace('-', 'b')))];

@@ -1,13 +1,13 @@
 /**
- * `improv live`'s flags: each maps onto a field of the live setup (midi/setup.ts), whose schema holds
+ * `improv live`'s flags: each maps onto a field of the live setup (live/setup.ts), whose schema holds
  * the defaults and limits; the flags show them in --help and check them as they are parsed, and the
  * whole setup is then checked by the same schema the daemon's config goes through.
  */
 import { Option, type Command } from 'commander';
-import { CLOCK_SOURCES } from '../midi/live.ts';
-import { SETUP_LIMITS } from '../runtime/limits.ts';
-import { parseSetup, SetupError, SETUP_DEFAULTS as D, type LiveSetup } from '../midi/setup.ts';
-import { DEFAULT_CC_MAP, ENGINE_MODES, type ControlAction } from '../runtime/engine.ts';
+import { CLOCK_SOURCES } from '../live/liveSession.ts';
+import { SETUP_LIMITS } from '../live/limits.ts';
+import { parseSetup, SetupError, SETUP_DEFAULTS as D, type LiveSetup } from '../live/setup.ts';
+import { DEFAULT_CC_MAP, ENGINE_MODES, type ControlAction } from '../live/engine.ts';
 import { UsageError } from './errors.ts';
 import { ccMapOption, float, int, meterOption, midiRange, readLeadsheet } from './options.ts';
 

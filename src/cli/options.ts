@@ -2,8 +2,8 @@
 import { InvalidArgumentError } from 'commander';
 import { InputFileError } from '../music/errors.ts';
 import { readText } from '../music/files.ts';
-import { METER } from '../midi/setup.ts';
-import { DEFAULT_CC_MAP } from '../runtime/engine.ts';
+import { METER } from '../live/setup.ts';
+import { DEFAULT_CC_MAP } from '../live/engine.ts';
 import { UsageError } from './errors.ts';
 
 export const int =

@@ -9,7 +9,7 @@ import { loadConfig } from '../daemon/config.ts';
 import type { MidiMessage } from '../midi/messages.ts';
 import { ALL_NOTES_OFF } from '../midi/noteTracker.ts';
 import { openOutput } from '../midi/ports.ts';
-import { RealClock } from '../runtime/clock.ts';
+import { RealClock } from '../midi/clock.ts';
 
 const SUSTAIN = 64;
 const ALL_SOUND_OFF = 120;

@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { extname } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
-import { refineSetup, setupShape, type LiveSetup } from '../midi/setup.ts';
+import { refineSetup, setupShape, type LiveSetup } from '../live/setup.ts';
 import { firstIssue, ioReason } from '../music/errors.ts';
 
 export class ConfigError extends Error {
@@ -21,7 +21,7 @@ export class ConfigError extends Error {
 }
 
 /**
- * The config file: a live setup (midi/setup.ts, the same schema `improv live`'s flags map onto) and
+ * The config file: a live setup (live/setup.ts, the same schema `improv live`'s flags map onto) and
  * what only the daemon has, its HTTP server, garbage collection and log.
  */
 export const configSchema = setupShape
@@ -37,7 +37,7 @@ export const configSchema = setupShape
       .default({}),
     /**
      * The daemon's own full garbage collection, every so many minutes, in a gap with nothing due
-     * (midi/quietCollector.ts; only when node runs with --expose-gc, as the systemd unit does);
+     * (live/quietCollector.ts; only when node runs with --expose-gc, as the systemd unit does);
      * null: leave it to V8.
      */
     gc: z

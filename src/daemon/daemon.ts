@@ -5,14 +5,14 @@
  * and keeps the old ones playing when the new ones fail to load. Logs are JSON lines (pino).
  */
 import pino from 'pino';
-import type { LiveSession } from '../midi/live.ts';
-import { QuietCollector } from '../midi/quietCollector.ts';
-import { buildRig, type Rig } from '../midi/rig.ts';
-import { RealClock, type Clock } from '../runtime/clock.ts';
+import type { LiveSession } from '../live/liveSession.ts';
+import { QuietCollector } from '../live/quietCollector.ts';
+import { buildRig, type Rig } from '../live/rig.ts';
+import { RealClock, type Clock } from '../midi/clock.ts';
 import { ConfigError, loadConfig, setupOf } from './config.ts';
 import { startServer } from './server.ts';
 import { liveStatus, rigHandlers, type StatusSource } from './status.ts';
-import type { Control } from '../midi/controls.ts';
+import type { Control } from '../live/controls.ts';
 import type { Server } from 'node:http';
 
 export interface Daemon {

@@ -15,9 +15,9 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { controlSchema, type Control } from '../midi/controls.ts';
+import { controlSchema, type Control } from '../live/controls.ts';
 import { firstIssue } from '../music/errors.ts';
-import type { StageFeed } from '../midi/stageFeed.ts';
+import type { StageFeed } from '../live/stageFeed.ts';
 import { LOOPBACK } from './config.ts';
 
 /** A /control body that cannot be taken: the message says which field and why (HTTP 400). */

@@ -4,10 +4,10 @@
  */
 import { progressionBars } from '../music/chordSymbols.ts';
 import { TWELFTHS_PER_QUARTER } from '../music/time.ts';
-import type { Control } from '../midi/controls.ts';
-import type { QuietCollector } from '../midi/quietCollector.ts';
-import type { Rig } from '../midi/rig.ts';
-import type { Clock } from '../runtime/clock.ts';
+import type { Control } from '../live/controls.ts';
+import type { QuietCollector } from '../live/quietCollector.ts';
+import type { Rig } from '../live/rig.ts';
+import type { Clock } from '../midi/clock.ts';
 import type { ServerHandlers } from './server.ts';
 
 export interface StatusSource {

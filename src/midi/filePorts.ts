@@ -7,8 +7,8 @@ import { closeSync, openSync, readFileSync, statSync, writeSync } from 'node:fs'
 import { parseMidi, type MidiEvent } from 'midi-file';
 import { InputFileError, ioReason, OutputFileError } from '../music/errors.ts';
 import { checkOutputFile } from '../music/files.ts';
-import { channelEventBytes, smfBytes, u32, vlq } from './smfBytes.ts';
-import type { Clock, Millis } from '../runtime/clock.ts';
+import { channelEventBytes, smfBytes, u32, vlq } from '../music/smfBytes.ts';
+import type { Clock, Millis } from './clock.ts';
 import { encodeMessage, MidiStreamParser, type MidiMessage } from './messages.ts';
 
 const TPQ = 480;

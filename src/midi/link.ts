@@ -7,7 +7,7 @@
  * (The addon's callbacks are not used: they hold the event loop open and call in from Link's thread.)
  */
 import { createRequire } from 'node:module';
-import type { Clock, Millis } from '../runtime/clock.ts';
+import type { Clock, Millis } from './clock.ts';
 
 /** The calls of abletonlink-addon's class that we use (the package has no types). */
 export interface LinkBinding {

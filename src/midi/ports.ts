@@ -12,7 +12,7 @@ import { createRequire } from 'node:module';
 import JZZ from 'jzz';
 import { encodeMessage, MidiStreamParser, type MidiMessage } from './messages.ts';
 import { FileSink, FileSource } from './filePorts.ts';
-import type { Clock } from '../runtime/clock.ts';
+import type { Clock } from './clock.ts';
 
 export type Backend = 'virtual' | 'easymidi' | 'jzz' | 'file';
 export interface PortSpec {

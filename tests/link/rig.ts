@@ -1,6 +1,6 @@
 /** Our engine on a real clock in a Link session, the jazz model playing over ii–V–I (the tests and the bench). */
-import type { EngineMode } from '../../src/runtime/engine.ts';
-import { LstmSession } from '../../src/runtime/session.ts';
+import type { EngineMode } from '../../src/live/engine.ts';
+import { LstmSession } from '../../src/model/lstmSession.ts';
 import { captureRig, type CaptureRig } from '../rigs.ts';
 
 export interface LinkRig extends CaptureRig {

@@ -8,9 +8,9 @@ import { z } from 'zod';
 import { ChordSymbolError, parseProgression } from '../music/chordSymbols.ts';
 import { firstIssue } from '../music/errors.ts';
 import { TWELFTHS_PER_QUARTER, type Twelfths } from '../music/time.ts';
-import { DEFAULT_CC_MAP, DEFAULT_ENGINE_OPTIONS, ENGINE_MODES } from '../runtime/engine.ts';
-import { CLOCK_SOURCES, DEFAULT_LIVE_OPTIONS } from './live.ts';
-import { SETUP_LIMITS } from '../runtime/limits.ts';
+import { DEFAULT_CC_MAP, DEFAULT_ENGINE_OPTIONS, ENGINE_MODES } from './engine.ts';
+import { CLOCK_SOURCES, DEFAULT_LIVE_OPTIONS } from './liveSession.ts';
+import { SETUP_LIMITS } from './limits.ts';
 
 type Limited = keyof typeof SETUP_LIMITS;
 

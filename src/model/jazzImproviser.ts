@@ -18,7 +18,7 @@ import type { Midi } from '../music/pitch.ts';
 import type { Rng } from '../music/rng.ts';
 import { quantizeTicks, TWELFTHS_PER_QUARTER, type Twelfths } from '../music/time.ts';
 import { sample, type SamplerOptions } from './sampler.ts';
-import type { LstmSession, SessionState, StepOutput } from './session.ts';
+import type { LstmSession, SessionState, StepOutput } from './lstmSession.ts';
 
 /** A note as played, on the twelfths timeline (not yet quantized). */
 export interface PlayedNote {

@@ -5,7 +5,7 @@
  * jump (Song Position Pointer, Start).
  */
 import { TWELFTHS_PER_QUARTER, type Twelfths } from '../music/time.ts';
-import type { Clock, Millis } from './clock.ts';
+import type { Clock, Millis } from '../midi/clock.ts';
 import { SETUP_LIMITS } from './limits.ts';
 
 /** The tempi the transport takes (the setup's); outside them a change is ignored (a stray clock reading). */

@@ -3,8 +3,8 @@
  * part. At equal times note-offs come before note-ons, so repeated pitches never cut each other.
  * The file is written beside its target and renamed, so a failure never leaves half a file.
  */
-import { OutputFileError } from '../music/errors.ts';
-import { writeFileAtomicSync } from '../music/files.ts';
+import { OutputFileError } from './errors.ts';
+import { writeFileAtomicSync } from './files.ts';
 import type { MidiData, MidiEvent } from 'midi-file';
 import { smfBytes } from './smfBytes.ts';
 

@@ -10,10 +10,10 @@ import { AbcGuide } from '../music/abc/guide.ts';
 import type { Midi } from '../music/pitch.ts';
 import type { Rng } from '../music/rng.ts';
 import { TWELFTHS_PER_QUARTER, type Twelfths } from '../music/time.ts';
-import { drawGuided, primeIds } from './abc.ts';
-import type { Improviser, PlayedNote } from './improviser.ts';
+import { drawGuided, primeIds } from './tune.ts';
+import type { Improviser, PlayedNote } from './jazzImproviser.ts';
 import type { SamplerOptions } from './sampler.ts';
-import type { LstmSession, SessionState, StepOutput } from './session.ts';
+import type { LstmSession, SessionState, StepOutput } from './lstmSession.ts';
 
 const UNIT: Twelfths = 6; // L:1/8
 const NAMES = ['C', '^C', 'D', '^D', 'E', 'F', '^F', 'G', '^G', 'A', '^A', 'B'];

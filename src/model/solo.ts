@@ -10,10 +10,10 @@ import type { Midi } from '../music/pitch.ts';
 import type { Rng } from '../music/rng.ts';
 import { TWELFTHS_PER_QUARTER, type Twelfths } from '../music/time.ts';
 import type { SamplerOptions } from './sampler.ts';
-import { JazzImproviser } from './improviser.ts';
+import { JazzImproviser } from './jazzImproviser.ts';
 
-export { parseVocabulary } from './improviser.ts';
-import type { LstmSession } from './session.ts';
+export { parseVocabulary } from './jazzImproviser.ts';
+import type { LstmSession } from './lstmSession.ts';
 
 export interface SoloNote {
   readonly start: Twelfths;

@@ -3,20 +3,20 @@
  * exact-time sends on the output port. Every note-on sent is tracked, so cancel, panic, stop, port loss
  * and errors always release what sounds. Generation runs in the lookahead fill, ahead of the window.
  */
-import type { Clock, Millis, TimerHandle } from '../runtime/clock.ts';
-import { Engine, STATE_CC, type EngineOutput, type EngineState } from '../runtime/engine.ts';
-import { MidiClockFollower, TICKS_PER_QUARTER } from '../runtime/midiClock.ts';
+import type { Clock, Millis, TimerHandle } from '../midi/clock.ts';
+import { Engine, STATE_CC, type EngineOutput, type EngineState } from './engine.ts';
+import { MidiClockFollower, TICKS_PER_QUARTER } from './midiClock.ts';
 import { TWELFTHS_PER_QUARTER, type Twelfths } from '../music/time.ts';
-import type { LinkReading, LinkTransport } from './link.ts';
+import type { LinkReading, LinkTransport } from '../midi/link.ts';
 import { ControlSurface } from './controls.ts';
-import { SETUP_LIMITS } from '../runtime/limits.ts';
+import { SETUP_LIMITS } from './limits.ts';
 import { StageFeed } from './stageFeed.ts';
-import { RecentSamples } from '../runtime/stats.ts';
-import type { MidiMessage } from './messages.ts';
-import { EventQueue } from './eventQueue.ts';
-import { ALL_NOTES_OFF, NoteTracker } from './noteTracker.ts';
+import { RecentSamples } from './stats.ts';
+import type { MidiMessage } from '../midi/messages.ts';
+import { EventQueue } from '../midi/eventQueue.ts';
+import { ALL_NOTES_OFF, NoteTracker } from '../midi/noteTracker.ts';
 import type { QuietCollector } from './quietCollector.ts';
-import type { MidiInPort, MidiOutPort } from './ports.ts';
+import type { MidiInPort, MidiOutPort } from '../midi/ports.ts';
 
 export type ClockSource = 'internal' | 'follow' | 'lead' | 'link';
 export const CLOCK_SOURCES: readonly ClockSource[] = ['internal', 'follow', 'lead', 'link'];

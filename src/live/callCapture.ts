@@ -6,7 +6,7 @@
  */
 import type { Midi } from '../music/pitch.ts';
 import { TWELFTHS_PER_QUARTER, type Twelfths } from '../music/time.ts';
-import type { Millis } from './clock.ts';
+import type { Millis } from '../midi/clock.ts';
 
 export interface CapturedNote {
   readonly start: Millis;

@@ -8,7 +8,7 @@
  * cannot move a note. Needs node --expose-gc (examples/improv.service passes it); without, it does
  * nothing.
  */
-import type { Clock, Millis } from '../runtime/clock.ts';
+import type { Clock, Millis } from '../midi/clock.ts';
 
 /** The gap a collection needs: longer than the slowest full GC seen here (17 ms in a 60-minute soak), with room. */
 export const QUIET_MS: Millis = 40;

@@ -16,9 +16,9 @@ import { BundleError } from '../music/errors.ts';
 import { parseToken, type GrammarToken } from '../music/grammar.ts';
 import { createRng } from '../music/rng.ts';
 import { readCorpora, tuneId } from '../train/jazz.ts';
-import { generateSolo } from './jazz.ts';
-import type { SamplerOptions } from './sampler.ts';
-import { LstmSession } from './session.ts';
+import { generateSolo } from '../model/solo.ts';
+import type { SamplerOptions } from '../model/sampler.ts';
+import { LstmSession } from '../model/lstmSession.ts';
 
 export const RHYTHM_N = 8;
 

@@ -3,9 +3,9 @@ import { meterOf } from '../music/conditioning.ts';
 import type { PitchRange } from '../music/decode.ts';
 import type { Rng } from '../music/rng.ts';
 import { AbcImproviser } from './abcImproviser.ts';
-import { JazzImproviser, type Improviser } from './improviser.ts';
+import { JazzImproviser, type Improviser } from './jazzImproviser.ts';
 import type { SamplerOptions } from './sampler.ts';
-import type { LstmSession } from './session.ts';
+import type { LstmSession } from './lstmSession.ts';
 
 export function improviserFor(
   session: LstmSession,

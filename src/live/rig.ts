@@ -8,13 +8,13 @@
 import { parseProgression } from '../music/chordSymbols.ts';
 import { createRng } from '../music/rng.ts';
 import { TWELFTHS_PER_QUARTER } from '../music/time.ts';
-import type { Clock } from '../runtime/clock.ts';
-import { DEFAULT_ENGINE_OPTIONS, Engine, type EngineOptions, type EngineOutput } from '../runtime/engine.ts';
-import { improviserFor } from '../runtime/improvisers.ts';
-import { LstmSession } from '../runtime/session.ts';
-import { openLink, type LinkTransport } from './link.ts';
-import { LiveSession, type LiveOptions } from './live.ts';
-import { openInput, openOutput, type MidiOutPort } from './ports.ts';
+import type { Clock } from '../midi/clock.ts';
+import { DEFAULT_ENGINE_OPTIONS, Engine, type EngineOptions, type EngineOutput } from './engine.ts';
+import { improviserFor } from '../model/improviserFor.ts';
+import { LstmSession } from '../model/lstmSession.ts';
+import { openLink, type LinkTransport } from '../midi/link.ts';
+import { LiveSession, type LiveOptions } from './liveSession.ts';
+import { openInput, openOutput, type MidiOutPort } from '../midi/ports.ts';
 import type { QuietCollector } from './quietCollector.ts';
 import { barLength, type LiveSetup } from './setup.ts';
 

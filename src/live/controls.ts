@@ -7,9 +7,9 @@
 import { z } from 'zod';
 import { parseProgression } from '../music/chordSymbols.ts';
 import { firstIssue } from '../music/errors.ts';
-import { ENGINE_MODES, type EngineControl } from '../runtime/engine.ts';
-import { SETUP_LIMITS } from '../runtime/limits.ts';
-import type { LiveSession } from './live.ts';
+import { ENGINE_MODES, type EngineControl } from './engine.ts';
+import { SETUP_LIMITS } from './limits.ts';
+import type { LiveSession } from './liveSession.ts';
 
 const within = (field: 'temperature' | 'topP' | 'bpm') =>
   z.number().min(SETUP_LIMITS[field][0]).max(SETUP_LIMITS[field][1]).optional();

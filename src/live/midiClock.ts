@@ -6,7 +6,7 @@
  * the line's slope (the tempo) and its value at the newest tick (where that tick "really" was) average
  * the jitter out, where a mean over the span or the raw tick time would pass it on.
  */
-import type { Millis } from './clock.ts';
+import type { Millis } from '../midi/clock.ts';
 
 export const TICKS_PER_QUARTER = 24;
 

@@ -1,6 +1,6 @@
 /** Mean negative log-likelihood per token of a token stream under a bundle (tokens outside its vocabulary are counted and skipped). */
 import { idsInVocabulary } from '../music/corpus.ts';
-import type { LstmSession } from './session.ts';
+import type { LstmSession } from '../model/lstmSession.ts';
 
 export interface NllReport {
   readonly tokens: number;

@@ -14,8 +14,8 @@ import type { Midi } from '../music/pitch.ts';
 import { TWELFTHS_PER_QUARTER, type Twelfths } from '../music/time.ts';
 import { answerSpan, CallCapture, clipTo } from './callCapture.ts';
 import { CcMap, type ControlAction } from './ccMap.ts';
-import type { Clock, Millis } from './clock.ts';
-import type { Improviser, PlayedNote } from './improviser.ts';
+import type { Clock, Millis } from '../midi/clock.ts';
+import type { Improviser, PlayedNote } from '../model/jazzImproviser.ts';
 import { LeftHand } from './leftHand.ts';
 import { Timeline } from './timeline.ts';
 

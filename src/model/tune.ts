@@ -16,7 +16,7 @@ import { AbcStreamReader, type AbcEvent } from '../music/abc/reader.ts';
 import { RepeatExpander } from '../music/abc/repeats.ts';
 import type { Rng } from '../music/rng.ts';
 import { sample, sampleMasked, type MaskedDraw, type SamplerOptions } from './sampler.ts';
-import type { LstmSession, SessionState, StepOutput } from './session.ts';
+import type { LstmSession, SessionState, StepOutput } from './lstmSession.ts';
 
 export class PrimingError extends Error {
   override readonly name = 'PrimingError';

@@ -10,7 +10,7 @@ import { abc2midi, abc2midiAvailable } from '../music/abc/abc2midi.ts';
 import { shapeOf } from '../music/abc/shape.ts';
 import { readAbc } from '../music/abc/reader.ts';
 import { CopyFinder } from '../music/copies.ts';
-import type { AbcGeneration } from './abc.ts';
+import type { AbcGeneration } from '../model/tune.ts';
 
 /** A copied run this long is about two bars of a reel: shorter ones are the idiom, not a copy. */
 export const COPY_RUN = 24;
