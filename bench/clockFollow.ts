@@ -86,10 +86,13 @@ async function run(s: Scenario, session: LstmSession, old: boolean) {
   const clock = new VirtualClock(0);
   const input = feedInput('daw');
   const output = { name: 'out', send: () => undefined, close: () => Promise.resolve() };
-  const rig = await buildRig(
-    parseSetup({ mode: 'call-response', bpm: 100, chords: 'C', clock: 'follow', sendState: false }),
-    { clock, sessions: [session], input, output, log: () => undefined },
-  );
+  const rig = await buildRig(parseSetup({ mode: 'call-response', bpm: 100, chords: 'C', clock: 'follow' }), {
+    clock,
+    sessions: [session],
+    input,
+    output,
+    log: () => undefined,
+  });
   const live = rig.live;
   live.start();
   const oldFollower = new OldFollower();

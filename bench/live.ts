@@ -38,7 +38,7 @@ export async function benchJitter(seconds: number, charModel: string | null): Pr
   const clock = new RealClock();
   const out = nullOut();
   const rig = await buildRig(
-    parseSetup({ mode: 'solo', bpm: 160, chords: 'Dm7 G7 Cmaj7 A7', clock: 'lead', sendState: false }),
+    parseSetup({ mode: 'solo', bpm: 160, chords: 'Dm7 G7 Cmaj7 A7', clock: 'lead' }),
     { clock, input: null, output: out, log: () => undefined },
   );
   const live = rig.live;

@@ -34,7 +34,10 @@ async function soakAsDeployed(): Promise<string[]> {
 // Sections are imported when they run, so the live ones (soak above all, which reports RSS) run in a
 // process without the trainer's TensorFlow.js loaded, as the daemon does.
 const sections: Record<string, () => Promise<string[]>> = {
-  'jazz-step': async () => (await import('./jazz.ts')).benchJazzStep('models/jazz', 20_000),
+  'jazz-step': async () => {
+    const { benchJazzStep } = await import('./jazz.ts');
+    return [...(await benchJazzStep('models/jazz', 20_000)), ...(await benchJazzStep('models/folk', 20_000))];
+  },
   'jazz-train': async () => (await import('./jazz.ts')).benchJazzTraining(3),
   'abc-step': async () => (await import('./abc.ts')).benchAbcStep('models/abc', 5_000),
   train: async () => (await import('./train.ts')).benchTrain(),

@@ -176,6 +176,7 @@ const CONTROL_KEYS = new Set([
   'bpm',
   'responseBars',
   'chords',
+  'maxCopy',
   'panic',
 ]);
 
@@ -198,6 +199,12 @@ const control: FuzzTarget = {
     check(within(c.topP, 0.01, 1), 'topP out of range');
     check(within(c.bpm, 20, 400), 'bpm out of range');
     check(within(c.responseBars, 0, 64), 'responseBars out of range');
+    check(
+      c.maxCopy === undefined ||
+        c.maxCopy === null ||
+        (Number.isInteger(c.maxCopy) && within(c.maxCopy, 0, 10_000)),
+      'maxCopy out of range',
+    );
   },
   expected: (err) => err instanceof ControlBodyError,
   covers: ['/src/', '/node_modules/zod/'],
@@ -213,6 +220,8 @@ const control: FuzzTarget = {
     '"bpm":',
     '"responseBars":',
     '"chords":',
+    '"maxCopy":',
+    'null',
     '"Dm7 G7"',
     '1e309',
     '-0',

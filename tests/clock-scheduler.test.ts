@@ -93,7 +93,7 @@ describe('scheduled sends (the event queue and the live session)', () => {
   });
 
   it('a live session sends every event at its exact time, however far ahead it came, and refuses an interval longer than the lookahead', async () => {
-    const h = await liveHarness({ mode: 'call-response', sendState: false });
+    const h = await liveHarness({ mode: 'call-response' });
     try {
       const start = h.clock.now();
       const emit = (h.live as unknown as { onEngine(o: EngineOutput): void }).onEngine.bind(h.live);

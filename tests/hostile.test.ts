@@ -16,6 +16,7 @@ import { MAX_SYSEX_BYTES, MidiStreamParser } from '../src/midi/messages.ts';
 import { encodeSmf, writeSmf, type SmfDocument } from '../src/music/smfWriter.ts';
 import { readAbc } from '../src/music/abc/reader.ts';
 import { governingChord } from '../src/music/grammar.ts';
+import { readManifest } from '../src/music/bundle.ts';
 import { LstmSession } from '../src/model/lstmSession.ts';
 import { hanging, liveHarness } from './liveHarness.ts';
 import { spawnDaemon, tempDir, tinyTrainArgs, writePhrase } from './helpers.ts';
@@ -402,7 +403,7 @@ describe('errors that name what is wrong, exit 2, and leave nothing behind', () 
   it('a model file from another bundle is refused for its state shape', async () => {
     const dir = join(tempDir('swap'), 'bundle');
     cpSync('models/jazz', dir, { recursive: true });
-    cpSync('models/folk/model.onnx', join(dir, 'model.onnx'));
+    cpSync(join('models/folk', readManifest('models/folk').model), join(dir, readManifest(dir).model));
     await expect(LstmSession.load(dir)).rejects.toThrow(
       /io\.stateShape: the model's state h0 is \[1, batch, 128\], the manifest says 1 layer\(s\) of 64 units/,
     );

@@ -21,10 +21,12 @@ describe('hot-plug', () => {
       available: () => plugged,
     };
     const lines: string[] = [];
-    const rig = await buildRig(
-      parseSetup({ mode: 'solo', bpm: 160, chords: 'Dm7 G7 Cmaj7 A7', sendState: false }),
-      { clock, input: null, output: port, log: (l) => lines.push(l) },
-    );
+    const rig = await buildRig(parseSetup({ mode: 'solo', bpm: 160, chords: 'Dm7 G7 Cmaj7 A7' }), {
+      clock,
+      input: null,
+      output: port,
+      log: (l) => lines.push(l),
+    });
     const live = rig.live;
     const run = (ms: number): Promise<void> => advance(clock, ms);
     live.start();
@@ -65,7 +67,7 @@ describe('hot-plug of the input', () => {
     const input = feedInput('usb-keys', { available: () => plugged });
     const lines: string[] = [];
     const out = { name: 'out', send: () => undefined, close: () => Promise.resolve() };
-    const rig = await buildRig(parseSetup({ chords: 'C7', topP: 1, sendState: false }), {
+    const rig = await buildRig(parseSetup({ chords: 'C7', topP: 1 }), {
       clock,
       input,
       output: out,

@@ -63,6 +63,8 @@ describe('one live setup for the CLI, the daemon, the bench and the tests', () =
         '--velocity',
         '70',
         '--no-link-start-stop',
+        '--max-copy',
+        '8',
       ]),
     );
     const fromConfig = setupOf(
@@ -82,9 +84,17 @@ describe('one live setup for the CLI, the daemon, the bench and the tests', () =
         cc: { panic: 100, tempo: 30 },
         velocity: 70,
         link: { startStop: false },
+        maxCopy: 8,
       }),
     );
     expect(fromFlags).toEqual(fromConfig);
+    expect(fromFlags.maxCopy).toBe(8);
+    expect(setupFromFlags(flags(['--max-copy', 'off'])).maxCopy).toBe(0);
+    expect(setupFromFlags(flags(['--max-copy', 'default'])).maxCopy).toBeNull();
+    expect(() => flags(['--max-copy', '-1'])).toThrow(
+      'expected default, off or a whole number from 0 to 10000',
+    );
+    expect(() => config({ maxCopy: 2.5 })).toThrow('improv.config.json: maxCopy: expected a whole number');
     expect(fromFlags.meter).toEqual({ numerator: 3, denominator: 4 });
   });
 
@@ -197,6 +207,13 @@ describe('the control surface and the setup share limits', () => {
     });
     try {
       expect(() => rig.live.controls.apply({ bpm: SETUP_LIMITS.bpm[1] + 1 })).toThrow(ControlError);
+      // the same words as the CLI's and the config's (one voice for errors)
+      expect(() => rig.live.controls.apply({ bpm: SETUP_LIMITS.bpm[1] + 1 })).toThrow(
+        `bpm: expected a number from 20 to ${SETUP_LIMITS.bpm[1]}`,
+      );
+      expect(() => rig.live.controls.apply({ responseBars: 1.5 })).toThrow(
+        'responseBars: expected a whole number from 0 to 64',
+      );
       expect(() => rig.live.controls.apply({ temperature: SETUP_LIMITS.temperature[1] + 0.1 })).toThrow(
         ControlError,
       );
@@ -207,6 +224,19 @@ describe('the control surface and the setup share limits', () => {
       );
       rig.live.controls.apply({ responseBars: 2 });
       expect(rig.live.controls.values.responseBars).toBe(2);
+      // the copy bound: the bundle's own by default, a number, none, or back to the default
+      expect(rig.live.controls.values.maxCopy).toBeNull();
+      const guarded = (): unknown => rig.live.engine.improviser.snapshot();
+      expect(guarded()).toMatchObject({ copies: { tokenLength: 0 } });
+      expect(() => rig.live.controls.apply({ maxCopy: SETUP_LIMITS.maxCopy[1] + 1 })).toThrow(ControlError);
+      rig.live.controls.apply({ maxCopy: 8 });
+      expect(rig.live.controls.values.maxCopy).toBe(8);
+      expect(rig.live.engine.improviser.copyStats).toEqual({ binding: 0, fallbacks: 0 });
+      rig.live.controls.apply({ maxCopy: 0 });
+      expect(rig.live.engine.improviser.copyStats).toBeNull();
+      expect(guarded()).toMatchObject({ copies: null });
+      rig.live.controls.apply({ maxCopy: null });
+      expect(rig.live.engine.improviser.copyStats).not.toBeNull();
     } finally {
       await rig.close();
     }

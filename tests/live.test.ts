@@ -32,7 +32,7 @@ const fourBeatCall: [number, number, number][] = [
 
 describe('call and response', () => {
   it('answers a phrase on the output inside the expected musical window', async () => {
-    const h = await liveHarness();
+    const h = await liveHarness({ stateCc: STATE_CC });
     await h.play(twoBeatCall);
     const lastOff = h.clock.now();
     await h.run(4000);
@@ -51,6 +51,18 @@ describe('call and response', () => {
     expect(states).toEqual([64, 127, 0]); // listening, responding, idle
     await h.close();
     expect(hanging(h.out)).toBe(0);
+  });
+
+  it('sends no state CC unless asked (--state-cc): a DAW take holds only notes', async () => {
+    const h = await liveHarness();
+    await h.play(twoBeatCall);
+    await h.run(4000);
+    expect(noteOns(h.out).length).toBeGreaterThan(0);
+    // only the All Notes Off (CC 123) every start sends for safety: no state CC
+    const ccs = h.out.flatMap((o) => (o.message.type === 'cc' ? [o.message.controller] : []));
+    expect(ccs.length).toBeGreaterThan(0);
+    expect(new Set(ccs)).toEqual(new Set([123]));
+    await h.close();
   });
 
   it('answers as long as the call: a 2-beat call gets 2 beats, a 4-beat call 4', async () => {
@@ -279,10 +291,12 @@ describe('bad input', () => {
     };
     const sent: unknown[] = [];
     const fakeOut = { name: 'out', send: (m: unknown) => void sent.push(m), close: () => Promise.resolve() };
-    const rig = await buildRig(
-      parseSetup({ chords: 'C7', topP: 1, maxNotesPerSecond: 100, sendState: false }),
-      { clock, input: fakeIn, output: fakeOut, log: () => undefined },
-    );
+    const rig = await buildRig(parseSetup({ chords: 'C7', topP: 1, maxNotesPerSecond: 100 }), {
+      clock,
+      input: fakeIn,
+      output: fakeOut,
+      log: () => undefined,
+    });
     const live = rig.live;
     live.start();
     const rng = createRng(3);

@@ -52,7 +52,7 @@ describe('the control surface', () => {
     expect(() => controls.apply({ temperature: 0.5, chords: 'Dm7 Q#13' })).toThrow(ControlError);
     expect(h.live.engine.improviser.sampler.temperature).toBe(1); // nothing of it applied
     expect(() => controls.apply({ temperature: 5 })).toThrow(
-      /^temperature: Number must be less than or equal to 2/,
+      /^temperature: expected a number from 0 to 2$/, // the words of the CLI and the config
     );
     expect(() => controls.apply({ model: 3 })).toThrow('model: 3 is outside 0..0');
     controls.apply({ temperature: 0.5, topP: 0.8, chords: 'Am7 | D7 | Gmaj7', bpm: 90 });

@@ -10,9 +10,11 @@ import { existsSync } from 'node:fs';
 import { parseForm } from '../music/abc/form.ts';
 import { generateAbc, type AbcGeneration } from '../model/tune.ts';
 import { judgeTunes, type AbcQuality } from '../eval/abcQuality.ts';
-import { scoreTokens, type NllReport } from '../eval/evaluate.ts';
+import { scoreTokens } from '../eval/evaluate.ts';
 import { validateSampler, type SamplerOptions } from '../model/sampler.ts';
 import { withBundle } from './bundle.ts';
+import type { FileEval } from './jazzCommands.ts';
+import { againstTraining } from '../eval/againstTraining.ts';
 import { writeSmf } from '../music/smfWriter.ts';
 
 export interface GenerateAbcOptions {
@@ -28,6 +30,8 @@ export interface GenerateAbcOptions {
   readonly form?: string;
   readonly bars?: number;
   readonly guide: boolean;
+  /** The copy bound (null: the bundle's default, 0: none). */
+  readonly maxCopy?: number | null;
   /** The .abc file; the MIDI files are written beside it as <name>-<n>.mid. */
   readonly out: string;
 }
@@ -45,6 +49,7 @@ function draw(session: Parameters<typeof generateAbc>[0], opts: DrawOptions): Pr
     maxCharsPerTune: opts.maxCharsPerTune,
     attempts: opts.attempts,
     guide,
+    maxCopy: opts.maxCopy ?? null,
   });
 }
 
@@ -112,9 +117,12 @@ export async function generateAbcFiles(opts: GenerateAbcOptions): Promise<Genera
 }
 
 /** Bits per character of an ABC file under a char model; characters outside the vocabulary are counted and skipped. */
-export async function evalAbc(model: string, data: string): Promise<NllReport> {
+export async function evalAbc(model: string, data: string): Promise<FileEval> {
   const text = readText(data);
-  return withBundle(model, 'abc-char', (session) => scoreTokens(session, [...text]));
+  return withBundle(model, 'abc-char', async (session) => ({
+    ...(await scoreTokens(session, [...text])),
+    training: againstTraining(session, [[...text]]),
+  }));
 }
 
 export interface AbcQualityRun {

@@ -1,7 +1,7 @@
 /** Turns errors into one clear line and an exit code: 2 for bad input or configuration, 1 for anything else. */
 import { ChordSymbolError } from '../music/chordSymbols.ts';
 import { BundleError, InputFileError, OutputFileError } from '../music/errors.ts';
-import { CheckpointError } from '../train/trainer.ts';
+import { CheckpointError, TrainingDivergedError } from '../train/trainer.ts';
 import { TokenFormatError } from '../music/grammar.ts';
 import { FidelityError } from '../train/exportBundle.ts';
 import { PrimingError } from '../model/tune.ts';
@@ -31,6 +31,7 @@ const USER_ERRORS = [
   DeviceError,
   OutputFileError,
   CheckpointError,
+  TrainingDivergedError,
   LinkUnavailableError,
 ];
 

@@ -9,6 +9,7 @@ import { createRng } from '../music/rng.ts';
 import { TWELFTHS_PER_QUARTER } from '../music/time.ts';
 import { mergeReports, scoreTokens, type NllReport } from '../eval/evaluate.ts';
 import { readCorpora } from '../train/jazz.ts';
+import { againstTraining, type AgainstTraining } from '../eval/againstTraining.ts';
 import { generateSolo, summarize, type Solo, type SoloSummary } from '../model/solo.ts';
 import { validateSampler, type SamplerOptions } from '../model/sampler.ts';
 import { withBundle } from './bundle.ts';
@@ -23,6 +24,8 @@ export interface GenerateJazzOptions {
   readonly chords?: string;
   readonly range?: PitchRange;
   readonly bpm?: number;
+  /** The copy bound (null: the bundle's default, 0: none). */
+  readonly maxCopy?: number | null;
   readonly out: string;
 }
 
@@ -55,6 +58,7 @@ export async function generateJazz(opts: GenerateJazzOptions): Promise<Generated
       sampler,
       range,
       rng: createRng(opts.seed),
+      maxCopy: opts.maxCopy ?? null,
     });
     const bpm = opts.bpm ?? jazz.bpm;
     const q = (t: number): number => t / TWELFTHS_PER_QUARTER;
@@ -89,6 +93,11 @@ export async function generateJazz(opts: GenerateJazzOptions): Promise<Generated
   });
 }
 
+/** A file's NLL under a model, and the same file against the model's training part (null: no index). */
+export interface FileEval extends NllReport {
+  readonly training: AgainstTraining | null;
+}
+
 export interface EvalJazzOptions {
   readonly model: string;
   readonly data: string;
@@ -98,7 +107,7 @@ export interface EvalJazzOptions {
 }
 
 /** NLL per token of a MIDI file's (or an ABC file's tunes') grammar tokens under a grammar bundle. */
-export async function evalJazz(opts: EvalJazzOptions): Promise<NllReport> {
+export async function evalJazz(opts: EvalJazzOptions): Promise<FileEval> {
   const corpora = readCorpora([opts.data], opts);
   return withBundle(opts.model, 'jazz-grammar', async (session) => {
     const reports: NllReport[] = [];
@@ -110,6 +119,6 @@ export async function evalJazz(opts: EvalJazzOptions): Promise<NllReport> {
           session.conditionWidth > 0 ? corpusConditions(c) : undefined,
         ),
       );
-    return mergeReports(reports);
+    return { ...mergeReports(reports), training: againstTraining(session, corpora.map(corpusTokens)) };
   });
 }

@@ -95,7 +95,14 @@ async function startStage(rig: Rig, opts: LiveCliOptions, clock: RealClock): Pro
   return srv;
 }
 
-/** Calls for the demo: four short phrases over the ii–V–I loop, three bars apart (room for each answer). */
+/**
+ * Calls for the demo: four short phrases over the ii–V–I loop, three bars apart. A call lasts 3.5 beats
+ * and its answer as long, from a beat or two after the call's 1.5 beats of silence: it ends by beat 12,
+ * before the next call (two bars apart, the next call cut three answers in four).
+ */
+export const DEMO_CALL_SPACING_BEATS = 12;
+
+/** Writes the demo's calls as a MIDI file for the file source. */
 function writeDemoCalls(file: string, bpm: number): void {
   const phrases = [
     [62, 65, 69, 72, 71, 67],
@@ -105,7 +112,7 @@ function writeDemoCalls(file: string, bpm: number): void {
   ];
   const notes = phrases.flatMap((p, i) =>
     p.map((midi, j) => ({
-      start: 1 + i * 8 + j * 0.5,
+      start: 1 + i * DEMO_CALL_SPACING_BEATS + j * 0.5,
       dur: j === p.length - 1 ? 1 : 0.45,
       midi,
       velocity: 96,
@@ -155,7 +162,7 @@ export async function runAuto(base: LiveCliOptions): Promise<void> {
   });
   const j = percentiles(live.stats.jitter.values());
   process.stdout.write(
-    `wrote out/live-demo.mid: ${live.engine.stats.calls} calls answered with ${live.engine.stats.notesOut} notes; ` +
+    `wrote out/live-demo.mid: ${live.engine.stats.calls} calls answered with ${live.stats.notesSent} notes sent; ` +
       `send jitter p50 ${j.p50.toFixed(2)} ms, p99 ${j.p99.toFixed(2)} ms, max ${j.max.toFixed(2)} ms; ${live.sounding} notes left sounding\n`,
   );
   const wav = renderWav('out/live-demo.mid', 'out/live-demo.wav');

@@ -7,9 +7,19 @@ import { Option, type Command } from 'commander';
 import { CLOCK_SOURCES } from '../live/liveSession.ts';
 import { SETUP_LIMITS } from '../live/limits.ts';
 import { parseSetup, SetupError, SETUP_DEFAULTS as D, type LiveSetup } from '../live/setup.ts';
-import { DEFAULT_CC_MAP, ENGINE_MODES, type ControlAction } from '../live/engine.ts';
+import { DEFAULT_CC_MAP, ENGINE_MODES, STATE_CC, type ControlAction } from '../live/engine.ts';
 import { UsageError } from './errors.ts';
-import { ccMapOption, float, int, meterOption, midiRange, readLeadsheet } from './options.ts';
+import {
+  ccMapOption,
+  float,
+  int,
+  MAX_COPY_HELP,
+  maxCopyOf,
+  maxCopyOption,
+  meterOption,
+  midiRange,
+  readLeadsheet,
+} from './options.ts';
 
 const num = (field: keyof typeof SETUP_LIMITS): ((v: string) => number) =>
   float(SETUP_LIMITS[field][0], SETUP_LIMITS[field][1]);
@@ -32,6 +42,8 @@ const FLAG_OF: Readonly<Record<string, string>> = {
   maxCallBeats: '--max-call',
   responseBars: '--bars',
   topP: '--top-p',
+  maxCopy: '--max-copy',
+  stateCc: '--state-cc',
   'link.startStop': '--no-link-start-stop',
   'channels.in': '--channel-in',
   'channels.out': '--channel-out',
@@ -81,6 +93,12 @@ export function liveFlags(cmd: Command): Command {
     .option('--seed <n>', 'random seed', int(0), D.seed)
     .option('--temperature <t>', 'sampling temperature', num('temperature'), D.temperature)
     .option('--top-p <p>', 'nucleus sampling mass', num('topP'), D.topP)
+    .option('--max-copy <n|off|default>', MAX_COPY_HELP, maxCopyOption, 'default')
+    .option(
+      '--state-cc <n>',
+      `send the engine's state on this CC of the output channel (0 idle, 64 listening, 127 responding; ${STATE_CC} is the usual one); off by default, so a DAW take holds only notes`,
+      int(0, 127),
+    )
     .addOption(
       new Option(
         '--clock <source>',
@@ -142,6 +160,8 @@ export function setupFromFlags(o: Record<string, unknown>): LiveSetup {
     seed: o.seed,
     temperature: o.temperature,
     topP: o.topP,
+    maxCopy: maxCopyOf(o.maxCopy),
+    stateCc: o.stateCc ?? null,
     range: o.range,
     notes: o.notes,
     channels: { in: o.channelIn ?? null, out: o.channelOut, thru: o.thru ?? null },

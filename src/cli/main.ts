@@ -1,8 +1,9 @@
 #!/usr/bin/env node
 /** The `improv` command line: train, generate, eval, demo. */
-import { Command, Option } from 'commander';
+import { readFileSync } from 'node:fs';
+import { Command, CommanderError, Option } from 'commander';
 import { BACKEND_ORDER, type BackendName } from '../train/backend.ts';
-import { ABC_DEFAULTS, trainAbc } from '../train/abc.ts';
+import { ABC_DEFAULTS, indexAbcBundle, trainAbc } from '../train/abc.ts';
 import { JAZZ_DEFAULTS, trainJazz } from '../train/jazz.ts';
 import type { CommonTrainOptions } from '../train/pipeline.ts';
 import { TRAINERS, type TrainerName } from '../train/trainer.ts';
@@ -31,6 +32,9 @@ import {
   checkCommandLine,
   float,
   int,
+  MAX_COPY_HELP,
+  maxCopyOf,
+  maxCopyOption,
   midiRange,
   oneOf,
   readLeadsheet,
@@ -38,10 +42,18 @@ import {
 
 const log = (line: string): void => void process.stderr.write(`${line}\n`);
 
+const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
+  version: string;
+};
+
+// a usage error is one line and a hint, exit 2 (the help is one --help away); settings made here
+// carry over to every command added below
 const program = new Command()
   .name('improv')
   .description('A realtime MIDI improviser: LSTM models trained offline, played live.')
-  .showHelpAfterError();
+  .version(version, '-V, --version', 'print the version')
+  .showHelpAfterError('(add --help for the options)')
+  .exitOverride();
 
 const backendOption = (): Option =>
   new Option('--backend <name>', 'TensorFlow.js backend (default: the fastest that starts)').choices(
@@ -191,6 +203,7 @@ function abcDrawOptions(o: Record<string, unknown>) {
     form: o.form as string,
     bars: o.bars as number | undefined,
     guide: o.guide as boolean,
+    maxCopy: maxCopyOf(o.maxCopy),
   };
 }
 
@@ -230,6 +243,7 @@ program
   )
   .option('--form <parts>', `ABC: the parts, a letter twice for a repeated part (AB, AABBCC)`, DEFAULT_FORM)
   .option('--no-guide', 'ABC: draw the raw text, without the bar-true mask and the form')
+  .option('--max-copy <n|off|default>', MAX_COPY_HELP, maxCopyOption, 'default')
   .action(async (o: Record<string, unknown>) => {
     const model = o.model as string;
     const sampler = { temperature: o.temperature as number, topK: o.topK as number, topP: o.topP as number };
@@ -276,6 +290,7 @@ program
         o.leadsheet !== undefined ? readLeadsheet(o.leadsheet as string) : (o.chords as string | undefined),
       range: o.range as { low: number; high: number } | undefined,
       bpm: o.bpm as number | undefined,
+      maxCopy: maxCopyOf(o.maxCopy),
       out: (o.out as string | undefined) ?? 'solo.mid',
     });
     const s = r.summary;
@@ -306,6 +321,12 @@ program
   .option('--form <parts>', 'ABC --generate: the parts', DEFAULT_FORM)
   .option('--bars <n>', 'ABC --generate: bars of a tune as written', int(1, 10_000))
   .option('--no-guide', 'ABC --generate: no mask, no form (the raw model)')
+  .option(
+    '--max-copy <n|off|default>',
+    `lines or tunes generated: ${MAX_COPY_HELP}`,
+    maxCopyOption,
+    'default',
+  )
   .option(
     '--training <files...>',
     "ABC --generate: text to look for copies in (default: the manifest's training files)",
@@ -347,6 +368,7 @@ program
           topK: o.topK as number,
           topP: o.topP as number,
         }),
+        maxCopy: maxCopyOf(o.maxCopy),
       });
       process.stdout.write(
         `${model}:\n${grammarEvalLines(r)
@@ -380,9 +402,20 @@ program
     const score = abc
       ? `${r.bitsPerToken.toFixed(4)} bits/character (NLL ${r.nll.toFixed(4)} nats)`
       : `NLL ${r.nll.toFixed(4)} nats/token (${r.bitsPerToken.toFixed(3)} bits, perplexity ${r.perplexity.toFixed(2)})`;
+    const t = r.training;
+    const beats = (a: number, b: number): string => (a < b ? 'beats' : 'does NOT beat');
+    const against = t
+      ? `  baselines counted on the model's training part: unigram ${t.baselines.unigram.toFixed(4)}, bigram ${t.baselines.bigram.toFixed(4)} nats/${abc ? 'character' : 'token'} (smoothing ${t.baselines.bigramSmoothing}); the model ${beats(r.nll, t.baselines.unigram)} the unigram and ${beats(r.nll, t.baselines.bigram)} the bigram\n` +
+        `  longest run found in the training data: ${t.longestCopy.tokens} ${unit}` +
+        (t.longestCopy.rhythm !== null
+          ? `, ${t.longestCopy.rhythm} of rhythm (lengths), ${t.longestCopy.onsets ?? '-'} of onsets`
+          : '') +
+        '\n'
+      : '  (this bundle carries no training index: no baselines or copies; retrain it to have them)\n';
     process.stdout.write(
       `${data}: ${r.scored} ${unit} scored, ${score}; ${r.outOfVocabulary} of ${r.tokens} ${unit} outside the vocabulary ` +
-        `(${((100 * r.outOfVocabulary) / Math.max(r.tokens, 1)).toFixed(1)} %), skipped\n`,
+        `(${((100 * r.outOfVocabulary) / Math.max(r.tokens, 1)).toFixed(1)} %), skipped\n` +
+        against,
     );
   });
 
@@ -482,6 +515,26 @@ program
   });
 
 program
+  .command('index')
+  .description(
+    'give a char bundle trained before bundles carried their training data its copy index and copy bound (for --max-copy), from the files and the split its manifest records',
+  )
+  .requiredOption('--model <dir>', 'bundle folder (abc-char)')
+  .option(
+    '--validation <share>',
+    'the share the model was trained with',
+    float(0, 0.9),
+    ABC_DEFAULTS.validation,
+  )
+  .action((o: Record<string, unknown>) => {
+    const m = indexAbcBundle(o.model as string, { validation: o.validation as number });
+    const b = m.copyBound;
+    process.stdout.write(
+      `${o.model as string}: copy index ${m.training.copyIndex?.file ?? '-'} (${m.training.copyIndex?.tokens ?? 0} characters); default --max-copy ${b?.tokens ?? '-'} (${b?.rule ?? ''}; held-out tunes' longest copies: median ${b?.heldOut.tokens?.median ?? '-'}, max ${b?.heldOut.tokens?.max ?? '-'})\n`,
+    );
+  });
+
+program
   .command('demo', { isDefault: false })
   .description(
     'what `npm start` runs: a solo from the shipped model, written to out/ (and rendered to WAV where fluidsynth exists)',
@@ -496,5 +549,13 @@ try {
   checkCommandLine([process.execPath, ...process.execArgv, ...process.argv.slice(1)]);
   await program.parseAsync(process.argv);
 } catch (err) {
-  process.exitCode = reportError(err);
+  if (err instanceof CommanderError)
+    // commander has printed its line; help and --version are not errors
+    process.exitCode =
+      err.code === 'commander.helpDisplayed' ||
+      err.code === 'commander.help' ||
+      err.code === 'commander.version'
+        ? 0
+        : 2;
+  else process.exitCode = reportError(err);
 }

@@ -2,6 +2,7 @@
 import { InvalidArgumentError } from 'commander';
 import { InputFileError } from '../music/errors.ts';
 import { readText } from '../music/files.ts';
+import { SETUP_LIMITS } from '../live/limits.ts';
 import { METER } from '../live/setup.ts';
 import { DEFAULT_CC_MAP } from '../live/engine.ts';
 import { UsageError } from './errors.ts';
@@ -31,6 +32,28 @@ export const oneOf =
       throw new InvalidArgumentError(`expected one of ${allowed.join(', ')}`);
     return value as T;
   };
+
+/**
+ * `--max-copy`: "default" (the bundle's own bound), "off" (0) or a number of tokens. Commander stores a
+ * parser's null as '', so "default" stays a word here and `maxCopyOf` turns it into the setup's null.
+ * @example maxCopyOption('off') // => 0
+ */
+export function maxCopyOption(value: string): number | 'default' {
+  if (value === 'default') return 'default';
+  if (value === 'off') return 0;
+  const [min, max] = SETUP_LIMITS.maxCopy;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < min || n > max)
+    throw new InvalidArgumentError(`expected default, off or a whole number from ${min} to ${max}`);
+  return n;
+}
+
+/** The parsed --max-copy as the setup and the generators take it: null for the bundle's default. */
+export const maxCopyOf = (value: unknown): number | null => (typeof value === 'number' ? value : null);
+
+/** The help text of --max-copy, shared by generate, eval and live. */
+export const MAX_COPY_HELP =
+  "the plagiarism bound: at most N consecutive tokens (ABC: characters) of the model's training data, and for grammar models N consecutive lengths of its rhythm; 'default' is the bound the bundle measured, 'off' none";
 
 /** "55-84" → { low: 55, high: 84 }. */
 export function midiRange(value: string): { low: number; high: number } {

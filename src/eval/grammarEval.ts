@@ -10,15 +10,24 @@
  *   (the held-out melodies' own share beside it: what a new tune of the style reaches).
  * The held-out part is the trainer's (manifest `jazz.heldOut`), read again from the training files.
  */
-import { corpusConditions, corpusTokens, idsInVocabulary, type JazzCorpus } from '../music/corpus.ts';
+import {
+  corpusConditions,
+  corpusTokens,
+  idsInVocabulary,
+  pitchSpan,
+  type JazzCorpus,
+} from '../music/corpus.ts';
 import { readManifest } from '../music/bundle.ts';
 import { BundleError } from '../music/errors.ts';
-import { parseToken, type GrammarToken } from '../music/grammar.ts';
+import { SuffixAutomaton } from '../music/copies.ts';
+import { formatToken, parseToken, rhythmClass, type GrammarToken } from '../music/grammar.ts';
+import { copyLimitFor } from '../model/copyGuard.ts';
 import { createRng } from '../music/rng.ts';
 import { readCorpora, tuneId } from '../train/jazz.ts';
 import { generateSolo } from '../model/solo.ts';
 import type { SamplerOptions } from '../model/sampler.ts';
 import { LstmSession } from '../model/lstmSession.ts';
+import { NgramBaselines } from './baselines.ts';
 
 export const RHYTHM_N = 8;
 
@@ -37,17 +46,26 @@ export interface GrammarEval {
     readonly chordTones: number;
     readonly chordOrScale: number;
     readonly rhythmCopied: number;
+    /** The longest run of a line found in the training data: tokens, and lengths (rhythm). */
+    readonly longestCopy: LongestCopy;
+    /** The copy bound the lines were drawn under (null: none). */
+    readonly maxCopy: { readonly tokens: number; readonly rhythm: number | null } | null;
   };
   readonly heldOutMelodies: {
     readonly chordTones: number;
     readonly chordOrScale: number;
     readonly rhythmCopied: number;
+    readonly longestCopy: LongestCopy;
   };
 }
 
+export interface LongestCopy {
+  readonly tokens: number;
+  readonly rhythm: number;
+}
+
 /** A line's rhythm: each token's length, a rest marked apart from a note. */
-const rhythmOf = (tokens: readonly GrammarToken[]): string[] =>
-  tokens.map((t) => (t.type === 'R' ? `r${t.dur}` : String(t.dur)));
+const rhythmOf = (tokens: readonly GrammarToken[]): string[] => tokens.map(rhythmClass);
 
 function nGrams(seq: readonly string[], n: number): string[] {
   const out: string[] = [];
@@ -100,7 +118,14 @@ function split(
 
 export async function evaluateGrammar(
   modelDir: string,
-  opts: { seed: number; sampler: SamplerOptions; maxLines?: number; data?: readonly string[] },
+  opts: {
+    seed: number;
+    sampler: SamplerOptions;
+    maxLines?: number;
+    data?: readonly string[];
+    /** The copy bound the lines are drawn under (null or undefined: the bundle's default; 0: none). */
+    maxCopy?: number | null;
+  },
 ): Promise<GrammarEval> {
   const manifest = readManifest(modelDir);
   const heldOut = manifest.jazz?.heldOut;
@@ -118,33 +143,33 @@ export async function evaluateGrammar(
   const vocab = manifest.vocabulary;
   const V = vocab.length;
   const index = new Map(vocab.map((v, i) => [v, i]));
-  // baselines, counted on the training tokens (start = V)
-  const uni = new Float64Array(V);
-  const bi = new Map<number, Map<number, number>>();
-  const ctx = new Float64Array(V + 1);
-  for (const c of train) {
-    let prev = V;
-    for (const t of corpusTokens(c)) {
-      const id = index.get(t);
-      if (id === undefined) continue;
-      uni[id] = (uni[id] as number) + 1;
-      const row = bi.get(prev) ?? new Map<number, number>();
-      row.set(id, (row.get(id) ?? 0) + 1);
-      bi.set(prev, row);
-      ctx[prev] = (ctx[prev] as number) + 1;
-      prev = id;
-    }
-  }
-  const N = uni.reduce((a, b) => a + b, 0);
-  const pUni = (id: number): number => ((uni[id] as number) + 1) / (N + V);
+  // baselines, counted on the training tokens
+  const idsOf = (c: JazzCorpus): number[] => idsInVocabulary(corpusTokens(c), index, null, 0).ids;
+  const trainIds = train.map(idsOf);
+  const baselines = new NgramBaselines(trainIds, vocab.length);
+  // copies, by an automaton over the training part (the same split as the bundle's copy index)
+  const rhythmIds = new Map<string, number>();
+  const rhythmId = (t: GrammarToken): number => {
+    const c = rhythmClass(t);
+    let id = rhythmIds.get(c);
+    if (id === undefined) rhythmIds.set(c, (id = rhythmIds.size));
+    return id;
+  };
+  const tokenCopies = new SuffixAutomaton(trainIds);
+  const rhythmCopies = new SuffixAutomaton(train.map((c) => c.bars.flatMap((b) => b.tokens).map(rhythmId)));
+  const longestCopy = (lines: readonly (readonly GrammarToken[])[]): LongestCopy => ({
+    tokens: lines.reduce(
+      (m, l) => Math.max(m, tokenCopies.longest(l.map((t) => index.get(formatToken(t)) ?? -2))),
+      0,
+    ),
+    rhythm: lines.reduce((m, l) => Math.max(m, rhythmCopies.longest(l.map(rhythmId))), 0),
+  });
   const session = await LstmSession.load(modelDir);
   let scored = 0;
   let total = 0;
   let oov = 0;
   let nllModel = 0;
-  let nllUni = 0;
-  const smoothings = [1, 5, 20, 100, 500];
-  const nllBi = smoothings.map(() => 0);
+  const scoredIds: number[][] = [];
   const W = session.conditionWidth;
   try {
     for (const c of held) {
@@ -157,17 +182,10 @@ export async function evaluateGrammar(
       session.reset();
       const conditions = W > 0 ? kept.conditions : undefined;
       const { probs } = await session.run([session.startToken, ...ids.slice(0, -1)], conditions);
-      let prev = V;
+      scoredIds.push(ids);
       ids.forEach((id, t) => {
         scored++;
         nllModel -= Math.log(Math.max(probs[t * V + id] as number, 1e-12));
-        nllUni -= Math.log(pUni(id));
-        const row = bi.get(prev);
-        smoothings.forEach((mu, s) => {
-          const p = ((row?.get(id) ?? 0) + mu * pUni(id)) / ((ctx[prev] as number) + mu);
-          nllBi[s] = (nllBi[s] as number) - Math.log(p);
-        });
-        prev = id;
       });
     }
     // lines over the held-out progressions, as long as the held-out melodies
@@ -182,17 +200,16 @@ export async function evaluateGrammar(
     for (const [i, c] of lines.entries()) {
       const bars = c.bars.filter((b) => b.bar >= 0);
       if (bars.length === 0) continue;
+      const [low, high] = pitchSpan(c.melodyPitches);
       const solo = await generateSolo(session, {
         bars: bars.length,
         progression: bars.map((b) => b.chords),
         barLength: c.barLength,
         beat: c.beat,
         sampler: opts.sampler,
-        range: {
-          low: Math.min(...c.melodyPitches),
-          high: Math.max(Math.max(...c.melodyPitches), Math.min(...c.melodyPitches) + 12),
-        },
+        range: { low, high: Math.max(high, low + 12) },
         rng: createRng(`${opts.seed}:${i}`),
+        maxCopy: opts.maxCopy ?? null,
       });
       generated.push(solo.tokens.map(parseToken));
       // each note as it sounds against the chord at its start (what the decoder found, fallbacks included)
@@ -203,21 +220,23 @@ export async function evaluateGrammar(
       }
     }
     const own = typeShares(held.flatMap((c) => c.bars.flatMap((b) => b.tokens)));
-    const best = Math.min(...nllBi);
+    const base = baselines.score(scoredIds);
     return {
       heldOutTunes: held.length,
       heldOutTokens: total,
       outOfVocabulary: oov,
       model: nllModel / scored,
-      unigram: nllUni / scored,
-      bigram: best / scored,
-      bigramSmoothing: smoothings[nllBi.indexOf(best)] as number,
+      unigram: base.unigram,
+      bigram: base.bigram,
+      bigramSmoothing: base.bigramSmoothing,
       generated: {
         lines: generated.length,
         notes,
         chordTones: notes ? chordTones / notes : 0,
         chordOrScale: notes ? chordOrScale / notes : 0,
         rhythmCopied: copiedShare(generated, known),
+        longestCopy: longestCopy(generated),
+        maxCopy: copyLimitFor(manifest, opts.maxCopy ?? null),
       },
       heldOutMelodies: {
         ...own,
@@ -225,6 +244,7 @@ export async function evaluateGrammar(
           held.map((c) => c.bars.flatMap((b) => b.tokens)),
           known,
         ),
+        longestCopy: longestCopy(held.map((c) => c.bars.flatMap((b) => b.tokens))),
       },
     };
   } finally {
@@ -242,5 +262,8 @@ export function grammarEvalLines(r: GrammarEval): string[] {
     `NLL nats/token: model ${r.model.toFixed(3)}, unigram ${r.unigram.toFixed(3)}, bigram ${r.bigram.toFixed(3)} (smoothing ${r.bigramSmoothing}); the model ${beats(r.model, r.unigram)} the unigram and ${beats(r.model, r.bigram)} the bigram`,
     `generated over the held-out progressions (${r.generated.lines} lines, ${r.generated.notes} notes): chord tones ${pct(r.generated.chordTones)}, chord or scale ${pct(r.generated.chordOrScale)}; the held-out melodies: ${pct(r.heldOutMelodies.chordTones)}, ${pct(r.heldOutMelodies.chordOrScale)}`,
     `${RHYTHM_N}-note rhythm n-grams found in the training data: generated ${pct(r.generated.rhythmCopied)}, held-out melodies ${pct(r.heldOutMelodies.rhythmCopied)}`,
+    `longest run found in the training data (tokens / rhythm): generated ${r.generated.longestCopy.tokens} / ${r.generated.longestCopy.rhythm}` +
+      ` under ${r.generated.maxCopy ? `--max-copy ${r.generated.maxCopy.tokens}${r.generated.maxCopy.rhythm !== null && r.generated.maxCopy.rhythm !== r.generated.maxCopy.tokens ? ` (rhythm ${r.generated.maxCopy.rhythm})` : ''}` : 'no bound'}` +
+      `, held-out melodies ${r.heldOutMelodies.longestCopy.tokens} / ${r.heldOutMelodies.longestCopy.rhythm}`,
   ];
 }

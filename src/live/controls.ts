@@ -8,29 +8,23 @@ import { z } from 'zod';
 import { parseProgression } from '../music/chordSymbols.ts';
 import { firstIssue } from '../music/errors.ts';
 import { ENGINE_MODES, type EngineControl } from './engine.ts';
-import { SETUP_LIMITS } from './limits.ts';
 import type { LiveSession } from './liveSession.ts';
-
-const within = (field: 'temperature' | 'topP' | 'bpm') =>
-  z.number().min(SETUP_LIMITS[field][0]).max(SETUP_LIMITS[field][1]).optional();
+import { limited } from './limits.ts';
 
 export const controlSchema = z
   .object({
-    temperature: within('temperature'),
-    topP: within('topP'),
+    temperature: limited('temperature').optional(),
+    topP: limited('topP').optional(),
     model: z.number().int().min(0).optional(),
     mode: z.enum(ENGINE_MODES as unknown as ['call-response', 'solo', 'follow']).optional(),
     /** Sets the tempo, or proposes it to the Link session (refused while following MIDI clock). */
-    bpm: within('bpm'),
+    bpm: limited('bpm').optional(),
     /** Answer length in bars; 0 answers as long as the call. */
-    responseBars: z
-      .number()
-      .int()
-      .min(SETUP_LIMITS.responseBars[0])
-      .max(SETUP_LIMITS.responseBars[1])
-      .optional(),
+    responseBars: limited('responseBars', true).optional(),
     /** The looping progression: chord symbols, one bar each (spaces or |). */
     chords: z.string().min(1).max(4000).optional(),
+    /** The copy bound in tokens (0: none; null: each model's own default). */
+    maxCopy: limited('maxCopy', true).nullable().optional(),
     panic: z.literal(true).optional(),
   })
   .strict();
@@ -60,6 +54,8 @@ export interface ControlValues {
   readonly bpm: number;
   readonly responseBars: number;
   readonly chords: string;
+  /** The copy bound asked for (null: each model's own default, 0: none). */
+  readonly maxCopy: number | null;
 }
 
 export class ControlSurface {
@@ -100,6 +96,13 @@ export class ControlSurface {
     if (c.model !== undefined) engine.selectModel(c.model);
     if (c.mode !== undefined) engine.setMode(c.mode);
     if (c.responseBars !== undefined) engine.setResponseBars(c.responseBars);
+    if (c.maxCopy !== undefined) {
+      try {
+        engine.setMaxCopy(c.maxCopy);
+      } catch (err) {
+        throw new ControlError(`maxCopy: ${err instanceof Error ? err.message : String(err)}`);
+      }
+    }
     if (c.bpm !== undefined) this.live.proposeTempo(c.bpm);
     if (c.panic) engine.panic();
   }
@@ -120,6 +123,7 @@ export class ControlSurface {
       bpm: Math.round(engine.tempo * 100) / 100,
       responseBars: engine.answerBars,
       chords: this.chordsText,
+      maxCopy: engine.maxCopy,
     };
   }
 }

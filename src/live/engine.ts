@@ -64,6 +64,8 @@ export interface EngineControl {
   readonly responseBars?: number;
   /** The looping progression, as chord symbols (one bar each). */
   readonly chords?: string;
+  /** The copy bound (model/copyGuard.ts): null the bundle's default, 0 none, N tokens. */
+  readonly maxCopy?: number | null;
   readonly panic?: true;
 }
 
@@ -295,6 +297,18 @@ export class Engine {
 
   get answerBars(): number {
     return this.responseBars;
+  }
+
+  private copyBound: number | null = null;
+
+  /** The copy bound every model plays under (null: each bundle's own default, 0: none). */
+  setMaxCopy(maxCopy: number | null): void {
+    for (const im of this.improvisers) im.setMaxCopy(maxCopy);
+    this.copyBound = maxCopy;
+  }
+
+  get maxCopy(): number | null {
+    return this.copyBound;
   }
 
   setTopP(p: number): void {

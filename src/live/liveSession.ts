@@ -4,7 +4,7 @@
  * and errors always release what sounds. Generation runs in the lookahead fill, ahead of the window.
  */
 import type { Clock, Millis, TimerHandle } from '../midi/clock.ts';
-import { Engine, STATE_CC, type EngineOutput, type EngineState } from './engine.ts';
+import { Engine, type EngineOutput, type EngineState } from './engine.ts';
 import { MidiClockFollower, TICKS_PER_QUARTER } from './midiClock.ts';
 import { TWELFTHS_PER_QUARTER, type Twelfths } from '../music/time.ts';
 import type { LinkReading, LinkTransport } from '../midi/link.ts';
@@ -37,7 +37,8 @@ export interface LiveOptions {
   readonly interval: Millis;
   /** Most note-ons per second taken from the input; beyond it they are dropped and counted. */
   readonly maxNotesPerSecond: number;
-  readonly sendState: boolean;
+  /** The CC the engine's state goes out on (null: none). */
+  readonly stateCc: number | null;
   /** Playback offset (ms) added to every output time, for latency compensation. */
   readonly offset: Millis;
   /** Also send the player's notes to the output on this channel (thru), or null. */
@@ -58,7 +59,7 @@ export const DEFAULT_LIVE_OPTIONS = {
   lookahead: 100,
   interval: 25,
   maxNotesPerSecond: 200,
-  sendState: true,
+  stateCc: null,
   offset: 0,
   thruChannel: null,
 } satisfies Partial<LiveOptions>;
@@ -482,11 +483,11 @@ export class LiveSession {
         return;
       }
       case 'state':
-        if (this.opts.sendState)
+        if (this.opts.stateCc !== null)
           this.send({
             type: 'cc',
             channel: this.opts.outChannel,
-            controller: STATE_CC,
+            controller: this.opts.stateCc,
             value: stateValue(o.state),
           });
         return;

@@ -78,14 +78,18 @@ export async function loadEngine(
   const models = loaded ?? sessions;
   const sampler = { temperature: setup.temperature, topK: 0, topP: setup.topP };
   const improvisers = models.map((s, i) =>
-    improviserFor(s, createRng(setup.seed + i), sampler, setup.range, setup.meter),
+    improviserFor(s, createRng(setup.seed + i), sampler, setup.range, setup.meter, setup.maxCopy),
   );
   const options = engineOptions(setup);
   return {
     setup,
     sessions: models,
     owned: !loaded,
-    makeEngine: (emit) => new Engine(improvisers, clock, options, emit, setup.cc),
+    makeEngine: (emit) => {
+      const engine = new Engine(improvisers, clock, options, emit, setup.cc);
+      engine.setMaxCopy(setup.maxCopy);
+      return engine;
+    },
   };
 }
 
@@ -108,7 +112,7 @@ export const SESSION_FIELDS = [
   'lookahead',
   'interval',
   'maxNotesPerSecond',
-  'sendState',
+  'stateCc',
 ] as const satisfies readonly (keyof LiveSetup)[];
 
 /** The fields a reload of a rig playing `setup` keeps: with Link the meter too (it is the session's quantum). */
@@ -176,7 +180,7 @@ export async function buildRig(setup: LiveSetup, env: RigEnv): Promise<Rig> {
         lookahead: setup.lookahead,
         interval: setup.interval,
         maxNotesPerSecond: setup.maxNotesPerSecond,
-        sendState: setup.sendState,
+        stateCc: setup.stateCc,
         collector: env.collector ?? null,
         log: env.log,
       },

@@ -10,20 +10,7 @@ import { firstIssue } from '../music/errors.ts';
 import { TWELFTHS_PER_QUARTER, type Twelfths } from '../music/time.ts';
 import { DEFAULT_CC_MAP, DEFAULT_ENGINE_OPTIONS, ENGINE_MODES } from './engine.ts';
 import { CLOCK_SOURCES, DEFAULT_LIVE_OPTIONS } from './liveSession.ts';
-import { SETUP_LIMITS } from './limits.ts';
-
-type Limited = keyof typeof SETUP_LIMITS;
-
-const expected = (min: number, max: number, whole: boolean): string =>
-  `expected ${whole ? 'a whole number' : 'a number'} from ${min} to ${max}`;
-
-/** A number within its field's limits, with the message the CLI's parsers give too. */
-function limited(field: Limited, whole = false): z.ZodNumber {
-  const [min, max] = SETUP_LIMITS[field];
-  const message = expected(min, max, whole);
-  const n = z.number({ invalid_type_error: message }).min(min, message).max(max, message);
-  return whole ? n.int(message) : n;
-}
+import { limited } from './limits.ts';
 
 const midi = z.number().int('expected a MIDI number 0–127').min(0).max(127);
 const channel = z.number().int().min(1, 'expected a channel 1–16').max(16, 'expected a channel 1–16');
@@ -82,6 +69,8 @@ export const setupShape = z
     seed: z.number().int().min(0).default(1),
     temperature: limited('temperature').default(1),
     topP: limited('topP').default(0.95),
+    /** The copy bound (model/copyGuard.ts): null each bundle's own default, 0 none, N tokens. */
+    maxCopy: limited('maxCopy', true).nullable().default(null),
     /** The pitch range of the answers (at least an octave). */
     range: range(55, 84),
     /** Input notes outside this range are ignored. */
@@ -104,8 +93,11 @@ export const setupShape = z
     interval: limited('interval').default(L.interval),
     /** Most note-ons a second taken from the input (beyond: dropped and counted). */
     maxNotesPerSecond: limited('maxNotesPerSecond', true).default(L.maxNotesPerSecond),
-    /** Report the engine's state (idle, listening, responding) on the state CC. */
-    sendState: z.boolean().default(L.sendState),
+    /**
+     * Report the engine's state (0 idle, 64 listening, 127 responding) on this CC of the output
+     * channel; null (the default) sends none, so a DAW's take holds only the notes.
+     */
+    stateCc: z.number().int().min(0).max(127).nullable().default(L.stateCc),
   })
   .strict();
 

@@ -3,7 +3,7 @@
  * plays, and a source that plays a MIDI file in as if a player played it (rehearsal without a
  * keyboard, scripted checks). Both run on the injected clock, so tests drive them with virtual time.
  */
-import { closeSync, openSync, readFileSync, statSync, writeSync } from 'node:fs';
+import fs, { closeSync, openSync, readFileSync, statSync } from 'node:fs';
 import { parseMidi, type MidiEvent } from 'midi-file';
 import { InputFileError, ioReason, OutputFileError } from '../music/errors.ts';
 import { checkOutputFile } from '../music/files.ts';
@@ -23,6 +23,10 @@ const SINK_BPM = 120;
  * at every step: (1) the new events and an End of Track go after the old End of Track, beyond the
  * chunk's length (trailing bytes a reader does not reach); (2) the chunk's length grows to take them;
  * (3) the old End of Track, now mid-track, becomes an empty text event of the same four bytes.
+ * Step 1 is written whole before step 2 begins (a short write goes on, a failed one stops there), so a
+ * full disk leaves the take as it was at the last flush; the events wait and go out with the next
+ * flush that finds room, and the recording goes on once space returns (`stalls` counts the flushes that
+ * found none; beyond MAX_PENDING bytes waiting, new events are dropped and counted).
  */
 export class FileSink {
   private readonly start: Millis = 0;
@@ -34,6 +38,9 @@ export class FileSink {
   private flushTimer: ReturnType<typeof setTimeout> | null = null;
   private failure: Error | null = null;
   private closed = false;
+  /** Flushes that found no room (ENOSPC), and events dropped while too much waited. */
+  stalls = 0;
+  dropped = 0;
 
   /**
    * `append`: go on with a recording this sink wrote (what `improv panic` does after a process died
@@ -58,7 +65,7 @@ export class FileSink {
       }
       // 'w' truncates: an older recording at this path is replaced now, not when this one ends
       this.fd = openSync(name, 'w');
-      writeSync(this.fd, Uint8Array.from(NEW_RECORDING));
+      writeAll(this.fd, Uint8Array.from(NEW_RECORDING), 0);
     } catch (err) {
       throw new OutputFileError(name, `cannot record here (${ioReason(err)})`);
     }
@@ -72,6 +79,10 @@ export class FileSink {
     const bytes = channelBytes(message);
     if (!bytes) return; // real-time messages are not stored in a file
     const tick = Math.max(this.lastTick, Math.round((this.clock.now() - this.start) * TICKS_PER_MS));
+    if (this.pending.length > MAX_PENDING) {
+      this.dropped++;
+      return;
+    }
     this.pending.push(...vlq(tick - this.lastTick), ...bytes);
     this.lastTick = tick;
     this.flushTimer ??= setTimeout(() => this.flushSafely(), FLUSH_MS);
@@ -83,6 +94,13 @@ export class FileSink {
     try {
       this.flush();
     } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOSPC') {
+        // the take is as it was at the last flush; try again later with what waits
+        this.stalls++;
+        this.flushTimer = setTimeout(() => this.flushSafely(), FLUSH_MS);
+        this.flushTimer.unref?.();
+        return;
+      }
       // the next send reports it, so the live session treats the port as lost
       this.failure = new OutputFileError(this.name, `cannot write (${ioReason(err)})`);
     }
@@ -91,11 +109,11 @@ export class FileSink {
   private flush(): void {
     if (this.pending.length === 0) return;
     const data = Uint8Array.from([...this.pending, ...END_OF_TRACK]);
-    this.pending = [];
     const end = HEADER_BYTES + this.trackLength;
-    writeSync(this.fd, data, 0, data.length, end);
-    writeSync(this.fd, Uint8Array.from(u32(this.trackLength + data.length)), 0, 4, HEADER_BYTES - 4);
-    writeSync(this.fd, Uint8Array.from(EMPTY_TEXT), 0, 4, end - END_OF_TRACK.length);
+    writeAll(this.fd, data, end); // (1); a failure here leaves the file as it was and the events waiting
+    this.pending = [];
+    writeAll(this.fd, Uint8Array.from(u32(this.trackLength + data.length)), HEADER_BYTES - 4);
+    writeAll(this.fd, Uint8Array.from(EMPTY_TEXT), end - END_OF_TRACK.length);
     this.trackLength += data.length;
   }
 
@@ -106,6 +124,10 @@ export class FileSink {
     if (this.flushTimer) clearTimeout(this.flushTimer);
     try {
       this.flush();
+    } catch (err) {
+      return Promise.reject(
+        new OutputFileError(this.name, `cannot write the take's last events (${ioReason(err)})`),
+      );
     } finally {
       closeSync(this.fd);
     }
@@ -161,6 +183,17 @@ function recordingAt(file: string): { trackLength: number; ticks: number; writte
 
 /** How long sent events wait before they are written (one write for a burst). */
 const FLUSH_MS = 100;
+/** Bytes of events that may wait for room on a full disk (about 300 K events). */
+const MAX_PENDING = 1 << 20;
+
+/** Writes all of `bytes` at `position`: a short write goes on from where it stopped. */
+function writeAll(fd: number, bytes: Uint8Array, position: number): void {
+  for (let done = 0; done < bytes.length;) {
+    const n = fs.writeSync(fd, bytes, done, bytes.length - done, position + done);
+    if (n <= 0) throw Object.assign(new Error('the write made no progress'), { code: 'EIO' });
+    done += n;
+  }
+}
 
 /** The bytes of a channel message as a file stores them, or null for what a file does not keep. */
 function channelBytes(m: MidiMessage): number[] | null {

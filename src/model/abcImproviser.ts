@@ -10,6 +10,7 @@ import { AbcGuide } from '../music/abc/guide.ts';
 import type { Midi } from '../music/pitch.ts';
 import type { Rng } from '../music/rng.ts';
 import { TWELFTHS_PER_QUARTER, type Twelfths } from '../music/time.ts';
+import { copyStatsOf, rebound, type CopyGuard, type CopyState } from './copyGuard.ts';
 import { drawGuided, primeIds } from './tune.ts';
 import type { Improviser, PlayedNote } from './jazzImproviser.ts';
 import type { SamplerOptions } from './sampler.ts';
@@ -76,6 +77,7 @@ interface AbcState {
   readonly next: StepOutput | null;
   readonly guide: AbcGuide;
   readonly started: boolean;
+  readonly copies: CopyState | null;
 }
 
 export class AbcImproviser implements Improviser {
@@ -90,15 +92,27 @@ export class AbcImproviser implements Improviser {
   /** The tune as written so far (what was heard and played), its last TUNE_KEPT characters. */
   private written = '';
 
+  private copies: CopyGuard | null = null;
+
   constructor(
     private readonly session: LstmSession,
     private readonly rng: Rng,
     public sampler: SamplerOptions,
     meter: { numerator: number; denominator: number } = { numerator: 4, denominator: 4 },
+    maxCopy: number | null = null,
   ) {
     this.header = `X:1\nT:Jam\nM:${meter.numerator}/${meter.denominator}\nL:1/8\nK:C\n`;
     this.guide = this.newGuide();
     this.allowed = new Uint8Array(session.vocabulary.length);
+    this.setMaxCopy(maxCopy);
+  }
+
+  setMaxCopy(maxCopy: number | null): void {
+    this.copies = rebound(this.session, maxCopy, this.copies);
+  }
+
+  get copyStats(): { binding: number; fallbacks: number } | null {
+    return copyStatsOf(this.copies);
   }
 
   private newGuide(): AbcGuide {
@@ -111,6 +125,7 @@ export class AbcImproviser implements Improviser {
     this.guide = this.newGuide();
     this.started = false;
     this.written = '';
+    this.copies?.reset();
   }
 
   snapshot(): AbcState {
@@ -119,6 +134,7 @@ export class AbcImproviser implements Improviser {
       next: this.next,
       guide: this.guide.clone(),
       started: this.started,
+      copies: this.copies?.state() ?? null,
     };
   }
 
@@ -128,6 +144,7 @@ export class AbcImproviser implements Improviser {
     this.next = s.next;
     this.guide = s.guide.clone();
     this.started = s.started;
+    this.copies?.setState(s.copies ?? undefined);
   }
 
   /** The tune being played, as ABC (for notation on the stage page), from its header on. */
@@ -146,6 +163,7 @@ export class AbcImproviser implements Improviser {
   private async feed(text: string): Promise<void> {
     this.write(text);
     const ids = primeIds(text, this.session.vocabulary);
+    for (const id of ids) this.copies?.push(id);
     this.started = true;
     this.guide.push(text);
     const fresh = this.next === null;
@@ -176,7 +194,14 @@ export class AbcImproviser implements Improviser {
     const notes: { start: Twelfths; dur: Twelfths; midi: Midi; type: NoteType }[] = [];
     let end = from;
     for (let chars = 0; end < to && chars < 2000; chars++) {
-      const { id, changed } = drawGuided(this.guide, this.next.logits, this.sampler, this.rng, this.allowed);
+      const { id, changed } = drawGuided(
+        this.guide,
+        this.next.logits,
+        this.sampler,
+        this.rng,
+        this.allowed,
+        this.copies,
+      );
       this.maskStats.characters++;
       if (changed) this.maskStats.changed++;
       const ch = vocab[id] as string;

@@ -13,8 +13,9 @@ export function improviserFor(
   sampler: SamplerOptions,
   range: PitchRange,
   meter: { numerator: number; denominator: number },
+  maxCopy: number | null = null,
 ): Improviser {
   return session.manifest.kind === 'abc-char'
-    ? new AbcImproviser(session, rng, sampler, meter)
-    : new JazzImproviser(session, rng, sampler, range, meterOf(meter.numerator, meter.denominator));
+    ? new AbcImproviser(session, rng, sampler, meter, maxCopy)
+    : new JazzImproviser(session, rng, sampler, range, meterOf(meter.numerator, meter.denominator), maxCopy);
 }

@@ -17,6 +17,7 @@ import {
 import type { Midi } from '../music/pitch.ts';
 import type { Rng } from '../music/rng.ts';
 import { quantizeTicks, TWELFTHS_PER_QUARTER, type Twelfths } from '../music/time.ts';
+import { copyStatsOf, rebound, type CopyGuard, type CopyState } from './copyGuard.ts';
 import { sample, type SamplerOptions } from './sampler.ts';
 import type { LstmSession, SessionState, StepOutput } from './lstmSession.ts';
 
@@ -34,6 +35,7 @@ export interface ImproviserState {
   /** A conditioned model: the token not yet fed (its conditioning waits for where the line goes on). */
   readonly pending: number | null;
   readonly heard: ConditionerState;
+  readonly copies: CopyState | null;
 }
 
 /** Parses every vocabulary entry once; a bundle with a malformed token is refused. */
@@ -93,6 +95,10 @@ export interface Improviser {
   /** An ABC model's tune as written so far (notation for the stage page); others have none. */
   readonly tune?: string;
   reset(): void;
+  /** The plagiarism bound (copyGuard.ts): null the bundle's default, 0 none, N tokens (and lengths). */
+  setMaxCopy(maxCopy: number | null): void;
+  /** How often the bound masked a draw, and how often it had to keep the shortest copy instead. */
+  readonly copyStats: { readonly binding: number; readonly fallbacks: number } | null;
   snapshot(): unknown;
   restore(state: unknown): void;
   listen(
@@ -124,6 +130,8 @@ export class JazzImproviser implements Improviser {
   private readonly condition: Float32Array;
   /** Bar and beat of the line (what a conditioned model hears); default: the training meter. */
   readonly meter: Meter;
+  private guard: CopyGuard | null = null;
+  private readonly allowed: Uint8Array;
 
   constructor(
     private readonly session: LstmSession,
@@ -131,6 +139,7 @@ export class JazzImproviser implements Improviser {
     public sampler: SamplerOptions,
     public range: PitchRange,
     meter?: Meter,
+    maxCopy: number | null = null,
   ) {
     this.tokens = parseVocabulary(session.vocabulary, 'bundle');
     this.index = new Map(session.vocabulary.map((v, i) => [v, i]));
@@ -140,6 +149,31 @@ export class JazzImproviser implements Improviser {
       beat: jazz?.beat ?? TWELFTHS_PER_QUARTER,
     };
     this.condition = new Float32Array(session.conditionWidth);
+    this.allowed = new Uint8Array(session.vocabulary.length);
+    this.setMaxCopy(maxCopy);
+  }
+
+  setMaxCopy(maxCopy: number | null): void {
+    this.guard = rebound(this.session, maxCopy, this.guard);
+  }
+
+  get copyStats(): { binding: number; fallbacks: number } | null {
+    return copyStatsOf(this.guard);
+  }
+
+  /** One draw, under the copy bound where there is one; the line's copy state goes on with it. */
+  private draw(logits: Float32Array): number {
+    const g = this.guard;
+    let id: number;
+    if (g) {
+      this.allowed.fill(1);
+      const allowed = this.allowed;
+      id = g.restrict(allowed)
+        ? sample(logits, this.sampler, this.rng, (i) => allowed[i] === 1)
+        : sample(logits, this.sampler, this.rng);
+      g.push(id);
+    } else id = sample(logits, this.sampler, this.rng);
+    return id;
   }
 
   private get conditioned(): boolean {
@@ -153,6 +187,7 @@ export class JazzImproviser implements Improviser {
     this.prev = null;
     this.pending = null;
     this.conditioner.reset();
+    this.guard?.reset();
   }
 
   snapshot(): ImproviserState {
@@ -162,6 +197,7 @@ export class JazzImproviser implements Improviser {
       prev: this.prev,
       pending: this.pending,
       heard: this.conditioner.state(),
+      copies: this.guard?.state() ?? null,
     };
   }
 
@@ -172,6 +208,7 @@ export class JazzImproviser implements Improviser {
     this.prev = s.prev;
     this.pending = s.pending;
     this.conditioner.setState(s.heard);
+    this.guard?.setState(s.copies ?? undefined);
   }
 
   /** Feeds the pending token with what the model hears at `t`, unless nothing is pending. */
@@ -195,8 +232,11 @@ export class JazzImproviser implements Improviser {
     let t = start;
     for (const tk of tokens) {
       const id = this.index.get(formatToken(tk));
-      if (id === undefined) oov++;
-      else {
+      if (id === undefined) {
+        oov++;
+        this.guard?.reset(); // the line as the model knows it breaks here
+      } else {
+        this.guard?.push(id); // what the player played is part of the line the answer goes on from
         ids.push(id);
         onsets.push(t);
       }
@@ -236,7 +276,7 @@ export class JazzImproviser implements Improviser {
       if (this.pending === null && this.next === null) this.pending = this.session.startToken;
       while (decoder.time < to) {
         await this.feedPending(decoder.time, chordAt);
-        const id = sample((this.next as StepOutput).logits, this.sampler, this.rng);
+        const id = this.draw((this.next as StepOutput).logits);
         tokens.push(this.session.vocabulary[id] as string);
         const note = decoder.push(this.tokens[id] as GrammarToken);
         if (note) notes.push(note);
@@ -247,7 +287,7 @@ export class JazzImproviser implements Improviser {
     }
     this.next ??= await this.session.step(this.session.startToken);
     while (decoder.time < to) {
-      const id = sample(this.next.logits, this.sampler, this.rng);
+      const id = this.draw(this.next.logits);
       tokens.push(this.session.vocabulary[id] as string);
       const note = decoder.push(this.tokens[id] as GrammarToken);
       if (note) notes.push(note);

@@ -6,6 +6,8 @@ import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { readManifest, type BundleManifest } from '../music/bundle.ts';
 import { CONDITION_FEATURES } from '../music/conditioning.ts';
+import { abcMusicLines, readCopyIndex, rhythmProjection } from '../music/copyIndex.ts';
+import { CopyIndex } from './copyGuard.ts';
 import { BundleError } from '../music/errors.ts';
 
 /** h and c, copied: what snapshot() returns and restore() takes. */
@@ -29,9 +31,13 @@ export class LstmSession {
   /** A conditioned model's conditioning width (0: none). */
   readonly conditionWidth: number;
 
+  private copies: CopyIndex | null | undefined;
+
   private constructor(
     readonly manifest: BundleManifest,
     private readonly session: ort.InferenceSession,
+    /** The bundle folder it was loaded from. */
+    readonly dir: string,
   ) {
     const [layers, units] = manifest.io.stateShape;
     this.stateSize = layers * units;
@@ -79,7 +85,7 @@ export class LstmSession {
     requireNames('io.inputs', 'input', manifest.io.inputs, session.inputNames);
     requireNames('io.outputs', 'output', manifest.io.outputs, session.outputNames);
     checkDeclaredShapes(modelPath, manifest, session);
-    const s = new LstmSession(manifest, session);
+    const s = new LstmSession(manifest, session, dir);
     if (manifest.conditioning) {
       const own = CONDITION_FEATURES.join(',');
       if (manifest.conditioning.features.join(',') !== own)
@@ -100,6 +106,13 @@ export class LstmSession {
         `the model cannot run the start token ${manifest.startToken}, so the vocabulary does not match it (${why})`,
       );
     }
+    if (!probe.logits.every(Number.isFinite)) {
+      throw new BundleError(
+        modelPath,
+        'model',
+        'its outputs are not finite numbers (weights that are NaN or Infinity): it cannot play',
+      );
+    }
     if (probe.probs.length !== manifest.vocabulary.length) {
       throw new BundleError(
         modelPath,
@@ -116,6 +129,28 @@ export class LstmSession {
     }
     s.reset();
     return s;
+  }
+
+  /**
+   * The automata over the bundle's training sequences that bound copies (copyGuard.ts), read and built
+   * on first use and shared from then on; null for a bundle that carries no training index.
+   */
+  copyIndex(): CopyIndex | null {
+    if (this.copies === undefined) {
+      const sequences = readCopyIndex(this.dir, this.manifest);
+      const V = this.manifest.vocabulary.length;
+      // the char model's bound holds to the tunes' bodies (header lines are boilerplate)
+      this.copies = !sequences
+        ? null
+        : this.manifest.kind === 'abc-char'
+          ? new CopyIndex(
+              sequences.flatMap((s) => abcMusicLines(s, this.manifest.vocabulary)),
+              V,
+              null,
+            )
+          : new CopyIndex(sequences, V, rhythmProjection(this.manifest));
+    }
+    return this.copies;
   }
 
   get vocabulary(): readonly string[] {

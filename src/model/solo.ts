@@ -39,6 +39,8 @@ export interface SoloOptions {
   readonly sampler: SamplerOptions;
   readonly range: PitchRange;
   readonly rng: Rng;
+  /** The copy bound (copyGuard.ts): null or undefined the bundle's default, 0 none, N tokens and lengths. */
+  readonly maxCopy?: number | null;
 }
 
 export interface Solo {
@@ -47,6 +49,8 @@ export interface Solo {
   readonly tokens: readonly string[];
   /** Notes whose token type could not be met inside its interval bracket. */
   readonly fallbacks: number;
+  /** What the copy bound did (null: none applied). */
+  readonly copies: { readonly binding: number; readonly fallbacks: number } | null;
 }
 
 /** Places a looping progression on the timeline of `bars` bars; each chord lasts until the next. */
@@ -73,10 +77,14 @@ export async function generateSolo(session: LstmSession, opts: SoloOptions): Pro
   const chords = placeChords(opts.progression, opts.bars, opts.barLength);
   const analysisOf = chordAnalyzer();
   const placed = chords.map((c) => ({ onset: c.start, analysis: analysisOf(c.pitches) }));
-  const improviser = new JazzImproviser(session, opts.rng, opts.sampler, opts.range, {
-    barLength: opts.barLength,
-    beat: opts.beat ?? TWELFTHS_PER_QUARTER,
-  });
+  const improviser = new JazzImproviser(
+    session,
+    opts.rng,
+    opts.sampler,
+    opts.range,
+    { barLength: opts.barLength, beat: opts.beat ?? TWELFTHS_PER_QUARTER },
+    opts.maxCopy ?? null,
+  );
   improviser.reset();
   const end = opts.bars * opts.barLength;
   const played = await improviser.play(0, end, (t) => governingChord(placed, t).analysis);
@@ -86,7 +94,13 @@ export async function generateSolo(session: LstmSession, opts: SoloOptions): Pro
     midi: n.midi,
     type: n.type,
   }));
-  return { notes, chords, tokens: played.tokens, fallbacks: played.notes.filter((n) => n.fallback).length };
+  return {
+    notes,
+    chords,
+    tokens: played.tokens,
+    fallbacks: played.notes.filter((n) => n.fallback).length,
+    copies: improviser.copyStats,
+  };
 }
 
 export interface SoloSummary {

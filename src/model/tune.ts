@@ -15,6 +15,7 @@ import { lintTune } from '../music/abc/lint.ts';
 import { AbcStreamReader, type AbcEvent } from '../music/abc/reader.ts';
 import { RepeatExpander } from '../music/abc/repeats.ts';
 import type { Rng } from '../music/rng.ts';
+import { copyGuardFor, type CopyGuard } from './copyGuard.ts';
 import { sample, sampleMasked, type MaskedDraw, type SamplerOptions } from './sampler.ts';
 import type { LstmSession, SessionState, StepOutput } from './lstmSession.ts';
 
@@ -39,6 +40,8 @@ export interface AbcGenerateOptions {
    * undefined or `false`: no mask at all (the model's raw text).
    */
   readonly guide?: { readonly form: FormSpec | null; readonly tonicBias?: number } | false;
+  /** The copy bound (copyGuard.ts): null or undefined the bundle's default, 0 none, N characters. */
+  readonly maxCopy?: number | null;
 }
 
 /** What the mask did while a tune was drawn. */
@@ -74,6 +77,8 @@ export interface AbcGeneration {
   /** Characters sampled, every draw counted. */
   readonly characters: number;
   readonly skippedTokens: number;
+  /** What the copy bound did over all draws (null: no bound). */
+  readonly copies: { readonly binding: number; readonly fallbacks: number } | null;
 }
 
 /** Checks priming text against the vocabulary; throws PrimingError naming the characters it lacks. */
@@ -105,15 +110,20 @@ interface Draw {
  * masked draw (which also says whether the mask changed the model's own choice).
  */
 export function drawGuided(
-  guide: AbcGuide,
+  guide: AbcGuide | null,
   logits: Float32Array,
   sampler: SamplerOptions,
   rng: Rng,
   allowed: Uint8Array,
+  copies: CopyGuard | null = null,
 ): MaskedDraw {
   const biased = Float32Array.from(logits);
-  guide.guide(biased, allowed);
-  return sampleMasked(biased, sampler, rng, allowed);
+  if (guide) guide.guide(biased, allowed);
+  else allowed.fill(1);
+  copies?.restrict(allowed);
+  const draw = sampleMasked(biased, sampler, rng, allowed);
+  copies?.push(draw.id);
+  return draw;
 }
 
 export async function generateAbc(session: LstmSession, opts: AbcGenerateOptions): Promise<AbcGeneration> {
@@ -124,6 +134,8 @@ export async function generateAbc(session: LstmSession, opts: AbcGenerateOptions
 
   const guided = opts.guide ? opts.guide : null;
   const allowed = new Uint8Array(vocab.length);
+  const copies = copyGuardFor(session, opts.maxCopy ?? null);
+  for (const id of ids) copies?.push(id);
   /** Samples one tune from the current state; `prefix` is its text so far (its X: line). */
   const drawTune = async (prefix: string, first: StepOutput): Promise<{ draw: Draw; next: StepOutput }> => {
     const guide = guided ? new AbcGuide(vocab, guided) : null;
@@ -158,8 +170,8 @@ export async function generateAbc(session: LstmSession, opts: AbcGenerateOptions
     let changed = 0;
     while (characters < opts.maxCharsPerTune) {
       let id: number;
-      if (guide) {
-        const draw = drawGuided(guide, step.logits, opts.sampler, opts.rng, allowed);
+      if (guide || copies) {
+        const draw = drawGuided(guide, step.logits, opts.sampler, opts.rng, allowed, copies);
         id = draw.id;
         if (draw.changed) changed++;
       } else id = sample(step.logits, opts.sampler, opts.rng);
@@ -209,5 +221,11 @@ export async function generateAbc(session: LstmSession, opts: AbcGenerateOptions
     step = kept.next;
   }
   const text = `${tunes.map((t) => t.text).join('\n\n')}\n`;
-  return { text, tunes, characters, skippedTokens: tunes.reduce((n, t) => n + t.skippedTokens, 0) };
+  return {
+    text,
+    tunes,
+    characters,
+    skippedTokens: tunes.reduce((n, t) => n + t.skippedTokens, 0),
+    copies: copies ? { binding: copies.binding, fallbacks: copies.fallbacks } : null,
+  };
 }

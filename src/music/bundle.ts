@@ -64,10 +64,40 @@ export const manifestSchema = z.object({
     stoppedEarly: z.boolean().optional(),
     last: z.object({ loss: z.number(), validationLoss: z.number().nullable() }).optional(),
     backend: z.string(),
+    /**
+     * The training sequences as token ids (music/copyIndex.ts), which bound copies while the model
+     * plays and give an evaluation its baselines; absent in older bundles.
+     */
+    copyIndex: z
+      .object({
+        file: bundleFile,
+        sequences: z.number().int().positive(),
+        tokens: z.number().int().nonnegative(),
+      })
+      .optional(),
     tokensPerSecond: z.number().nonnegative(),
     trainedAt: z.string(),
   }),
   fidelity: z.object({ sequences: z.number().int(), maxAbsDiff: z.number() }),
+  /**
+   * The default bound on copies (`--max-copy`): at most this many consecutive tokens of a training
+   * sequence, and of its rhythm (grammar models; null for the char model, which has no rhythm
+   * projection), with the held-out material's own longest copies it was chosen from (see
+   * train/copyBound.ts).
+   */
+  copyBound: z
+    .object({
+      tokens: z.number().int().positive(),
+      rhythm: z.number().int().positive().nullable(),
+      rule: z.string(),
+      heldOut: z.object({
+        sequences: z.number().int().nonnegative(),
+        tokens: z.object({ median: z.number(), p90: z.number(), max: z.number() }).nullable(),
+        rhythm: z.object({ median: z.number(), p90: z.number(), max: z.number() }).nullable(),
+        onsets: z.object({ median: z.number(), p90: z.number(), max: z.number() }).nullable().optional(),
+      }),
+    })
+    .optional(),
   /**
    * An int8 variant for live play (onnxQuant.ts), which the runtime loads in place of `model`: its
    * file, its max |Δ| in probabilities against the trainer on the fidelity sequences, and the bits per

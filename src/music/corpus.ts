@@ -191,7 +191,9 @@ function fullBars(song: SmfSong, melodyObjects: TimedObject[], chordObjects: Tim
       start = stop;
     }
   }
-  const chordsAbs = chordObjects.map((c) => ({ onset: c.onset, pitches: c.pitches }));
+  const chordsAbs = chordObjects
+    .map((c) => ({ onset: c.onset, pitches: c.pitches }))
+    .sort((a, b) => a.onset - b.onset);
   const bars: CorpusBar[] = [];
   let prev: Midi | null = null;
   let silentRun = 0;
@@ -217,16 +219,43 @@ function fullBars(song: SmfSong, melodyObjects: TimedObject[], chordObjects: Tim
 }
 
 /** Chords of a bar (onsets relative to it); a bar with no chord change keeps the one still sounding. */
+/** The first index of `chords` (sorted by onset) whose onset is at or after `t`. */
+function firstAtOrAfter(chords: readonly ChordEvent[], t: Twelfths): number {
+  let lo = 0;
+  let hi = chords.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if ((chords[mid] as ChordEvent).onset < t) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/** A bar's chords, bar-relative, from `chords` sorted by onset (found by binary search: linear reading). */
 function chordsForBar(chords: readonly ChordEvent[], barStart: Twelfths, barLength: Twelfths): ChordEvent[] {
-  const inBar = chords.filter((c) => c.onset >= barStart && c.onset < barStart + barLength);
-  const before = chords.filter((c) => c.onset < barStart);
-  const sounding = before[before.length - 1];
+  const from = firstAtOrAfter(chords, barStart);
+  const inBar = chords.slice(from, firstAtOrAfter(chords, barStart + barLength));
+  const sounding = chords[from - 1];
   const out = inBar.map((c) => ({ onset: c.onset - barStart, pitches: c.pitches }));
   if (sounding && (out.length === 0 || (out[0] as ChordEvent).onset > 0)) {
     out.unshift({ onset: 0, pitches: sounding.pitches });
   }
   if (out.length === 0) out.push({ onset: 0, pitches: (chords[0] as ChordEvent).pitches });
   return out;
+}
+
+/**
+ * The lowest and highest of `pitches` ([NaN, NaN] for none), by a loop: a spread of a corpus-sized
+ * array into Math.min overflows the call stack (a MIDI file of 200 K notes did).
+ */
+export function pitchSpan(pitches: Iterable<number>): [number, number] {
+  let low = Infinity;
+  let high = -Infinity;
+  for (const p of pitches) {
+    if (p < low) low = p;
+    if (p > high) high = p;
+  }
+  return low <= high ? [low, high] : [NaN, NaN];
 }
 
 /** All tokens of the corpus in bar order, as strings. */

@@ -32,6 +32,9 @@ export class TokenFormatError extends Error {
   override readonly name = 'TokenFormatError';
 }
 
+/** A token's rhythm alone: its length, a rest marked apart from a note. @example rhythmClass({ type: 'R', dur: 6 }) // => 'r6' */
+export const rhythmClass = (t: GrammarToken): string => (t.type === 'R' ? `r${t.dur}` : String(t.dur));
+
 /** Formats a token. @example formatToken({ type: 'C', dur: 3, bracket: { up: 'm2', lo: 'P-4' } }) // => 'C,0.250,<m2,P-4>' */
 export function formatToken(t: GrammarToken): string {
   const head = `${t.type},${formatQuarters(t.dur)}`;

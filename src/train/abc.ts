@@ -5,7 +5,14 @@
  * The lab's configuration is `--embedding 256 --units 1024 --seq 100 --batch 32 --lr 5e-3`; the
  * default is smaller, to train to a usable model on a 2-core CPU in under an hour.
  */
-import type { BundleManifest } from '../music/bundle.ts';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { BUNDLE_MANIFEST, readManifest, type BundleManifest } from '../music/bundle.ts';
+import { abcMusicLines, encodeCopyIndex, joinLines } from '../music/copyIndex.ts';
+import { BundleError } from '../music/errors.ts';
+import { writeFileAtomicSync } from '../music/files.ts';
+import { chooseCopyBound } from './copyBound.ts';
+import { sha256 } from './sha.ts';
 import { charVocabulary, joinTunes, splitTunes, splitValidation, vectorize } from '../music/abc/corpus.ts';
 import { InputFileError } from '../music/errors.ts';
 import { readText } from '../music/files.ts';
@@ -44,15 +51,105 @@ export function readTunes(files: readonly string[]): string[] {
   });
 }
 
+/**
+ * The corpus as the trainer splits it: whole tunes held out by a seeded draw, the training tunes
+ * joined into one stream, the held-out ones (joined, and tune by tune).
+ */
+export function abcSplit(
+  files: readonly string[],
+  share: number,
+  seed: number,
+): { tunes: number; train: string[]; validation: string[]; vocabulary: string[]; trainIds: number[] } {
+  const tunes = readTunes(files);
+  const { train, validation } = splitValidation(tunes, share, createRng(`split:${seed}`));
+  const vocabulary = charVocabulary(tunes.map((t) => `${t}\n\n`));
+  return {
+    tunes: tunes.length,
+    train,
+    validation,
+    vocabulary,
+    trainIds: vectorize(joinTunes(train), vocabulary).ids,
+  };
+}
+
+/** What the char model's copy bound is measured on: the music lines of the training text, and of each held-out tune. */
+function copyMaterial(
+  trainIds: readonly number[],
+  validation: readonly string[],
+  vocabulary: readonly string[],
+): { copyTrain: number[][]; copyHeldOut: number[][] } {
+  return {
+    copyTrain: abcMusicLines(trainIds, vocabulary),
+    copyHeldOut: validation.map((t) => joinLines(abcMusicLines(vectorize(t, vocabulary).ids, vocabulary))),
+  };
+}
+
+/**
+ * Gives an older char bundle (one trained before bundles carried their training data) its copy index
+ * and its measured copy bound, from the files and the split its manifest records: each file's sha256
+ * must match, and the split must give the vocabulary and the number of training characters the
+ * manifest records, or nothing is written. The index file goes first, then the manifest (the commit).
+ */
+export function indexAbcBundle(dir: string, opts: { validation: number }): BundleManifest {
+  const manifest = readManifest(dir);
+  const where = join(dir, BUNDLE_MANIFEST);
+  if (manifest.kind !== 'abc-char')
+    throw new BundleError(
+      where,
+      'kind',
+      `${manifest.kind}: a grammar bundle retrains in minutes; retrain it`,
+    );
+  for (const d of manifest.training.data)
+    if (!existsSync(d.file) || sha256(d.file) !== d.sha256)
+      throw new BundleError(
+        where,
+        'training.data',
+        `${d.file} is missing or not the file the model was trained on`,
+      );
+  const split = abcSplit(
+    manifest.training.data.map((d) => d.file),
+    opts.validation,
+    manifest.hyperparameters.seed,
+  );
+  if (split.vocabulary.join('') !== manifest.vocabulary.join(''))
+    throw new BundleError(
+      where,
+      'vocabulary',
+      'the data gives another vocabulary: not the split it was trained on',
+    );
+  if (split.trainIds.length !== manifest.training.tokens)
+    throw new BundleError(
+      where,
+      'training.tokens',
+      `the split gives ${split.trainIds.length} training characters, the manifest ${manifest.training.tokens}: another --validation?`,
+    );
+  const index = encodeCopyIndex([split.trainIds]);
+  const material = copyMaterial(split.trainIds, split.validation, split.vocabulary);
+  const next: BundleManifest = {
+    ...manifest,
+    training: {
+      ...manifest.training,
+      copyIndex: { file: index.name, sequences: 1, tokens: split.trainIds.length },
+    },
+    copyBound: chooseCopyBound(material.copyTrain, material.copyHeldOut, null, 'tunes'),
+  };
+  writeFileAtomicSync(join(dir, index.name), index.bytes);
+  writeFileAtomicSync(where, `${JSON.stringify(next, null, 2)}\n`);
+  return next;
+}
+
 export async function trainAbc(opts: AbcTrainOptions): Promise<BundleManifest> {
   if (opts.data.length === 0) throw new Error('train abc: --data needs at least one ABC file');
-  const tunes = readTunes(opts.data);
-  const { train, validation } = splitValidation(tunes, opts.validation, createRng(`split:${opts.seed}`));
-  const vocabulary = charVocabulary(tunes.map((t) => `${t}\n\n`));
-  const trainIds = vectorize(joinTunes(train), vocabulary).ids;
+  const {
+    tunes: count,
+    train,
+    validation,
+    vocabulary,
+    trainIds,
+  } = abcSplit(opts.data, opts.validation, opts.seed);
   const valIds = vectorize(joinTunes(validation), vocabulary).ids;
   opts.log(
-    `corpus: ${tunes.length} tunes (${train.length} training, ${validation.length} held out), ${trainIds.length} training characters, vocabulary ${vocabulary.length}`,
+    `corpus: ${count} tunes (${train.length} training, ${validation.length} held out), ${trainIds.length} training characters, vocabulary ${vocabulary.length}`,
   );
   const { manifest } = await trainAndExport({
     ...opts,
@@ -70,6 +167,8 @@ export async function trainAbc(opts: AbcTrainOptions): Promise<BundleManifest> {
     profile: 'abc-tunes',
     train: [trainIds],
     validation: valIds.length > opts.sequenceLength ? [valIds] : [],
+    // the default copy bound is measured tune by tune, on the tunes' bodies (as the bound holds)
+    ...copyMaterial(trainIds, validation, vocabulary),
     stride: opts.sequenceLength,
     randomBatches: opts.batchesPerEpoch,
     contextual: true,

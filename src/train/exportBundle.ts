@@ -142,6 +142,8 @@ export interface ExportOptions {
   readonly manifest: Omit<BundleManifest, 'format' | 'version' | 'model' | 'startToken' | 'io' | 'fidelity'>;
   /** Also write the int8 variant, measured on these held-out token ids (null: none held out). */
   readonly quantize?: { readonly heldOut: readonly number[] | null };
+  /** Other files the manifest names (the copy index), written before it like the graphs. */
+  readonly files?: readonly (readonly [string, Uint8Array])[];
   /** Test hook: alters the ONNX weights before the check, to prove the check refuses. */
   readonly tamper?: (onnxBytes: Uint8Array) => Uint8Array;
 }
@@ -205,6 +207,7 @@ export async function exportBundle(opts: ExportOptions): Promise<BundleManifest>
   writeBundle(opts.outDir, manifest, [
     [manifest.model, bytes],
     ...(quantized ? [[quantized.entry.model, quantized.bytes] as [string, Uint8Array]] : []),
+    ...(opts.files ?? []),
   ]);
   return manifest;
 }
@@ -212,15 +215,15 @@ export async function exportBundle(opts: ExportOptions): Promise<BundleManifest>
 /**
  * Writes a bundle so that `--out` holds the old bundle or the new one at every instant, never a mix
  * (a kill during an export): the graphs go to new files first, each written whole, then the manifest,
- * which names them, replaces the old one in one rename (the commit); only then are the graphs no
- * manifest names any more removed.
+ * which names them, replaces the old one in one rename (the commit); only then are the graphs (and
+ * copy indexes) no manifest names any more removed.
  */
-function writeBundle(dir: string, manifest: BundleManifest, files: [string, Uint8Array][]): void {
+function writeBundle(dir: string, manifest: BundleManifest, files: (readonly [string, Uint8Array])[]): void {
   mkdirSync(dir, { recursive: true });
   for (const [name, bytes] of files) writeFileAtomicSync(join(dir, name), bytes);
   crashPoint('export:graphs-written');
   writeFileAtomicSync(join(dir, BUNDLE_MANIFEST), `${JSON.stringify(manifest, null, 2)}\n`);
   const named = new Set(files.map(([name]) => name));
   for (const f of readdirSync(dir))
-    if (/\.onnx$/.test(f) && !named.has(f)) rmSync(join(dir, f), { force: true });
+    if (/\.onnx$|^training-[0-9a-f]+\.bin$/.test(f) && !named.has(f)) rmSync(join(dir, f), { force: true });
 }

@@ -12,6 +12,7 @@ import {
   corpusConditions,
   corpusTokens,
   idsInVocabulary,
+  pitchSpan,
   type CorpusProfile,
   type JazzCorpus,
 } from '../music/corpus.ts';
@@ -158,7 +159,7 @@ export async function trainJazz(opts: JazzTrainOptions): Promise<BundleManifest>
       `vocabulary ${vocabulary.length}, ${conditioned ? `conditioned on ${W} features of chord, bar and phrase` : 'unconditioned'}`,
   );
   const first = corpora.find((_, i) => !heldOut.has(i)) as JazzCorpus;
-  const allPitches = corpora.flatMap((c) => c.melodyPitches);
+  const melodyRange = pitchSpan(corpora.flatMap((c) => c.melodyPitches));
   const { manifest } = await trainAndExport({
     ...opts,
     kind: 'jazz-grammar',
@@ -186,7 +187,7 @@ export async function trainJazz(opts: JazzTrainOptions): Promise<BundleManifest>
       progression: first.bars
         .filter((b) => b.bar >= 0)
         .map((b) => b.chords.map((c) => ({ onset: c.onset, pitches: [...c.pitches] }))),
-      melodyRange: [Math.min(...allPitches), Math.max(...allPitches)],
+      melodyRange,
       chordScaleShare: chordScaleShare(corpora),
       ...(opts.profile === 'faithful'
         ? {}

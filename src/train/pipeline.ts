@@ -2,11 +2,14 @@
  * What both trainers share: pick and log the backend, train (or resume), draw the loss curve, export
  * the checked ONNX bundle with its manifest, and log the figures.
  */
-import { existsSync, mkdirSync, statSync, writeFileSync, type Stats } from 'node:fs';
+import { existsSync, mkdirSync, statSync, type Stats } from 'node:fs';
+import { writeFileAtomicSync } from '../music/files.ts';
 import { OutputFileError } from '../music/errors.ts';
 import { join } from 'node:path';
 import type { BundleManifest } from '../music/bundle.ts';
 import { selectBackend, type BackendName } from './backend.ts';
+import { encodeCopyIndex, rhythmProjection } from '../music/copyIndex.ts';
+import { chooseCopyBound } from './copyBound.ts';
 import { exportBundle } from './exportBundle.ts';
 import { checkDevice, ORT_TRAINER_DEFAULTS, type TrainDevice } from './ortTrainer.ts';
 import { lossCurveSvg } from './lossCurve.ts';
@@ -69,6 +72,13 @@ export interface PipelineOptions extends Omit<
   /** Also export the int8 variant for live play, measured on the validation streams. */
   readonly quantize?: boolean;
   readonly licence?: string;
+  /**
+   * The held-out material the default copy bound is measured on, as sequences (a tune each); default:
+   * the validation sequences.
+   */
+  readonly copyHeldOut?: readonly (readonly number[])[];
+  /** The training material it is measured against, where it is not the training sequences as they are. */
+  readonly copyTrain?: readonly (readonly number[])[];
 }
 
 export interface PipelineResult {
@@ -109,12 +119,20 @@ export async function trainAndExport(opts: PipelineOptions): Promise<PipelineRes
   opts.log(`training with --trainer ${trainer} on ${engine}`);
   mkdirSync(opts.out, { recursive: true });
   const { model, ...result } = await trainLm({ ...opts, trainer, checkpointDir: opts.out });
-  writeFileSync(
+  writeFileAtomicSync(
     join(opts.out, 'loss.svg'),
     lossCurveSvg(result.losses, result.validationLosses, `${opts.title} (${engine})`),
   );
   const { spec } = opts;
+  const index = encodeCopyIndex(opts.train);
+  const copyBound = chooseCopyBound(
+    opts.copyTrain ?? opts.train,
+    opts.copyHeldOut ?? opts.validation,
+    rhythmProjection({ kind: opts.kind, vocabulary: opts.vocabulary }),
+    opts.jazz?.validation ?? 'tunes',
+  );
   const manifest = await exportBundle({
+    files: [[index.name, index.bytes]],
     model,
     spec,
     outDir: opts.out,
@@ -150,9 +168,15 @@ export async function trainAndExport(opts: PipelineOptions): Promise<PipelineRes
           validationLoss: result.validationLosses[result.validationLosses.length - 1] ?? null,
         },
         backend: trainer === 'ort' ? 'onnxruntime' : backend.name,
+        copyIndex: {
+          file: index.name,
+          sequences: opts.train.length,
+          tokens: opts.train.reduce((n, s) => n + s.length, 0),
+        },
         tokensPerSecond: Math.round(result.tokensPerSecond),
         trainedAt: new Date().toISOString(),
       },
+      copyBound,
       ...(opts.conditioning ? { conditioning: opts.conditioning } : {}),
       ...(opts.jazz ? { jazz: opts.jazz } : {}),
     },
@@ -168,6 +192,11 @@ export async function trainAndExport(opts: PipelineOptions): Promise<PipelineRes
       (manifest.quantized
         ? `; int8 variant: max |Δ| ${manifest.quantized.maxAbsDiff.toExponential(2)}, held-out ${manifest.quantized.bitsPerToken?.toFixed(4) ?? '-'} bits/token against ${manifest.quantized.fp32BitsPerToken?.toFixed(4) ?? '-'} in fp32`
         : ''),
+  );
+  opts.log(
+    `copy bound (default --max-copy): ${copyBound.tokens} tokens` +
+      (copyBound.rhythm !== null ? `, ${copyBound.rhythm} of rhythm` : '') +
+      ` (${copyBound.rule})`,
   );
   return { manifest, result, backend: backend.name };
 }

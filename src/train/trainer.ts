@@ -222,7 +222,7 @@ const asBytes = (a: Float32Array): Uint8Array => new Uint8Array(a.buffer, a.byte
 /**
  * Writes a checkpoint so that a kill at any instant leaves the old one or the new one, never a mix:
  * the weights go to files named by their epoch (`state-<epoch>.bin`, and the best epoch's
- * `best-<epoch>.bin`), each written whole (write-file-atomic), and only then checkpoint.json, which
+ * `best-<epoch>.bin`), each written whole (writeFileAtomicSync), and only then checkpoint.json, which
  * names them, replaces the old one in one rename: that rename is the commit. Files no longer named
  * are removed after it.
  */
@@ -258,6 +258,11 @@ function writeCheckpoint(
 }
 
 /** A checkpoint --resume cannot go on from: names the file and why. */
+/** The loss turned NaN or infinite and no earlier epoch can stand for the run. */
+export class TrainingDivergedError extends Error {
+  override readonly name = 'TrainingDivergedError';
+}
+
 export class CheckpointError extends Error {
   override readonly name = 'CheckpointError';
   constructor(
@@ -699,6 +704,19 @@ export async function trainLm(opts: TrainOptions): Promise<TrainResult> {
           (v != null ? ` val ${showVal(v)}` : '') +
           ` ${Math.round(epochTokens / dt)} tok/s ${dt.toFixed(2)} s`,
       );
+    }
+    const last = losses[losses.length - 1] as number;
+    if (!Number.isFinite(last) || (v !== null && !Number.isFinite(v))) {
+      // the weights are lost to NaN or Infinity: nothing later can mend them
+      if (bestEpoch === undefined || !best)
+        throw new TrainingDivergedError(
+          `the training loss became ${last} at epoch ${epoch + 1}, and no earlier epoch was kept (no validation data, or none better): nothing is written; try a lower --lr`,
+        );
+      log(
+        `the training loss became ${Number.isFinite(last) ? `finite but validation ${v}` : last} at epoch ${epoch + 1}: stopping, and keeping the best epoch, ${bestEpoch}`,
+      );
+      stoppedEarly = true;
+      break;
     }
     if (opts.patience && bestEpoch !== undefined && epoch + 1 - bestEpoch >= opts.patience) {
       stoppedEarly = epoch + 1 < opts.epochs;
