@@ -252,6 +252,43 @@ describe('inputs that crashed the process or corrupted its output', () => {
     expect(MAX_SYSEX_BYTES).toBeGreaterThanOrEqual(4096);
   });
 
+  it("--thru: cutting an answer short never ends the player's held note", async () => {
+    const h = await liveHarness({ channels: { thru: 6 } });
+    try {
+      await h.play([
+        [62, 0, 400],
+        [65, 500, 400],
+        [69, 1000, 900],
+      ]);
+      // wait for the answer to sound, then the player comes in again and holds a note
+      for (
+        let i = 0;
+        i < 80 && !h.out.some((o) => o.message.type === 'noteon' && o.message.channel === 0);
+        i++
+      )
+        await h.run(50);
+      expect(h.out.some((o) => o.message.type === 'noteon' && o.message.channel === 0)).toBe(true);
+      const pressed = h.out.length;
+      await h.send([0x90, 50, 100]);
+      await h.run(1000);
+      const during = h.out.slice(pressed);
+      const onThru = (o: (typeof during)[number]): boolean =>
+        'channel' in o.message && o.message.channel === 5;
+      expect(during.filter(onThru).map((o) => o.message.type)).toEqual(['noteon']); // held: no note-off, no All Notes Off
+      await h.send([0x80, 50, 0]);
+      await h.run(10);
+      expect(
+        h.out
+          .slice(pressed)
+          .filter(onThru)
+          .map((o) => o.message.type),
+      ).toEqual(['noteon', 'noteoff']);
+    } finally {
+      await h.close();
+    }
+    expect(hanging(h.out)).toBe(0);
+  });
+
   it('--thru forwards no note-off whose note-on the flood cap dropped', async () => {
     const h = await liveHarness({ mode: 'solo', channels: { thru: 6 }, maxNotesPerSecond: 20 });
     try {

@@ -94,6 +94,8 @@ export class LiveSession {
     droppedOut: 0,
   };
   private readonly tracker = new NoteTracker();
+  /** The player's notes passed thru, apart: the improviser's clean-up never ends a note it did not play. */
+  private readonly thruTracker = new NoteTracker();
   /** What is scheduled and not yet sent, in time order (typed arrays: no object per event). */
   private readonly queue = new EventQueue();
   /** The one wake-up that sends the queue's first events at their exact time, and when it is due. */
@@ -290,6 +292,7 @@ export class LiveSession {
     this.outputLost = true;
     this.opts.log(`output ${this.opts.output.name} lost (${why}); output paused until it returns`);
     this.tracker.releaseAll(); // those notes died with the port
+    this.thruTracker.releaseAll();
   }
 
   private fill(windowEnd: Millis): void {
@@ -373,7 +376,7 @@ export class LiveSession {
           if (this.held[key] !== 255) this.held[key] = (this.held[key] ?? 0) + 1;
         } else if (this.held[key]) this.held[key] -= 1;
         else return; // its note-on was dropped (or came before we listened): nothing to release
-        if (this.opts.thruChannel !== null) this.send({ ...m, channel: this.opts.thruChannel });
+        if (this.opts.thruChannel !== null) this.sendThru({ ...m, channel: this.opts.thruChannel });
         if (this.feed.listening)
           this.feed.publish(
             m.type === 'noteon'
@@ -537,12 +540,36 @@ export class LiveSession {
     }
   }
 
-  /** Drops everything scheduled and releases every sounding note. */
+  /** The player's note, thru: sent as it came, tracked apart, not counted as the improviser's. */
+  private sendThru(m: MidiMessage): void {
+    if (this.outputLost) {
+      this.stats.droppedOut++;
+      return;
+    }
+    try {
+      this.opts.output.send(m);
+    } catch (err) {
+      this.stats.droppedOut++;
+      this.lose(err instanceof Error ? err.message : String(err));
+      return;
+    }
+    this.thruTracker.note(m);
+  }
+
+  /**
+   * Drops everything scheduled and releases every note the improviser is sounding (never the player's
+   * held thru notes: All Notes Off skips the thru channel while any is held).
+   */
   cancel(): void {
     if (this.feed.listening) this.feed.publish({ t: 'cancel', at: this.opts.clock.now() });
     this.queue.clear();
     this.disarmSender();
-    for (const m of this.tracker.releaseAll()) {
+    const thru = this.thruTracker.count > 0 ? this.opts.thruChannel : null;
+    this.release(this.tracker.releaseAll().filter((m) => !(m.type === 'cc' && m.channel === thru)));
+  }
+
+  private release(messages: readonly MidiMessage[]): void {
+    for (const m of messages) {
       try {
         this.opts.output.send(m);
       } catch {
@@ -558,6 +585,7 @@ export class LiveSession {
     this.waker = null;
     this.opts.collector?.delete(this);
     this.cancel();
+    this.release(this.thruTracker.releaseAll()); // at the end, the player's held notes too
     if (this.opts.clockSource === 'lead') this.send({ type: 'stop' });
     this.opts.link?.close();
     this.stopped = true;
@@ -566,7 +594,7 @@ export class LiveSession {
   }
 
   get sounding(): number {
-    return this.tracker.count;
+    return this.tracker.count + this.thruTracker.count;
   }
 
   get state(): EngineState {

@@ -60,7 +60,9 @@ export class CopyIndex {
         (byClass[c] ??= []).push(id);
         const into = r.rest[id] === 1 ? rests : notes;
         const len = r.lengthOf[id] as number;
-        into.set(len, [...(into.get(len) ?? []), id]);
+        const ids = into.get(len);
+        if (ids) ids.push(id);
+        else into.set(len, [id]);
       });
     this.byClass = byClass;
     this.notesByLength = notes;
@@ -116,11 +118,6 @@ export class CopyGuard {
     return this.index.rhythmOf ? (this.limit.rhythm ?? 0) : 0;
   }
 
-  /** The line's current longest copies: tokens, rhythm classes, onsets (the last note's included). */
-  get lengths(): { tokens: number; rhythm: number; onsets: number } {
-    return { tokens: this.s.tokenLength, rhythm: this.s.rhythmLength, onsets: this.provisional()[1] };
-  }
-
   /** Forgets the line: what comes next starts a new one. */
   reset(): void {
     this.s = { ...FRESH };
@@ -135,15 +132,13 @@ export class CopyGuard {
     this.s = { ...s };
   }
 
-  /** The onset match with the last note's interval as it stands (the line heard as if it ended now). */
-  private provisional(): [number, number] {
-    const { onsetState, onsetLength, pending } = this.s;
-    const onsets = this.index.onsets;
-    return onsets && pending >= 0 ? onsets.step(onsetState, onsetLength, pending) : [onsetState, onsetLength];
-  }
-
   /** The line went on with token `id` (drawn, or heard from the player). Allocates nothing. */
   push(id: number): void {
+    this.extend(id);
+  }
+
+  /** The match after `id`, on every projection (what `push` does, and no subclass changes). */
+  private extend(id: number): void {
     const { tokens, rhythm, onsets, rhythmOf } = this.index;
     const s = this.s;
     s.tokenState = tokens.advance(s.tokenState, s.tokenLength, id);
@@ -163,33 +158,16 @@ export class CopyGuard {
     }
   }
 
-  /** The state after token `id`. */
-  private after(id: number): CopyState {
-    const { tokens, rhythm, onsets, rhythmOf } = this.index;
-    const s = this.s;
-    const [tokenState, tokenLength] = tokens.step(s.tokenState, s.tokenLength, id);
-    if (!rhythm || !onsets || !rhythmOf) return { ...s, tokenState, tokenLength };
-    const [rhythmState, rhythmLength] = rhythm.step(
-      s.rhythmState,
-      s.rhythmLength,
-      rhythmOf.classOf[id] as number,
-    );
-    const len = rhythmOf.lengthOf[id] as number;
-    let { onsetState, onsetLength, pending } = s;
-    if (rhythmOf.rest[id] === 1) {
-      if (pending >= 0) pending += len;
-    } else {
-      if (pending >= 0) [onsetState, onsetLength] = onsets.step(onsetState, onsetLength, pending);
-      pending = len;
-    }
-    return { tokenState, tokenLength, rhythmState, rhythmLength, onsetState, onsetLength, pending };
-  }
-
-  /** The longest copy token `id` would make, by how far past its bound each projection would go. */
+  /** How far past its bound the longest copy would go after token `id` (any projection). */
   private overAfter(id: number): number {
-    const next = this.after(id);
+    const saved = this.s;
+    this.s = { ...saved };
+    this.extend(id);
+    const next = this.s;
+    this.s = saved;
     const { onsets } = this.index;
     const R = this.rhythmBound;
+    // the last note's onset interval as it stands, as if the line ended here
     const onset =
       onsets && next.pending >= 0
         ? onsets.step(next.onsetState, next.onsetLength, next.pending)[1]
