@@ -354,6 +354,29 @@ describe('errors that name what is wrong, exit 2, and leave nothing behind', () 
     }
   });
 
+  it("a second daemon fails before it touches the first's recording", async () => {
+    const dir = tempDir('second');
+    const take = join(dir, 'take.mid');
+    const first = await startDaemon(
+      writeConfig(dir, { output: `file:${take}`, mode: 'solo', http: { port: 0 } }),
+    );
+    try {
+      // the first records until its take holds notes
+      for (let i = 0; i < 200 && readMidiTimeline(take).length === 0; i++)
+        await new Promise((r) => setTimeout(r, 50));
+      const before = readFileSync(take);
+      expect(readMidiTimeline(take).length).toBeGreaterThan(0);
+      const second = writeConfig(dir, { output: `file:${take}`, http: { port: first.port } }, 'second.json');
+      await expect(startDaemon(second)).rejects.toThrow(/second\.json: http\.port: cannot listen/);
+      // the take was not truncated: what the first wrote is still there (it may have grown)
+      const after = readFileSync(take);
+      expect(after.length).toBeGreaterThanOrEqual(before.length);
+      expect(after.subarray(22, before.length - 4)).toEqual(before.subarray(22, before.length - 4));
+    } finally {
+      await first.stop();
+    }
+  });
+
   it('broken YAML is reported as YAML, with where it breaks', () => {
     const dir = tempDir('yaml');
     const file = join(dir, 'improv.config.yaml');

@@ -9,11 +9,12 @@ import type { LiveSession } from '../live/liveSession.ts';
 import { QuietCollector } from '../live/quietCollector.ts';
 import { buildRig, type Rig } from '../live/rig.ts';
 import { RealClock, type Clock } from '../midi/clock.ts';
-import { ConfigError, loadConfig, setupOf } from './config.ts';
+import { ConfigError, loadConfig, setupOf, type DaemonConfig } from './config.ts';
 import { startServer } from './server.ts';
 import { liveStatus, rigHandlers, type StatusSource } from './status.ts';
 import type { Control } from '../live/controls.ts';
 import type { Server } from 'node:http';
+import { createServer } from 'node:net';
 
 export interface Daemon {
   readonly live: LiveSession;
@@ -22,6 +23,28 @@ export interface Daemon {
   control(c: Control): void;
   reload(): Promise<boolean>;
   stop(): Promise<void>;
+}
+
+/** A listen error on the config's HTTP address as a ConfigError naming http.port (others pass through). */
+function portError(file: string, config: DaemonConfig, err: unknown): unknown {
+  const code = (err as NodeJS.ErrnoException).code;
+  if (code === 'EADDRINUSE' || code === 'EACCES' || code === 'EADDRNOTAVAIL')
+    return new ConfigError(
+      file,
+      'http.port',
+      `cannot listen on ${config.http.host}:${config.http.port} (${code}${code === 'EADDRINUSE' ? ': in use, by another daemon?' : ''}); choose another http.port or http.host`,
+    );
+  return err;
+}
+
+/** Listens on host:port and lets go at once: rejects as listen would (EADDRINUSE …). Port 0 is always free. */
+function checkPortFree(host: string, port: number): Promise<void> {
+  if (port === 0) return Promise.resolve();
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once('error', reject);
+    probe.listen(port, host, () => probe.close(() => resolve()));
+  });
 }
 
 export async function startDaemon(
@@ -41,6 +64,10 @@ export async function startDaemon(
     log.info(
       'gc.everyMinutes has no effect: node was started without --expose-gc (the systemd unit passes it)',
     );
+  // a second instance fails here, before it opens (and a file sink truncates) anything the first owns
+  await checkPortFree(config.http.host, config.http.port).catch((err: unknown) => {
+    throw portError(file, config, err);
+  });
   // models, Link and ports, each checked before the next opens; nothing is left open on a failure
   const rig: Rig = await buildRig(setupOf(config), {
     clock,
@@ -53,14 +80,7 @@ export async function startDaemon(
     const source: StatusSource = { rig, clock, collector, started };
     const handlers = rigHandlers(source, (c) => log.info({ control: c }, 'control'));
     const srv = await startServer(config.http, handlers).catch((err: unknown) => {
-      const code = (err as NodeJS.ErrnoException).code;
-      if (code === 'EADDRINUSE' || code === 'EACCES' || code === 'EADDRNOTAVAIL')
-        throw new ConfigError(
-          file,
-          'http.port',
-          `cannot listen on ${config.http.host}:${config.http.port} (${code}${code === 'EADDRINUSE' ? ': in use, by another daemon?' : ''}); choose another http.port or http.host`,
-        );
-      throw err;
+      throw portError(file, config, err);
     });
     server = srv.server;
     live.start();
