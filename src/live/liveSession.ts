@@ -521,18 +521,24 @@ export class LiveSession {
     }
   }
 
-  private send(m: MidiMessage): void {
+  /** Sends one message on the output; false where the port is lost (the message dropped and counted). */
+  private deliver(m: MidiMessage): boolean {
     if (this.outputLost) {
       this.stats.droppedOut++; // no backlog: what falls due while the port is gone is dropped
-      return;
+      return false;
     }
     try {
       this.opts.output.send(m);
     } catch (err) {
       this.stats.droppedOut++;
       this.lose(err instanceof Error ? err.message : String(err));
-      return;
+      return false;
     }
+    return true;
+  }
+
+  private send(m: MidiMessage): void {
+    if (!this.deliver(m)) return;
     this.tracker.note(m);
     if (m.type === 'noteon') {
       this.stats.notesSent++;
@@ -542,18 +548,7 @@ export class LiveSession {
 
   /** The player's note, thru: sent as it came, tracked apart, not counted as the improviser's. */
   private sendThru(m: MidiMessage): void {
-    if (this.outputLost) {
-      this.stats.droppedOut++;
-      return;
-    }
-    try {
-      this.opts.output.send(m);
-    } catch (err) {
-      this.stats.droppedOut++;
-      this.lose(err instanceof Error ? err.message : String(err));
-      return;
-    }
-    this.thruTracker.note(m);
+    if (this.deliver(m)) this.thruTracker.note(m);
   }
 
   /**
