@@ -348,16 +348,24 @@ describe('the ABC model under the bound', () => {
       const vocab = session.vocabulary;
       const index = new Map(vocab.map((v, i) => [v, i]));
       let binding = 0;
-      for (const maxCopy of [12, null]) {
+      // with retries too (generate draws a tune up to 8 times until the lint passes): each draw starts
+      // from the line's place before it, not from where a discarded draw left it
+      for (const [maxCopy, attempts] of [
+        [12, 1],
+        [12, 3],
+        [null, 1],
+      ] as const) {
         const g = await generateAbc(session, {
           tunes: 2,
           start: 'X:1',
           sampler: { temperature: 1, topK: 0, topP: 1 },
           rng: createRng(`abc ${maxCopy}`),
           maxCharsPerTune: 600,
+          attempts,
           guide: { form: null },
           maxCopy,
         });
+        if (attempts > 1) expect(g.tunes.some((t) => t.attempts > 1)).toBe(true);
         const limit = copyLimitFor(session.manifest, maxCopy)!;
         // judged as the bound holds, line by line of the tunes' bodies (header lines are
         // boilerplate), with a splitting of its own

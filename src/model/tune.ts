@@ -15,9 +15,9 @@ import { lintTune } from '../music/abc/lint.ts';
 import { AbcStreamReader, type AbcEvent } from '../music/abc/reader.ts';
 import { RepeatExpander } from '../music/abc/repeats.ts';
 import type { Rng } from '../music/rng.ts';
-import { copyGuardFor, type CopyGuard } from './copyGuard.ts';
+import { copyGuardFor, copyStatsOf, type CopyGuard } from './copyGuard.ts';
 import { sample, sampleMasked, type MaskedDraw, type SamplerOptions } from './sampler.ts';
-import type { LstmSession, SessionState, StepOutput } from './lstmSession.ts';
+import type { LstmSession, StepOutput } from './lstmSession.ts';
 
 export class PrimingError extends Error {
   override readonly name = 'PrimingError';
@@ -196,10 +196,14 @@ export async function generateAbc(session: LstmSession, opts: AbcGenerateOptions
   const tunes: GeneratedTune[] = [];
   let characters = 0;
   while (tunes.length < opts.tunes) {
-    const at: { state: SessionState; step: StepOutput } = { state: session.snapshot(), step };
+    // each draw of a tune starts from here: the model's state and the line's place against the training data
+    const at = { state: session.snapshot(), step, copies: copies?.state() };
     let kept: { draw: Draw; next: StepOutput; problems: string[]; attempt: number } | null = null;
     for (let attempt = 1; attempt <= attempts; attempt++) {
-      if (attempt > 1) session.restore(at.state);
+      if (attempt > 1) {
+        session.restore(at.state);
+        copies?.setState(at.copies);
+      }
       const { draw, next } = await drawTune(prefix, at.step);
       characters += draw.characters;
       const problems = attempts > 1 ? lintTune(draw.text) : [];
@@ -226,6 +230,6 @@ export async function generateAbc(session: LstmSession, opts: AbcGenerateOptions
     tunes,
     characters,
     skippedTokens: tunes.reduce((n, t) => n + t.skippedTokens, 0),
-    copies: copies ? { binding: copies.binding, fallbacks: copies.fallbacks } : null,
+    copies: copyStatsOf(copies),
   };
 }
