@@ -12,6 +12,7 @@ import {
   PortError,
 } from '../src/midi/ports.ts';
 import { VirtualClock } from '../src/midi/clock.ts';
+import { playerInput } from '../src/cli/live.ts';
 import { tempDir, writePhrase } from './helpers.ts';
 
 const settle = (): Promise<void> => new Promise((r) => setTimeout(r, 20));
@@ -49,10 +50,27 @@ describe('easymidi where no MIDI system exists', () => {
     );
   });
 
-  it('virtual:Name falls back to an in-process port and says so', async () => {
+  it('virtual:Name is refused where it cannot be made, unless a fallback is allowed', () => {
+    if (easymidiWorks) return;
+    expect(() => openOutput('virtual:Named Out', { clock })).toThrow(PortError);
+    expect(() => openOutput('virtual:Named Out', { clock })).toThrow(
+      /virtual:Named Out: no virtual port can be made here .*no other program could see.*file:out\.mid/,
+    );
+    expect(() => openInput('virtual:Named In', { clock })).toThrow(/virtual:Named In: no virtual port/);
+  });
+
+  it('--auto listens to a player, not to the kernel loopback', () => {
+    expect(playerInput(['Midi Through:Midi Through Port-0 14:0', 'Keystation 49:0 20:0'])).toBe(
+      'Keystation 49:0 20:0',
+    );
+    expect(playerInput(['Midi Through Port-0'])).toBeUndefined();
+    expect(playerInput([])).toBeUndefined();
+  });
+
+  it('virtual:Name falls back to an in-process port when allowed, and says so', async () => {
     if (easymidiWorks) return;
     const lines: string[] = [];
-    const out = openOutput('virtual:Fallback Out', { clock, log: (l) => lines.push(l) });
+    const out = openOutput('virtual:Fallback Out', { clock, log: (l) => lines.push(l), fallback: true });
     const got: number[][] = [];
     const stop = jzzListen('Fallback Out', (b) => got.push(b));
     out.send({ type: 'noteon', channel: 0, note: 60, velocity: 99 });

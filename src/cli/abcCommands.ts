@@ -10,7 +10,9 @@ import { existsSync } from 'node:fs';
 import { parseForm } from '../music/abc/form.ts';
 import { generateAbc, type AbcGeneration } from '../model/tune.ts';
 import { judgeTunes, type AbcQuality } from '../eval/abcQuality.ts';
-import { scoreTokens } from '../eval/evaluate.ts';
+import { scoreAbc } from '../eval/evaluate.ts';
+import { splitTunes } from '../music/abc/corpus.ts';
+import { formFigures, type FormFigures } from '../eval/tuneForm.ts';
 import { validateSampler, type SamplerOptions } from '../model/sampler.ts';
 import { withBundle } from './bundle.ts';
 import type { FileEval } from './jazzCommands.ts';
@@ -30,6 +32,8 @@ export interface GenerateAbcOptions {
   readonly form?: string;
   readonly bars?: number;
   readonly guide: boolean;
+  /** The form memory's bias (see music/abc/memory.ts); absent: the default. */
+  readonly formBias?: number;
   /** The copy bound (null: the bundle's default, 0: none). */
   readonly maxCopy?: number | null;
   /** The .abc file; the MIDI files are written beside it as <name>-<n>.mid. */
@@ -40,7 +44,12 @@ type DrawOptions = Omit<GenerateAbcOptions, 'out' | 'model'>;
 
 /** Generates tunes from an open session with the command line's options (form checked first). */
 function draw(session: Parameters<typeof generateAbc>[0], opts: DrawOptions): Promise<AbcGeneration> {
-  const guide = opts.guide ? { form: parseForm(opts.form, opts.bars) } : false;
+  const guide = opts.guide
+    ? {
+        form: parseForm(opts.form, opts.bars),
+        ...(opts.formBias === undefined ? {} : { formBias: opts.formBias }),
+      }
+    : false;
   return generateAbc(session, {
     tunes: opts.tunes,
     start: opts.start,
@@ -116,11 +125,14 @@ export async function generateAbcFiles(opts: GenerateAbcOptions): Promise<Genera
   });
 }
 
-/** Bits per character of an ABC file under a char model; characters outside the vocabulary are counted and skipped. */
+/**
+ * Bits per character of an ABC file under a char model (see scoreAbc: tune by tune for a whole-tune
+ * model); characters outside the vocabulary are counted and skipped.
+ */
 export async function evalAbc(model: string, data: string): Promise<FileEval> {
   const text = readText(data);
   return withBundle(model, 'abc-char', async (session) => ({
-    ...(await scoreTokens(session, [...text])),
+    ...(await scoreAbc(session, text)),
     training: againstTraining(session, [[...text]]),
   }));
 }
@@ -130,6 +142,8 @@ export interface AbcQualityRun {
   readonly quality: AbcQuality;
   /** The training files the copies were measured against (those the manifest names). */
   readonly training: readonly string[];
+  /** Repetition, short notes and endings of the generated tunes, and of the training files' tunes. */
+  readonly form: { readonly generated: FormFigures; readonly corpus: FormFigures };
 }
 
 /**
@@ -147,6 +161,14 @@ export async function qualityAbc(
     const files = training ?? session.manifest.training.data.map((d) => d.file).filter((f) => existsSync(f));
     const text = files.map((f) => readText(f, 'training file')).join('\n');
     const generation = await draw(session, opts);
-    return { generation, quality: judgeTunes(generation, text), training: files };
+    return {
+      generation,
+      quality: judgeTunes(generation, text),
+      training: files,
+      form: {
+        generated: formFigures(generation.tunes.map((t) => t.text)),
+        corpus: formFigures(splitTunes(text)),
+      },
+    };
   });
 }

@@ -27,7 +27,7 @@ function chordName(pitches: readonly number[]): string {
 export async function runLive(opts: LiveCliOptions): Promise<{ live: Rig['live'] }> {
   const { setup } = opts;
   const clock = new RealClock();
-  const rig = await buildRig(setup, { clock, log: opts.log });
+  const rig = await buildRig(setup, { clock, log: opts.log, outputFallback: opts.outputFallback });
   const live = rig.live;
   let ui: ControlServer | null = null;
   try {
@@ -126,14 +126,20 @@ function writeDemoCalls(file: string, bpm: number): void {
   });
 }
 
+/** The input --auto listens to: the first that is not the kernel's loopback ("Midi Through"), a keyboard's. */
+export function playerInput(inputs: readonly string[]): string | undefined {
+  return inputs.find((name) => !/^midi through\b/i.test(name));
+}
+
 /** `npm start`: real ports where a MIDI system exists, otherwise the recorded demo. */
 export async function runAuto(base: LiveCliOptions): Promise<void> {
   const easymidi = listPorts().find((p) => p.backend === 'easymidi');
   if (easymidi && !easymidi.error) {
-    const input = easymidi.inputs[0];
+    const input = playerInput(easymidi.inputs);
     base.log(input ? `MIDI input found: ${input}` : 'no MIDI input: playing solo over the chords');
     await runLive({
       ...base,
+      outputFallback: true,
       setup: {
         ...base.setup,
         input: input ? `easymidi:${input}` : null,

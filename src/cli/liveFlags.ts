@@ -54,7 +54,10 @@ const FLAG_OF: Readonly<Record<string, string>> = {
 export function liveFlags(cmd: Command): Command {
   return cmd
     .option('--in <port>', 'input port: easymidi:Name, jzz:Name, virtual:Name or file:phrase.mid')
-    .option('--out <port>', 'output port', D.output)
+    .option(
+      '--out <port>',
+      `output port (default ${D.output}; a port you name is refused where it cannot be made)`,
+    )
     .option(
       '--model <dirs...>',
       'bundles, jazz-grammar or abc-char (the model CC switches between them)',
@@ -138,6 +141,8 @@ export interface LiveCliOptions {
   /** Serve the stage page on this loopback port (0: any free one), or null. */
   readonly ui: number | null;
   readonly log: (line: string) => void;
+  /** The output was not named (--out unset): it may fall back to an in-process port (RigEnv). */
+  readonly outputFallback: boolean;
 }
 
 /** The parsed flags as a live setup (checked whole by the setup schema; an error names the flag). */
@@ -185,5 +190,6 @@ export function liveCliOptions(o: Record<string, unknown>, log: (line: string) =
     status: o.status as boolean,
     ui: o.ui === undefined ? null : o.ui === true ? DEFAULT_UI_PORT : (o.ui as number),
     log,
+    outputFallback: o.out === undefined,
   };
 }

@@ -12,6 +12,8 @@ import { reportError, UsageError } from './errors.ts';
 import { evalJazz, generateJazz } from './jazzCommands.ts';
 import { evalAbc, generateAbcFiles, qualityAbc } from './abcCommands.ts';
 import { DEFAULT_FORM } from '../music/abc/form.ts';
+import { DEFAULT_FORM_BIAS } from '../music/abc/guide.ts';
+import { formLines } from '../eval/tuneForm.ts';
 import { formatLine, qualityLines } from '../eval/abcQuality.ts';
 import { evaluateGrammar, grammarEvalLines } from '../eval/grammarEval.ts';
 import { validateSampler } from '../model/sampler.ts';
@@ -178,6 +180,14 @@ train
   .addOption(patienceOption())
   .addOption(deviceOption())
   .option('--quantize', 'also export an int8 variant for live play (the runtime plays it)', false)
+  .option('--licence <text>', "the training data's licence, recorded in the manifest")
+  .option(
+    '--whole-tunes',
+    'learn each tune whole from a fresh state (X: line to its blank line), every tune once an epoch; --seq and --batches are unused',
+    false,
+  )
+  .option('--warmup <steps>', 'learning rate: linear warm-up over these steps, then cosine decay', int(0))
+  .option('--lr-floor <share>', 'where the cosine decay ends, as a share of --lr', float(0, 1), 0.1)
   .option('--resume', 'continue from the checkpoint in the output folder', false)
   .option('--no-progress', 'no progress bar')
   .action(async (o: Record<string, unknown>) => {
@@ -186,16 +196,32 @@ train
       embedding: o.embedding as number,
       quantize: o.quantize as boolean,
       batchesPerEpoch: o.batches as number,
+      wholeTunes: o.wholeTunes as boolean,
+      ...(o.warmup === undefined
+        ? {}
+        : { schedule: { warmup: o.warmup as number, floor: o.lrFloor as number } }),
     });
   });
 
 const pct = (x: number): string => `${(100 * x).toFixed(1)} %`;
 
+/** `--start`, with `--kind` added as the R: line that follows the X: line. */
+function primingText(o: Record<string, unknown>): string {
+  const start = ((o.start as string | undefined) ?? 'X:1').replace(/\\n/g, '\n');
+  if (o.kind === undefined) return start;
+  const kind = (o.kind as string).trim().toLowerCase();
+  if (!/^[a-z][a-z ]*$/.test(kind))
+    throw new UsageError(`--kind ${o.kind as string}: a word or two, letters only (reel, slip jig)`);
+  if (!/^X:\s*\d*\s*$/.test(start))
+    throw new UsageError('--kind goes with a --start of an X: line only (it writes the R: line after it)');
+  return `${start.trim()}\nR:${kind}\n`;
+}
+
 /** The ABC drawing options shared by generate and eval --generate. */
 function abcDrawOptions(o: Record<string, unknown>) {
   return {
     tunes: (o.tunes as number | undefined) ?? 3,
-    start: ((o.start as string | undefined) ?? 'X:1').replace(/\\n/g, '\n'),
+    start: primingText(o),
     seed: o.seed as number,
     sampler: { temperature: o.temperature as number, topK: o.topK as number, topP: o.topP as number },
     maxCharsPerTune: (o.maxChars as number | undefined) ?? 3000,
@@ -204,6 +230,7 @@ function abcDrawOptions(o: Record<string, unknown>) {
     bars: o.bars as number | undefined,
     guide: o.guide as boolean,
     maxCopy: maxCopyOf(o.maxCopy),
+    ...(o.formBias === undefined ? {} : { formBias: o.formBias as number }),
   };
 }
 
@@ -234,6 +261,10 @@ program
   .option('--bpm <n>', "jazz: tempo (default: the training file's)", float(20, 400))
   .option('--tunes <n>', 'ABC: how many tunes', int(1, 1000), 3)
   .option('--start <text>', 'ABC: priming text', 'X:1')
+  .option(
+    '--kind <name>',
+    'ABC: the kind of tune (reel, jig, hornpipe, polka, …): primes each tune with R:<name> (a model trained on the house-style corpus knows them)',
+  )
   .option('--max-chars <n>', 'ABC: character budget per tune', int(100), 3000)
   .option(
     '--attempts <n>',
@@ -243,6 +274,11 @@ program
   )
   .option('--form <parts>', `ABC: the parts, a letter twice for a repeated part (AB, AABBCC)`, DEFAULT_FORM)
   .option('--no-guide', 'ABC: draw the raw text, without the bar-true mask and the form')
+  .option(
+    '--form-bias <n>',
+    `ABC: how strongly a bar restates an earlier one where folk forms restate (0: not at all; default ${DEFAULT_FORM_BIAS})`,
+    float(0, 20),
+  )
   .option('--max-copy <n|off|default>', MAX_COPY_HELP, maxCopyOption, 'default')
   .action(async (o: Record<string, unknown>) => {
     const model = o.model as string;
@@ -322,6 +358,11 @@ program
   .option('--bars <n>', 'ABC --generate: bars of a tune as written', int(1, 10_000))
   .option('--no-guide', 'ABC --generate: no mask, no form (the raw model)')
   .option(
+    '--form-bias <n>',
+    `ABC --generate: form memory's bias (default ${DEFAULT_FORM_BIAS})`,
+    float(0, 20),
+  )
+  .option(
     '--max-copy <n|off|default>',
     `lines or tunes generated: ${MAX_COPY_HELP}`,
     maxCopyOption,
@@ -355,7 +396,7 @@ program
             ? ''
             : '  abc2midi is not installed (apt-get install abcmidi): its figures are left out\n') +
           qualityLines(r.quality).map(formatLine).join('\n') +
-          '\n',
+          `\n  form, beside the training tunes' own (same code):\n${formLines(r.form.generated, r.form.corpus).join('\n')}\n`,
       );
       return;
     }
@@ -517,7 +558,7 @@ program
 program
   .command('index')
   .description(
-    'give a char bundle trained before bundles carried their training data its copy index and copy bound (for --max-copy), from the files and the split its manifest records',
+    'give a char bundle trained before bundles carried their training data its copy index and copy bound (for --max-copy), and any char bundle its note lengths by meter (for the mask), from the files and the split its manifest records',
   )
   .requiredOption('--model <dir>', 'bundle folder (abc-char)')
   .option(
@@ -530,7 +571,7 @@ program
     const m = indexAbcBundle(o.model as string, { validation: o.validation as number });
     const b = m.copyBound;
     process.stdout.write(
-      `${o.model as string}: copy index ${m.training.copyIndex?.file ?? '-'} (${m.training.copyIndex?.tokens ?? 0} characters); default --max-copy ${b?.tokens ?? '-'} (${b?.rule ?? ''}; held-out tunes' longest copies: median ${b?.heldOut.tokens?.median ?? '-'}, max ${b?.heldOut.tokens?.max ?? '-'})\n`,
+      `${o.model as string}: copy index ${m.training.copyIndex?.file ?? '-'} (${m.training.copyIndex?.tokens ?? 0} characters); default --max-copy ${b?.tokens ?? '-'} (${b?.rule ?? ''}; held-out tunes' longest copies: median ${b?.heldOut.tokens?.median ?? '-'}, max ${b?.heldOut.tokens?.max ?? '-'}); note lengths for ${Object.keys(m.abcLengths ?? {}).length} meters\n`,
     );
   });
 

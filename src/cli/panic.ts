@@ -34,7 +34,7 @@ export function panicMessages(channels: readonly number[]): MidiMessage[] {
 }
 
 export async function runPanic(opts: PanicOptions): Promise<number> {
-  const port = openOutput(opts.out, { clock: new RealClock(), append: true });
+  const port = openOutput(opts.out, { clock: new RealClock(), append: true, fallback: true });
   const messages = panicMessages(opts.channels);
   try {
     for (const m of messages) port.send(m);

@@ -78,7 +78,11 @@ export async function startDaemon(
   let server: Server | null = null;
   try {
     const source: StatusSource = { rig, clock, collector, started };
-    const handlers = rigHandlers(source, (c) => log.info({ control: c }, 'control'));
+    const handlers = rigHandlers(
+      source,
+      (c) => log.info({ control: c }, 'control'),
+      (r) => log.warn({ rejected: r }, `refused ${r.method} ${r.path} (${r.status}): ${r.error}`),
+    );
     const srv = await startServer(config.http, handlers).catch((err: unknown) => {
       throw portError(file, config, err);
     });

@@ -41,9 +41,20 @@ export function parseControl(body: string): Control {
   return c.data;
 }
 
+/** A request the server turned away (refused, or a /control body it could not take), for the log. */
+export interface Rejection {
+  readonly status: number;
+  readonly method: string;
+  readonly path: string;
+  readonly error: string;
+  readonly from: string | null;
+}
+
 export interface ServerHandlers {
   status(): unknown;
   control(c: Control): void;
+  /** Told of each refused request and each /control body that was not taken (an operator's log). */
+  rejected?(r: Rejection): void;
   /** The stage page: its event feed, and the status frame sent to it four times a second. */
   stage?: { readonly feed: StageFeed; frame(): { now: number; [key: string]: unknown } };
 }
@@ -166,11 +177,21 @@ export function startServer(opts: ServerOptions, handlers: ServerHandlers): Prom
   const server = createServer((req, res) => {
     void (async () => {
       const url = new URL(req.url ?? '/', 'http://localhost');
+      const reject = (status: number, error: string): void => {
+        handlers.rejected?.({
+          status,
+          method: req.method ?? '',
+          path: url.pathname,
+          error,
+          from: req.socket.remoteAddress ?? null,
+        });
+        send(res, status, { error });
+      };
       const refused = refusal(req, url, opts, port, token);
       if (refused) {
         // the body is not read: close the connection rather than leave it half-consumed
         res.setHeader('connection', 'close');
-        return send(res, refused[0], { error: refused[1] });
+        return reject(refused[0], refused[1]);
       }
       if (req.method === 'GET' && url.pathname === '/health') return send(res, 200, { ok: true });
       if (req.method === 'GET' && url.pathname === '/status') return send(res, 200, handlers.status());
@@ -190,13 +211,9 @@ export function startServer(opts: ServerOptions, handlers: ServerHandlers): Prom
         let control: Control;
         try {
           control = parseControl(await readBody(req));
-        } catch (err) {
-          return send(res, 400, { error: err instanceof Error ? err.message : String(err) });
-        }
-        try {
           handlers.control(control);
         } catch (err) {
-          return send(res, 400, { error: err instanceof Error ? err.message : String(err) });
+          return reject(400, err instanceof Error ? err.message : String(err));
         }
         return send(res, 200, { ok: true, status: handlers.status() });
       }

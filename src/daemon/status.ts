@@ -8,7 +8,7 @@ import type { Control } from '../live/controls.ts';
 import type { QuietCollector } from '../live/quietCollector.ts';
 import type { Rig } from '../live/rig.ts';
 import type { Clock } from '../midi/clock.ts';
-import type { ServerHandlers } from './server.ts';
+import type { Rejection, ServerHandlers } from './server.ts';
 
 export interface StatusSource {
   /** The rig: its live session, the setup it plays, what its input dropped. */
@@ -74,6 +74,7 @@ export function stageStatus(s: StatusSource): { now: number; [key: string]: unkn
 export function rigHandlers(
   s: StatusSource,
   applied: (c: Control) => void = () => undefined,
+  rejected: (r: Rejection) => void = () => undefined,
 ): Required<ServerHandlers> {
   const { live } = s.rig;
   return {
@@ -82,6 +83,7 @@ export function rigHandlers(
       live.controls.apply(c);
       applied(c);
     },
+    rejected,
     stage: { feed: live.feed, frame: () => stageStatus(s) },
   };
 }

@@ -1,6 +1,7 @@
 /** Mean negative log-likelihood per token of a token stream under a bundle (tokens outside its vocabulary are counted and skipped). */
 import { idsInVocabulary } from '../music/corpus.ts';
 import type { LstmSession } from '../model/lstmSession.ts';
+import { splitTunes } from '../music/abc/corpus.ts';
 
 export interface NllReport {
   readonly tokens: number;
@@ -70,4 +71,18 @@ export function mergeReports(reports: readonly NllReport[]): NllReport {
     bitsPerToken: mean / Math.LN2,
     perplexity: Math.exp(mean),
   };
+}
+
+/**
+ * Bits per character of ABC text. A model trained on whole tunes is scored as it plays: each tune
+ * (with the blank line that ends it) from a fresh state; a window-trained one reads the text as one
+ * stream, as it was trained.
+ */
+export async function scoreAbc(session: LstmSession, text: string): Promise<NllReport> {
+  const tunes = splitTunes(text);
+  if (!session.manifest.hyperparameters.wholeSequences || tunes.length === 0)
+    return scoreTokens(session, [...text]);
+  const reports: NllReport[] = [];
+  for (const t of tunes) reports.push(await scoreTokens(session, [...`${t}\n\n`]));
+  return mergeReports(reports);
 }

@@ -30,6 +30,11 @@ export interface RigEnv {
   /** Models already loaded (shared between rigs); the rig leaves them loaded when it closes. */
   readonly sessions?: readonly LstmSession[];
   readonly collector?: QuietCollector | null;
+  /**
+   * The output may fall back to an invisible in-process port where `virtual:` cannot be made (see
+   * ports.ts): for a port the user did not name, and for --auto. Default off; an input never does.
+   */
+  readonly outputFallback?: boolean;
 }
 
 export type MakeEngine = (emit: (o: EngineOutput) => void) => Engine;
@@ -157,7 +162,9 @@ export async function buildRig(setup: LiveSetup, env: RigEnv): Promise<Rig> {
         : null;
     // the output first: a file input starts playing in as it opens, and would keep the process
     // waiting for it to end after an output that cannot open has already been reported
-    output = env.output ?? openOutput(setup.output, { clock: env.clock, log: env.log });
+    output =
+      env.output ??
+      openOutput(setup.output, { clock: env.clock, log: env.log, fallback: env.outputFallback ?? false });
     input =
       env.input !== undefined
         ? env.input

@@ -260,6 +260,25 @@ export interface OpenOptions {
   readonly log?: (line: string) => void;
   /** A `file:` output goes on with the recording already there instead of replacing it. */
   readonly append?: boolean;
+  /**
+   * Where `virtual:Name` cannot be made (no OS MIDI system), open an in-process jzz port instead and
+   * say so. Off (the default): refuse, since no other program could see the port — a user who named
+   * it wants a synth or a DAW to hear it, not notes played into nothing.
+   */
+  readonly fallback?: boolean;
+}
+
+/** The refusal of an invisible port, or the fallback's warning. */
+function noVirtual(err: unknown, text: string, opts: OpenOptions): void {
+  const why = err instanceof Error ? err.message : String(err);
+  if (!opts.fallback)
+    throw new PortError(
+      `${text}: no virtual port can be made here (${why.replace(/\s*Use jzz:.*$/s, '')}), and an in-process one no other program could see. ` +
+        'Use file:out.mid to record, jzz:Name for an in-process port, or leave --out unset (or use --auto) to fall back.',
+    );
+  opts.log?.(
+    `${why} Falling back to an in-process jzz port '${parsePortSpec(text).name}' (other programs cannot see it).`,
+  );
 }
 
 export function openOutput(text: string, opts: OpenOptions): MidiOutPort {
@@ -275,9 +294,7 @@ export function openOutput(text: string, opts: OpenOptions): MidiOutPort {
       try {
         return easymidiOut(spec.name, true);
       } catch (err) {
-        opts.log?.(
-          `${err instanceof Error ? err.message : String(err)} Falling back to an in-process jzz port '${spec.name}' (other programs cannot see it).`,
-        );
+        noVirtual(err, text, opts);
         return jzzOut(spec.name);
       }
   }
@@ -299,9 +316,7 @@ export function openInput(
       try {
         return easymidiIn(spec.name, true);
       } catch (err) {
-        opts.log?.(
-          `${err instanceof Error ? err.message : String(err)} Falling back to an in-process jzz port '${spec.name}'.`,
-        );
+        noVirtual(err, text, opts);
         return jzzIn(spec.name);
       }
   }

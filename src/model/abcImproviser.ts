@@ -89,6 +89,8 @@ export class AbcImproviser implements Improviser {
   /** Whether the header has been fed (the model then goes on from where it is). */
   private started = false;
   private readonly header: string;
+  /** The model was trained on whole tunes: a blank line ends its tune, and the next begins afresh. */
+  private readonly whole: boolean;
   /** The tune as written so far (what was heard and played), its last TUNE_KEPT characters. */
   private written = '';
 
@@ -101,7 +103,11 @@ export class AbcImproviser implements Improviser {
     meter: { numerator: number; denominator: number } = { numerator: 4, denominator: 4 },
     maxCopy: number | null = null,
   ) {
-    this.header = `X:1\nT:Jam\nM:${meter.numerator}/${meter.denominator}\nL:1/8\nK:C\n`;
+    // a whole-tune model learnt headers in one house style (music/abc/clean.ts): no title, K: spelled out
+    this.whole = session.manifest.hyperparameters.wholeSequences === true;
+    this.header = this.whole
+      ? `X:1\nM:${meter.numerator}/${meter.denominator}\nL:1/8\nK:C Major\n`
+      : `X:1\nT:Jam\nM:${meter.numerator}/${meter.denominator}\nL:1/8\nK:C\n`;
     this.guide = this.newGuide();
     this.allowed = new Uint8Array(session.vocabulary.length);
     this.setMaxCopy(maxCopy);
@@ -116,7 +122,8 @@ export class AbcImproviser implements Improviser {
   }
 
   private newGuide(): AbcGuide {
-    return new AbcGuide(this.session.vocabulary, { form: null });
+    const lengths = this.session.manifest.abcLengths;
+    return new AbcGuide(this.session.vocabulary, { form: null, ...(lengths ? { lengths } : {}) });
   }
 
   reset(): void {
@@ -205,6 +212,14 @@ export class AbcImproviser implements Improviser {
       this.maskStats.characters++;
       if (changed) this.maskStats.changed++;
       const ch = vocab[id] as string;
+      if (this.whole && ch === '\n' && this.written.endsWith('\n')) {
+        // the tune is over; the next one starts from a fresh state, as the model learnt it
+        this.reset();
+        await this.feed(this.header);
+        offset = end;
+        base = 0;
+        continue;
+      }
       this.write(ch);
       this.next = await this.session.step(id);
       for (const e of this.guide.push(ch)) {

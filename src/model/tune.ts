@@ -39,7 +39,8 @@ export interface AbcGenerateOptions {
    * Keep bars true and the tune in this form (see AbcGuide); null: bars true, form left to the model;
    * undefined or `false`: no mask at all (the model's raw text).
    */
-  readonly guide?: { readonly form: FormSpec | null; readonly tonicBias?: number } | false;
+  readonly guide?:
+    { readonly form: FormSpec | null; readonly tonicBias?: number; readonly formBias?: number } | false;
   /** The copy bound (copyGuard.ts): null or undefined the bundle's default, 0 none, N characters. */
   readonly maxCopy?: number | null;
 }
@@ -94,6 +95,11 @@ export function primeIds(start: string, vocabulary: readonly string[]): number[]
   return ids;
 }
 
+/** The priming text with its `X:` number set to `n` (tunes after the first are numbered on). */
+export function numbered(start: string, n: number): string {
+  return /^X:\s*\d*/.test(start) ? start.replace(/^X:\s*\d*/, `X:${n}`) : start;
+}
+
 interface Draw {
   /** The tune's text (without the next tune's X: line). */
   text: string;
@@ -132,13 +138,16 @@ export async function generateAbc(session: LstmSession, opts: AbcGenerateOptions
   const attempts = Math.max(1, opts.attempts ?? 1);
   const streaming = attempts === 1 ? opts.onEvents : undefined;
 
+  // a model trained on whole tunes ends a tune with a blank line and begins each one from a fresh state
+  const whole = session.manifest.hyperparameters.wholeSequences === true;
   const guided = opts.guide ? opts.guide : null;
   const allowed = new Uint8Array(vocab.length);
   const copies = copyGuardFor(session, opts.maxCopy ?? null);
   for (const id of ids) copies?.push(id);
   /** Samples one tune from the current state; `prefix` is its text so far (its X: line). */
   const drawTune = async (prefix: string, first: StepOutput): Promise<{ draw: Draw; next: StepOutput }> => {
-    const guide = guided ? new AbcGuide(vocab, guided) : null;
+    const lengths = session.manifest.abcLengths;
+    const guide = guided ? new AbcGuide(vocab, lengths ? { ...guided, lengths } : guided) : null;
     // the guide reads the text with its own streaming reader, which then serves here too
     const reader: Pick<AbcStreamReader, 'push' | 'end'> = guide ?? new AbcStreamReader();
     const expander = new RepeatExpander();
@@ -150,6 +159,10 @@ export async function generateAbc(session: LstmSession, opts: AbcGenerateOptions
     const feed = (chunk: string): boolean => {
       for (const ch of chunk) {
         text += ch;
+        if (whole && text.endsWith('\n\n')) {
+          carry = '';
+          return false;
+        }
         const got = reader.push(ch);
         for (const e of got) {
           if (e.type === 'tune' && ++tunesSeen > 1) {
@@ -193,6 +206,12 @@ export async function generateAbc(session: LstmSession, opts: AbcGenerateOptions
   session.reset();
   let step = await session.prime([session.startToken, ...ids]);
   let prefix = opts.start;
+  /** A whole-tune model's next tune: the priming text, numbered on, from a fresh state. */
+  const freshTune = async (): Promise<StepOutput> => {
+    prefix = numbered(opts.start, tunes.length + 1);
+    session.reset();
+    return session.prime([session.startToken, ...primeIds(prefix, vocab)]);
+  };
   const tunes: GeneratedTune[] = [];
   let characters = 0;
   while (tunes.length < opts.tunes) {
@@ -221,8 +240,13 @@ export async function generateAbc(session: LstmSession, opts: AbcGenerateOptions
       guide: kept.draw.guide,
     });
     if (kept.draw.carry === null) break; // the budget ran out inside a tune
-    prefix = kept.draw.carry;
-    step = kept.next;
+    if (whole) {
+      // the next tune, if one is wanted, from a fresh state
+      if (tunes.length < opts.tunes) step = await freshTune();
+    } else {
+      prefix = kept.draw.carry;
+      step = kept.next;
+    }
   }
   const text = `${tunes.map((t) => t.text).join('\n\n')}\n`;
   return {

@@ -48,12 +48,33 @@ export const manifestSchema = z.object({
     batchSize: z.number().int().positive(),
     sequenceLength: z.number().int().positive(),
     seed: z.number().int(),
+    /**
+     * Trained on whole sequences from a fresh state (a tune from its X: line to the blank line that
+     * ends it), so it plays each one from a fresh state; absent: windows of the joined text.
+     */
+    wholeSequences: z.boolean().optional(),
+    /** The learning rate's warm-up steps and the floor its cosine decay ends at (a share of it). */
+    schedule: z
+      .object({ warmup: z.number().int().nonnegative(), floor: z.number().min(0).max(1) })
+      .optional(),
   }),
   training: z.object({
     data: z.array(z.object({ file: z.string(), sha256: z.string().regex(/^[0-9a-f]{64}$/) })),
     /** The training data's licence (see data/SOURCES.md). */
     licence: z.string().optional(),
     profile: z.string(),
+    /**
+     * How the data was split (char models): whole tunes held out by a seeded draw, the share asked
+     * for and the count of each side; absent in older bundles.
+     */
+    split: z
+      .object({
+        by: z.literal('tunes'),
+        share: z.number().min(0).max(1),
+        training: z.number().int().nonnegative(),
+        heldOut: z.number().int().nonnegative(),
+      })
+      .optional(),
     tokens: z.number().int().nonnegative(),
     /** The bundled epoch's training and validation loss (the best epoch by validation, else the last). */
     finalLoss: z.number(),
@@ -116,6 +137,11 @@ export const manifestSchema = z.object({
    * (music/conditioning.ts); the runtime refuses a list other than its own.
    */
   conditioning: z.object({ features: z.array(z.string()).min(1) }).optional(),
+  /**
+   * A char model's note lengths by meter, learnt from its training tunes (music/abc/lengths.ts): the
+   * bar-true mask keeps to them. Absent: every length the mask knows.
+   */
+  abcLengths: z.record(z.string(), z.array(z.string())).optional(),
   jazz: z
     .object({
       barLength: z.number().int().positive(),

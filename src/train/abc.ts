@@ -18,6 +18,8 @@ import { InputFileError } from '../music/errors.ts';
 import { readText } from '../music/files.ts';
 import { createRng } from '../music/rng.ts';
 import { trainAndExport, type CommonTrainOptions } from './pipeline.ts';
+import type { LearningSchedule } from './trainer.ts';
+import { lengthTable } from '../music/abc/lengths.ts';
 
 export interface AbcTrainOptions extends CommonTrainOptions {
   readonly embedding: number;
@@ -25,6 +27,13 @@ export interface AbcTrainOptions extends CommonTrainOptions {
   readonly batchesPerEpoch: number;
   /** Also export the int8 variant the runtime plays (for large models: a step reads 4× fewer bytes). */
   readonly quantize?: boolean;
+  /**
+   * Learn each tune whole, from a fresh state at its `X:` line to the blank line that ends it (see
+   * TrainOptions.wholeStreams), instead of random windows of the joined text; `--seq` and `--batches`
+   * are then unused. A model so trained plays each tune from a fresh state (model/tune.ts).
+   */
+  readonly wholeTunes?: boolean;
+  readonly schedule?: LearningSchedule;
 }
 
 export const ABC_DEFAULTS = {
@@ -86,7 +95,8 @@ function copyMaterial(
 
 /**
  * Gives an older char bundle (one trained before bundles carried their training data) its copy index
- * and its measured copy bound, from the files and the split its manifest records: each file's sha256
+ * and its measured copy bound, and any char bundle without one its note-length table (lengths.ts),
+ * from the files and the split its manifest records: each file's sha256
  * must match, and the split must give the vocabulary and the number of training characters the
  * manifest records, or nothing is written. The index file goes first, then the manifest (the commit).
  */
@@ -108,7 +118,7 @@ export function indexAbcBundle(dir: string, opts: { validation: number }): Bundl
       );
   const split = abcSplit(
     manifest.training.data.map((d) => d.file),
-    opts.validation,
+    manifest.training.split?.share ?? opts.validation,
     manifest.hyperparameters.seed,
   );
   if (split.vocabulary.join('') !== manifest.vocabulary.join(''))
@@ -123,6 +133,13 @@ export function indexAbcBundle(dir: string, opts: { validation: number }): Bundl
       'training.tokens',
       `the split gives ${split.trainIds.length} training characters, the manifest ${manifest.training.tokens}: another --validation?`,
     );
+  const abcLengths = lengthTable(split.train);
+  if (manifest.training.copyIndex && manifest.copyBound) {
+    // it has its index and bound already: only the length table, where it lacks one
+    const next: BundleManifest = { ...manifest, abcLengths };
+    writeFileAtomicSync(where, `${JSON.stringify(next, null, 2)}\n`);
+    return next;
+  }
   const index = encodeCopyIndex([split.trainIds]);
   const material = copyMaterial(split.trainIds, split.validation, split.vocabulary);
   const next: BundleManifest = {
@@ -132,6 +149,7 @@ export function indexAbcBundle(dir: string, opts: { validation: number }): Bundl
       copyIndex: { file: index.name, sequences: 1, tokens: split.trainIds.length },
     },
     copyBound: chooseCopyBound(material.copyTrain, material.copyHeldOut, null, 'tunes'),
+    abcLengths,
   };
   writeFileAtomicSync(join(dir, index.name), index.bytes);
   writeFileAtomicSync(where, `${JSON.stringify(next, null, 2)}\n`);
@@ -148,6 +166,9 @@ export async function trainAbc(opts: AbcTrainOptions): Promise<BundleManifest> {
     trainIds,
   } = abcSplit(opts.data, opts.validation, opts.seed);
   const valIds = vectorize(joinTunes(validation), vocabulary).ids;
+  // a whole tune is its text and the blank line that ends it: the model learns where a tune stops
+  const tuneIds = (tunes: readonly string[]): number[][] =>
+    tunes.map((t) => vectorize(`${t}\n\n`, vocabulary).ids);
   opts.log(
     `corpus: ${count} tunes (${train.length} training, ${validation.length} held out), ${trainIds.length} training characters, vocabulary ${vocabulary.length}`,
   );
@@ -165,8 +186,12 @@ export async function trainAbc(opts: AbcTrainOptions): Promise<BundleManifest> {
     },
     vocabulary,
     profile: 'abc-tunes',
-    train: [trainIds],
-    validation: valIds.length > opts.sequenceLength ? [valIds] : [],
+    split: { by: 'tunes', share: opts.validation, training: train.length, heldOut: validation.length },
+    abcLengths: lengthTable(train),
+    ...(opts.wholeTunes
+      ? { train: tuneIds(train), validation: tuneIds(validation), wholeStreams: true }
+      : { train: [trainIds], validation: valIds.length > opts.sequenceLength ? [valIds] : [] }),
+    ...(opts.schedule ? { schedule: opts.schedule } : {}),
     // the default copy bound is measured tune by tune, on the tunes' bodies (as the bound holds)
     ...copyMaterial(trainIds, validation, vocabulary),
     stride: opts.sequenceLength,

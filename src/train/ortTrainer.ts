@@ -61,6 +61,8 @@ export function checkDevice(device: TrainDevice): void {
 
 export interface OrtTrainerOptions {
   readonly learningRate: number;
+  /** The learning rate's factor at an Adam step (1-based), a schedule; absent: 1 throughout. */
+  readonly rateAt?: (step: number) => number;
   /** Default cpu. */
   readonly device?: TrainDevice;
   /** Gradients are scaled down when their global norm exceeds this (0: no clipping). */
@@ -245,7 +247,7 @@ export class OrtLmTrainer {
     const norm = Math.sqrt(squares);
     const scale = this.opts.clipNorm > 0 && norm > this.opts.clipNorm ? this.opts.clipNorm / norm : 1;
     this.step++;
-    const lr = this.opts.learningRate;
+    const lr = this.opts.learningRate * (this.opts.rateAt?.(this.step) ?? 1);
     const c1 = 1 - BETA1 ** this.step;
     const c2 = 1 - BETA2 ** this.step;
     for (const p of this.specs) {

@@ -72,6 +72,10 @@ export interface PipelineOptions extends Omit<
   /** Also export the int8 variant for live play, measured on the validation streams. */
   readonly quantize?: boolean;
   readonly licence?: string;
+  /** A char model's note lengths by meter (recorded in the manifest). */
+  readonly abcLengths?: BundleManifest['abcLengths'];
+  /** How a char model's data was split (recorded in the manifest). */
+  readonly split?: NonNullable<BundleManifest['training']['split']>;
   /**
    * The held-out material the default copy bound is measured on, as sequences (a tune each); default:
    * the validation sequences.
@@ -152,11 +156,14 @@ export async function trainAndExport(opts: PipelineOptions): Promise<PipelineRes
         batchSize: opts.batchSize,
         sequenceLength: opts.sequenceLength,
         seed: spec.seed,
+        ...(opts.wholeStreams ? { wholeSequences: true } : {}),
+        ...(opts.schedule ? { schedule: opts.schedule } : {}),
       },
       training: {
         data: opts.data.map((f) => ({ file: f, sha256: sha256(f) })),
         ...(opts.licence ? { licence: opts.licence } : {}),
         profile: opts.profile,
+        ...(opts.split ? { split: opts.split } : {}),
         tokens: opts.train.reduce((n, s) => n + s.length, 0),
         finalLoss: result.losses[result.epoch - 1] ?? NaN,
         validationLoss: result.validationLosses[result.epoch - 1] ?? null,
@@ -179,6 +186,7 @@ export async function trainAndExport(opts: PipelineOptions): Promise<PipelineRes
       copyBound,
       ...(opts.conditioning ? { conditioning: opts.conditioning } : {}),
       ...(opts.jazz ? { jazz: opts.jazz } : {}),
+      ...(opts.abcLengths ? { abcLengths: opts.abcLengths } : {}),
     },
   });
   model.dispose();

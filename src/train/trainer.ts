@@ -57,6 +57,18 @@ export interface TrainOptions {
    * begins with the start token (the jazz assignment's zero x⁰).
    */
   readonly contextual?: boolean;
+  /**
+   * Each stream is learned whole, from a fresh state and the start token to its last token, once per
+   * epoch (folk-rnn's way with tunes): streams are shuffled, gathered into batches of like length (so
+   * padding stays small) and padded; validation scores each held-out stream whole. `sequenceLength` and
+   * `randomBatches` are then unused. ort only.
+   */
+  readonly wholeStreams?: boolean;
+  /**
+   * The learning rate over training (ort): a linear warm-up over `warmup` steps, then a cosine decay to
+   * `floor` × the rate at the last step of the last epoch. Absent: the rate throughout.
+   */
+  readonly schedule?: LearningSchedule;
   /** Report validation loss as bits per token (characters) instead of nats. */
   readonly bitsPerToken?: boolean;
   /** Folder for checkpoint/; also where --resume looks. */
@@ -93,6 +105,57 @@ interface Window {
   readonly stream: number;
   readonly start: number;
 }
+
+export interface LearningSchedule {
+  readonly warmup: number;
+  readonly floor: number;
+}
+
+/** The schedule's factor on the learning rate at Adam step `step` (1-based) of `total`. */
+export function scheduleFactor(schedule: LearningSchedule, step: number, total: number): number {
+  if (step <= schedule.warmup) return step / Math.max(schedule.warmup, 1);
+  const span = Math.max(total - schedule.warmup, 1);
+  const done = Math.min((step - schedule.warmup) / span, 1);
+  return schedule.floor + (1 - schedule.floor) * 0.5 * (1 + Math.cos(Math.PI * done));
+}
+
+/**
+ * Whole streams in batches of like length: the streams shuffled, taken `BUCKET` batches at a time,
+ * sorted by length within those and cut into batches, and the batches shuffled, so each batch is
+ * padded only to its own longest stream and the order still changes every epoch.
+ */
+export function streamBatches(
+  streams: readonly (readonly number[])[],
+  batchSize: number,
+  rng: Rng | null,
+): Window[][] {
+  const order = streams.flatMap((s, i) => (s.length > 0 ? [i] : []));
+  const shuffle = <T>(xs: T[]): void => {
+    if (!rng) return;
+    for (let i = xs.length - 1; i > 0; i--) {
+      const j = rng.int(i + 1);
+      [xs[i], xs[j]] = [xs[j] as T, xs[i] as T];
+    }
+  };
+  shuffle(order);
+  const size = (i: number): number => (streams[i] as readonly number[]).length;
+  const batches: Window[][] = [];
+  const group = batchSize * BUCKET;
+  for (let g = 0; g < order.length; g += group) {
+    const part = order.slice(g, g + group).sort((a, b) => size(a) - size(b));
+    for (let b = 0; b < part.length; b += batchSize)
+      batches.push(part.slice(b, b + batchSize).map((stream) => ({ stream, start: 0 })));
+  }
+  shuffle(batches);
+  return batches;
+}
+
+/** Batches gathered per length sort: more pads less, fewer shuffles more. */
+const BUCKET = 16;
+
+/** The longest stream of a batch of whole streams (its padded length). */
+const batchLength = (streams: readonly (readonly number[])[], batch: readonly Window[]): number =>
+  batch.reduce((n, w) => Math.max(n, (streams[w.stream] as readonly number[]).length), 0);
 
 /** All window starts of length `len` (input and target) at the given stride. */
 export function windowStarts(streams: readonly (readonly number[])[], len: number, stride: number): Window[] {
@@ -441,11 +504,13 @@ function tfjsEngine(opts: TrainOptions): Engine {
 }
 
 /** onnxruntime: the training graph (ortGraph.ts) with Adam and clipping (ortTrainer.ts). */
-async function ortEngine(opts: TrainOptions): Promise<Engine> {
+async function ortEngine(opts: TrainOptions, totalSteps: number): Promise<Engine> {
   const { spec } = opts;
   const model = buildModel(spec); // the same initial weights as tfjs for the same seed; the export's model
+  const schedule = opts.schedule;
   const trainer = await OrtLmTrainer.create(spec, extractWeights(model, spec), {
     learningRate: opts.learningRate,
+    ...(schedule ? { rateAt: (step: number) => scheduleFactor(schedule, step, totalSteps) } : {}),
     clipNorm: opts.clipNorm ?? ORT_TRAINER_DEFAULTS.clipNorm,
     threads: opts.threads ?? ORT_TRAINER_DEFAULTS.threads,
     device: opts.device ?? 'cpu',
@@ -456,30 +521,32 @@ async function ortEngine(opts: TrainOptions): Promise<Engine> {
   return {
     trainBatch: (x, y, cond) => trainer.trainBatch(x, y, cond),
     async validate() {
-      const windows = windowStarts(opts.validation, opts.sequenceLength, opts.sequenceLength);
-      if (windows.length === 0) return null;
-      const { x, y } = windowRows(
-        opts.validation,
-        windows,
-        opts.sequenceLength,
-        spec.vocabSize,
-        opts.contextual,
-      );
-      const cond = opts.conditions
-        ? windowConditions(opts.conditions.validation, windows, opts.sequenceLength, conditionWidth(spec))
-        : undefined;
       let total = 0;
       let count = 0;
-      for (let i = 0; i < x.length; i += opts.batchSize) {
-        const r = await trainer.loss(
-          x.slice(i, i + opts.batchSize),
-          y.slice(i, i + opts.batchSize),
-          cond?.slice(i, i + opts.batchSize),
-        );
-        if (r.count > 0) {
-          total += r.loss * r.count;
-          count += r.count;
+      const score = async (windows: readonly Window[], len: number): Promise<void> => {
+        const { x, y } = windowRows(opts.validation, windows, len, spec.vocabSize, opts.contextual);
+        const cond = opts.conditions
+          ? windowConditions(opts.conditions.validation, windows, len, conditionWidth(spec))
+          : undefined;
+        for (let i = 0; i < x.length; i += opts.batchSize) {
+          const r = await trainer.loss(
+            x.slice(i, i + opts.batchSize),
+            y.slice(i, i + opts.batchSize),
+            cond?.slice(i, i + opts.batchSize),
+          );
+          if (r.count > 0) {
+            total += r.loss * r.count;
+            count += r.count;
+          }
         }
+      };
+      if (opts.wholeStreams)
+        for (const batch of streamBatches(opts.validation, opts.batchSize, null))
+          await score(batch, batchLength(opts.validation, batch));
+      else {
+        const windows = windowStarts(opts.validation, opts.sequenceLength, opts.sequenceLength);
+        if (windows.length === 0) return null;
+        await score(windows, opts.sequenceLength);
       }
       return count ? total / count : null;
     },
@@ -599,9 +666,17 @@ export async function trainLm(opts: TrainOptions): Promise<TrainResult> {
     throw new DeviceError(
       '--device cuda trains with --trainer ort (tfjs-node-gpu cannot install here; see --backend)',
     );
-  const engine = (opts.trainer ?? 'tfjs') === 'ort' ? await ortEngine(opts) : tfjsEngine(opts);
+  if ((opts.wholeStreams || opts.schedule) && (opts.trainer ?? 'tfjs') !== 'ort')
+    throw new RangeError('whole-stream training and a learning-rate schedule need --trainer ort');
   // with random batches each epoch draws its own windows; otherwise every window at the stride, shuffled
-  const windows = opts.randomBatches ? [] : windowStarts(opts.train, len, opts.stride);
+  const windows = opts.randomBatches || opts.wholeStreams ? [] : windowStarts(opts.train, len, opts.stride);
+  const batchesPerEpoch = opts.wholeStreams
+    ? streamBatches(opts.train, batchSize, null).length
+    : (opts.randomBatches ?? Math.ceil(windows.length / batchSize));
+  const engine =
+    (opts.trainer ?? 'tfjs') === 'ort'
+      ? await ortEngine(opts, batchesPerEpoch * opts.epochs)
+      : tfjsEngine(opts);
   let firstEpoch = 0;
   let losses: number[] = [];
   let validationLosses: (number | null)[] = [];
@@ -627,7 +702,6 @@ export async function trainLm(opts: TrainOptions): Promise<TrainResult> {
     }
     log(`resumed from ${ckptDir} after epoch ${firstEpoch}`);
   }
-  const batchesPerEpoch = opts.randomBatches ?? Math.ceil(windows.length / batchSize);
   const bar = opts.progress
     ? new cliProgress.SingleBar(
         {
@@ -650,27 +724,36 @@ export async function trainLm(opts: TrainOptions): Promise<TrainResult> {
     v == null ? '-' : opts.bitsPerToken ? `${(v / Math.LN2).toFixed(3)} bpc` : v.toFixed(4);
   for (let epoch = firstEpoch; epoch < opts.epochs; epoch++) {
     const rng = createRng(`${spec.seed}:epoch:${epoch}`);
-    let order: Window[];
-    if (opts.randomBatches) {
-      order = randomWindows(opts.train, len, opts.randomBatches * batchSize, rng);
-    } else {
-      order = [...windows];
-      for (let i = order.length - 1; i > 0; i--) {
-        const j = rng.int(i + 1);
-        [order[i], order[j]] = [order[j] as Window, order[i] as Window];
+    let batches: Window[][];
+    if (opts.wholeStreams) batches = streamBatches(opts.train, batchSize, rng);
+    else {
+      let order: Window[];
+      if (opts.randomBatches) {
+        order = randomWindows(opts.train, len, opts.randomBatches * batchSize, rng);
+      } else {
+        order = [...windows];
+        for (let i = order.length - 1; i > 0; i--) {
+          const j = rng.int(i + 1);
+          [order[i], order[j]] = [order[j] as Window, order[i] as Window];
+        }
       }
+      batches = [];
+      for (let b = 0; b < order.length; b += batchSize) batches.push(order.slice(b, b + batchSize));
     }
     let epochLoss = 0;
     let epochTokens = 0;
     const t0 = performance.now();
-    for (let b = 0; b < order.length; b += batchSize) {
-      const batch = order.slice(b, b + batchSize);
-      const { x, y } = windowRows(opts.train, batch, len, spec.vocabSize, opts.contextual);
+    for (const batch of batches) {
+      const T = opts.wholeStreams ? batchLength(opts.train, batch) : len;
+      const { x, y } = windowRows(opts.train, batch, T, spec.vocabSize, opts.contextual);
       const cond = opts.conditions
-        ? windowConditions(opts.conditions.train, batch, len, conditionWidth(spec))
+        ? windowConditions(opts.conditions.train, batch, T, conditionWidth(spec))
         : undefined;
       const loss = await engine.trainBatch(x, y, cond);
-      const n = x.length * len;
+      // whole streams: the real targets (the loss is their mean); windows: every position, as before
+      const n = opts.wholeStreams
+        ? batch.reduce((k, w) => k + (opts.train[w.stream] as readonly number[]).length, 0)
+        : x.length * len;
       epochLoss += loss * n;
       epochTokens += n;
       const elapsed = (performance.now() - t0) / 1000;

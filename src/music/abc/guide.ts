@@ -15,6 +15,8 @@
  * Hand-written: no ABC library reads text one character at a time, let alone says what may follow.
  */
 import { FormTracker, type FormSpec } from './form.ts';
+import { FormMemory } from './memory.ts';
+import { LengthRules, type LengthTable, type MeterLengths } from './lengths.ts';
 import {
   ACCIDENTALS,
   NOTE_LETTERS,
@@ -33,10 +35,24 @@ export interface GuideOptions {
   readonly form: FormSpec | null;
   /** Added to the logits of the key's tonic in the second half of a part's last bar (0: none). */
   readonly tonicBias?: number;
+  /**
+   * Added to the logit of the character that goes on restating an earlier bar where the corpus's
+   * forms restate (memory.ts; 0: none; default DEFAULT_FORM_BIAS).
+   */
+  readonly formBias?: number;
+  /**
+   * The note lengths the training corpus writes in each meter (lengths.ts): a length passes only if
+   * the corpus uses it there and the bar can still be completed with such lengths. Absent: every
+   * length in LENGTHS, any completion.
+   */
+  readonly lengths?: LengthTable;
 }
 
 /** About e⁴ ≈ 55 times the odds: the corpus ends 76 % of its tunes on the tonic, the raw model 22 %. */
 export const DEFAULT_TONIC_BIAS = 4;
+
+/** Measured (see the README's ABC figures): the bias that brings recurring bars near the corpus's. */
+export const DEFAULT_FORM_BIAS = 2;
 
 /** What one step's characters share: the settled text, the probes' answers, the line's end. */
 interface Step {
@@ -67,9 +83,13 @@ export interface GuideStats {
 export class AbcGuide {
   private reader = new AbcStreamReader();
   private tracker: FormTracker | null;
+  private memory: FormMemory;
+  private readonly rules: LengthRules | null;
   /** The current line as written (the lexical rules look at its end). */
   private line = '';
   private tonic: string | null = null;
+  /** The tune's kind (its R: line), which some meters do not suit. */
+  private kind: string | null = null;
   /** Header fields written in this tune (each once; after a few, K: must come). */
   private fields = new Set<string>();
   readonly stats: GuideStats = { gaveUp: 0, unmasked: 0, formLost: false };
@@ -81,6 +101,8 @@ export class AbcGuide {
     private readonly opts: GuideOptions,
   ) {
     this.tracker = opts.form ? new FormTracker(opts.form) : null;
+    this.memory = new FormMemory(opts.form?.barsPerPart ?? null);
+    this.rules = opts.lengths ? new LengthRules(opts.lengths) : null;
   }
 
   /** An independent guide at the same point (for an improviser's snapshots). */
@@ -88,6 +110,7 @@ export class AbcGuide {
     return Object.assign(new AbcGuide(this.vocabulary, this.opts), this, {
       reader: this.reader.clone(),
       tracker: this.tracker?.clone() ?? null,
+      memory: this.memory.clone(),
       fields: new Set(this.fields),
       stats: { ...this.stats },
     });
@@ -106,13 +129,17 @@ export class AbcGuide {
   /** Feeds written text; returns the reader's events (the guide's reader serves the caller too). */
   push(text: string): AbcEvent[] {
     const events = this.reader.push(text);
+    for (const ch of text) this.memory.push(ch);
     for (const raw of events) {
+      this.memory.event(raw);
       const e = this.forgiven(raw);
       if (e.type === 'bar') this.forgive = false;
       if (e.type === 'tune') {
         this.tracker = this.opts.form ? new FormTracker(this.opts.form) : null;
         this.fields.clear();
+        this.kind = null;
       }
+      if (e.type === 'header' && e.field === 'R') this.kind = e.value.trim().toLowerCase();
       if (e.type === 'header') this.fields.add(e.field);
       if (e.type === 'header' && e.field === 'K') this.tonic = /^[A-G]/.exec(e.value)?.[0] ?? null;
       this.tracker?.push(e);
@@ -155,6 +182,7 @@ export class AbcGuide {
       return false;
     }
     this.biasTonic(logits, base);
+    this.memory.bias(logits, this.vocabulary, this.opts.formBias ?? DEFAULT_FORM_BIAS);
     return true;
   }
 
@@ -181,10 +209,14 @@ export class AbcGuide {
     const line = this.line;
     const section = this.reader.section;
     step.fieldLine ??= section !== 'body' || /^[A-Za-z]:/.test(line);
-    if (step.fieldLine) return headerAllows(ch, line, section, this.fields);
+    if (step.fieldLine) return headerAllows(ch, line, section, this.fields, this.kind);
     // the rules look at the end of the line only: a note, a tie, a pair, a bar line (regexes stay cheap)
     const tail = line.slice(-TAIL);
-    step.lex ??= readLex(tail, base?.tracker?.done ?? false);
+    step.lex ??= readLex(
+      tail,
+      base?.tracker?.done ?? false,
+      (base ? this.meterLengths(base.bar) : null)?.lengths,
+    );
     const lex = step.lex;
     if (!bodyAllows(ch, lex)) return false;
     // a bar past saving is closed at once: only a bar line may come (its length is then let go)
@@ -248,6 +280,13 @@ export class AbcGuide {
     const choices = (bar.lastInTuplet ? [''] : pool).filter((l) => l.startsWith(text));
     if (choices.length === 0) return false;
     const per = bar.last / now;
+    const meter = this.outsideTuplets(bar);
+    if (meter)
+      // some length the corpus writes here ends the note with a room its lengths can fill
+      return choices.some((l) => {
+        const left = room + bar.last - multiplierOf(l) * per;
+        return left > -TIME_EPSILON && meter.completes(left);
+      });
     const shortest = Math.min(...choices.map((l) => multiplierOf(l))) * per;
     // notes a tuplet still owes are as long as this one (tuplet notes take no length of their own)
     const owed = bar.lastInTuplet ? bar.tupletLeft * per : 0;
@@ -290,11 +329,23 @@ export class AbcGuide {
       note !== null &&
       !/[|\]:]\d*$/.test(written) &&
       (NOTE_LETTERS.test(ch) || /[0-9/zx]/.test(ch));
-    if (!lengthOpen || bar.last <= 0) return room > -TIME_EPSILON;
+    if (!lengthOpen || bar.last <= 0)
+      return room > -TIME_EPSILON && (this.outsideTuplets(bar)?.completes(room) ?? true);
     // The note's length may still change: judge it by the shortest it can become.
     const text = note[3] ?? '';
     const starts = NOTE_LETTERS.test(ch) || ch === 'z' || ch === 'x'; // a new note, or the open one growing
     return this.shortestFits(p, starts ? lex.poolNew : lex.pool, text, multiplierOf(text));
+  }
+
+  /** The corpus's lengths for the bar's meter, or null (no table, or none for this meter). */
+  private meterLengths(bar: BarState): MeterLengths | null {
+    return this.rules?.for(bar.numerator, bar.meter, bar.unit) ?? null;
+  }
+
+  /** The same, where rooms are on the unit's grid: not inside a tuplet, nor in a broken-rhythm pair. */
+  private outsideTuplets(bar: BarState): MeterLengths | null {
+    if (bar.tupletLeft > 0 || bar.lastInTuplet || bar.brokenPending) return null;
+    return this.meterLengths(bar);
   }
 
   /** Runs `text` through clones of the reader and the form; null when it breaks either. */

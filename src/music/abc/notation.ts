@@ -14,11 +14,12 @@ import { lengthMultiplier, type BarState } from './reader.ts';
  */
 export const LENGTHS = ['', '2', '3', '4', '6', '8', '/', '3/2'];
 /**
- * Header fields a generated tune may have: those of the corpus (X: starts a tune), each once, so a
+ * Header fields a generated tune may have: those of the corpora (X: starts a tune; R:, the tune's kind,
+ * is in the house style of music/abc/clean.ts), each once, so a
  * header always comes to its K:. Free-text fields the corpus lacks (C:, N:, …) only gave the model
  * room to write music where text belongs.
  */
-const FIELDS = new Set(['T', 'Z', 'M', 'L', 'K']);
+const FIELDS = new Set(['T', 'Z', 'R', 'M', 'L', 'K']);
 const MODE_NAMES = [
   'major',
   'minor',
@@ -102,6 +103,8 @@ const HEADER_RULES: Record<string, HeaderRule> = {
   },
 };
 
+const HORNPIPE_METER = oneOf(['C', '2/4', '4/4'], parseMeter);
+
 function keyWordOk(value: string): boolean {
   const word = /^[A-G][#b]? ?([A-Za-z]*)$/.exec(value)?.[1]?.toLowerCase() ?? '';
   return word === '' || word === 'm' || MODE_NAMES.some((m) => m.startsWith(word));
@@ -116,6 +119,7 @@ export function headerAllows(
   line: string,
   section: BarState['section'],
   fields: ReadonlySet<string>,
+  kind: string | null = null,
 ): boolean {
   if (section === 'body' && line.length <= 1) return false; // a field line inside the body
   if (line === '') {
@@ -127,20 +131,24 @@ export function headerAllows(
   const field = line[0] as string;
   if (section === 'idle' && field !== 'X') return false;
   const value = line.slice(2);
-  const rule = HEADER_RULES[field];
+  // abc2midi swings a hornpipe, and refuses one whose meter is not 2/4 or 4/4
+  const rule = field === 'M' && kind === 'hornpipe' ? HORNPIPE_METER : HEADER_RULES[field];
   if (ch === '\n') return rule ? rule.complete(value.trim()) : value.trim().length > 0;
   if (!rule) return FREE_TEXT.test(ch);
   const next = `${value}${ch}`.replace(/^ /, '');
   return rule.prefix.test(next) && (field !== 'K' || keyWordOk(next));
 }
 
-/** What the end of the line says, read once a step for every character's body rule. */
-export function readLex(line: string, done: boolean): Lex {
+/**
+ * What the end of the line says, read once a step for every character's body rule; `lengths`: the
+ * note lengths allowed in this meter (lengths.ts; default all of LENGTHS).
+ */
+export function readLex(line: string, done: boolean, lengths: readonly string[] = LENGTHS): Lex {
   const tie = TIE_TAIL.exec(line);
   const note = NOTE_TAIL.exec(line);
   const lengthOpen = note !== null && !/[|\]:[]\d*$/.test(line);
   const pair = BROKEN_TAIL.exec(line);
-  const pool = pair ? [pair[1] ?? ''] : LENGTHS;
+  const pool = pair ? [pair[1] ?? ''] : lengths;
   const noteLength = lengthOpen ? (note[3] ?? '') : null;
   const next = /[A-Ga-gzx][',]*(\d*\/*\d*)[<>](?:\^\^|\^|__|_|=)?$/.exec(line);
   return {
@@ -154,7 +162,7 @@ export function readLex(line: string, done: boolean): Lex {
     marks: note?.[2] ?? '',
     inPair: pair !== null,
     pool,
-    poolNew: next ? [next[1] ?? ''] : LENGTHS,
+    poolNew: next ? [next[1] ?? ''] : lengths,
     complete: noteLength !== null && pool.includes(noteLength),
     tied: /-(?:\^\^|\^|__|_|=)?[A-Ga-g][',]*\d*\/*\d*$/.test(line),
   };

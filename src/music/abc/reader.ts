@@ -58,6 +58,8 @@ export const TIME_EPSILON = 1e-6;
 export interface BarState {
   /** Quarters per bar (0: `M:none`, free). */
   readonly meter: Quarters;
+  /** The meter's numerator as written (6 in 6/8, 2 in C|), which tells 6/8 from 3/4. */
+  readonly numerator: number;
   /** Quarters written in the open bar, the note still waiting for its length counted as written so far. */
   readonly elapsed: Quarters;
   /** True until the first bar of the tune or part is closed: a pickup may end it early. */
@@ -189,6 +191,7 @@ export class AbcStreamReader {
   get bar(): BarState {
     return {
       meter: this.meterQuarters,
+      numerator: this.meterNumerator,
       elapsed: this.time - this.barStart,
       partStart: this.partStart,
       pickup: this.pickup,

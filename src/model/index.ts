@@ -1,0 +1,10 @@
+/**
+ * The package's model API (`import … from 'improv/model'`): a bundle loaded as a stepping LSTM
+ * session, jazz solos and ABC tunes generated from it, the improviser the live engine plays. TypeScript
+ * sources, as `improv/music`.
+ */
+export { LstmSession, type StepOutput, type SessionState } from './lstmSession.ts';
+export { generateAbc, PrimingError, type AbcGenerateOptions, type AbcGeneration } from './tune.ts';
+export { generateSolo, summarize, type Solo, type SoloOptions } from './solo.ts';
+export { improviserFor } from './improviserFor.ts';
+export type { SamplerOptions } from './sampler.ts';
