@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -156,6 +157,12 @@ describe('form memory', () => {
     expect(trace[7]?.slice(0, 10)).toBe('====x=====');
   });
 
+  it("suggests the restatement's first note right after the bar line, where it is decided", () => {
+    const m = new FormMemory();
+    for (const ch of 'X:1\nM:2/4\nL:1/8\nK:G Major\nGABc|dedB|GABc|d4|') m.push(ch);
+    expect(m.next()).toEqual(['G']); // the bar line may still grow (|:), but bar 5 starts here
+  });
+
   it('says nothing once the bar has become its own', () => {
     const m = new FormMemory();
     for (const ch of 'X:1\nM:2/4\nL:1/8\nK:G Major\nGABc|dedB|GABc|d4|GA') m.push(ch);
@@ -269,5 +276,51 @@ describe('bars filled the way the corpus fills them', () => {
     expect(guideAfter(`${head}dBA FAd`, table)('|/')).toBe('|');
     // a dotted quarter fits after three eighths; a quarter would leave a sixteenth-free eighth: fine too
     expect(guideAfter(`${head}dBA F`, table)('23/')).toBe('23');
+  });
+});
+
+describe('improv generate --kind', () => {
+  const cli = (...args: string[]) => {
+    const r = spawnSync('node_modules/.bin/tsx', ['src/cli/main.ts', ...args], { encoding: 'utf8' });
+    return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+  };
+
+  it('primes each tune with the kind asked for, and refuses a kind that is no word', () => {
+    const out = join(tempDir('kind'), 'reels.abc');
+    const ok = cli(
+      'generate',
+      '--model',
+      'models/abc',
+      '--kind',
+      'Reel',
+      '--tunes',
+      '2',
+      '--seed',
+      '2',
+      '--out',
+      out,
+    );
+    expect(ok.code).toBe(0);
+    const tunes = readFileSync(out, 'utf8')
+      .split(/\n\n+/)
+      .filter((t) => t.trim());
+    expect(tunes).toHaveLength(2);
+    for (const t of tunes) expect(t).toMatch(/^X:\d+\nR:reel\n/);
+    const bad = cli('generate', '--model', 'models/abc', '--kind', 'reel!', '--out', out);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/--kind reel!: a word or two, letters only/);
+    const clash = cli(
+      'generate',
+      '--model',
+      'models/abc',
+      '--kind',
+      'jig',
+      '--start',
+      'X:1\\nT:x',
+      '--out',
+      out,
+    );
+    expect(clash.code).toBe(2);
+    expect(clash.stderr).toMatch(/--kind goes with a --start of an X: line only/);
   });
 });

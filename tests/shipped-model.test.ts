@@ -1,3 +1,4 @@
+import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { tuneShape } from '../src/music/abc/shape.ts';
 import { describe, expect, it } from 'vitest';
@@ -36,19 +37,33 @@ describe('the shipped jazz bundle (models/jazz)', () => {
 describe('the shipped ABC bundle (models/abc)', () => {
   const manifest = readManifest('models/abc');
 
-  it('was trained by this project on the shipped tunes with its default size, and its ONNX passed the fidelity check', () => {
+  it('was trained by this project on the house-style folk corpus, whole tunes, at the lab size, and its ONNX passed the fidelity check', () => {
     expect(manifest.kind).toBe('abc-char');
-    expect(manifest.training.data).toEqual([{ file: 'data/irish.abc', sha256: sha256('data/irish.abc') }]);
+    const files = ['irish', 'nottingham', 'oneills', 'ryans', 'airds'].map((f) => `data/abc-folk/${f}.abc`);
+    expect(manifest.training.data).toEqual(files.map((file) => ({ file, sha256: sha256(file) })));
+    // what the data is and how it was split, as the manifest must say
+    expect(manifest.training.licence).toMatch(/GPL-3\.0/);
+    expect(manifest.training.licence).toMatch(/public domain/);
+    expect(manifest.training.split).toMatchObject({ by: 'tunes', share: 0.05 });
+    expect(manifest.training.split?.heldOut).toBeGreaterThan(200);
     expect(manifest.fidelity.maxAbsDiff).toBeLessThanOrEqual(1e-4);
-    // the MIT lab's size, trained by the project's ORT trainer, with the int8 variant it plays live
-    expect(manifest.hyperparameters).toMatchObject({ embedding: 256, units: 1024, sequenceLength: 100 });
+    // the MIT lab's size, trained by the project's ORT trainer on whole tunes, with the int8 variant it plays live
+    expect(manifest.hyperparameters).toMatchObject({ embedding: 256, units: 1024, wholeSequences: true });
     expect(manifest.training.backend).toBe('onnxruntime');
     const q = manifest.quantized;
-    expect(q?.model).toBe('model.int8.onnx');
+    expect(q?.model).toMatch(/\.int8\.onnx$/);
     expect((q?.bitsPerToken ?? Infinity) - (q?.fp32BitsPerToken ?? 0)).toBeLessThanOrEqual(0.02);
-    expect(manifest.vocabulary).toHaveLength(83);
-    // validation below 1.9 bits per character (a uniform guess over 83 characters is 6.4)
-    expect((manifest.training.validationLoss ?? Infinity) / Math.LN2).toBeLessThan(1.9);
+    // the house style's characters: no titles' punctuation, no decorations, no chord quotes
+    expect(manifest.vocabulary).toHaveLength(71);
+    expect(manifest.vocabulary).not.toContain('"');
+    // validation, tune by tune from a fresh state, below 1.6 bits per character (uniform: 6.1)
+    expect((manifest.training.validationLoss ?? Infinity) / Math.LN2).toBeLessThan(1.6);
+    // the mask's note lengths by meter, learnt from the training tunes: a jig writes no 3/2
+    expect(manifest.abcLengths?.['6:3:0.5']).toEqual(expect.arrayContaining(['', '2', '3']));
+    expect(manifest.abcLengths?.['6:3:0.5']).not.toContain('3/2');
+    // every file of the bundle together under 30 MB
+    const bytes = readdirSync('models/abc').reduce((n, f) => n + statSync(join('models/abc', f)).size, 0);
+    expect(bytes).toBeLessThan(30_000_000);
   });
 
   it('writes tunes with headers and notes', async () => {
@@ -56,7 +71,7 @@ describe('the shipped ABC bundle (models/abc)', () => {
     const r = await generateAbcFiles({
       model: 'models/abc',
       tunes: 2,
-      start: 'X:1\nT:',
+      start: 'X:1',
       seed: 3,
       sampler: { temperature: 1, topK: 0, topP: 1 },
       maxCharsPerTune: 3000,
@@ -66,13 +81,13 @@ describe('the shipped ABC bundle (models/abc)', () => {
     });
     expect(r.generation.tunes).toHaveLength(2);
     for (const t of r.generation.tunes) {
-      expect(t.text).toMatch(/^X:\d+\nT:.+\n(.*\n)*K:/);
+      expect(t.text).toMatch(/^X:\d+\n(R:.+\n)?M:.+\nL:.+\nK:.+\n/);
       expect(t.events.filter((e) => e.type === 'note').length).toBeGreaterThan(20);
       // the default form: two repeated parts of 8 bars, every bar of the meter's length
       const shape = tuneShape(t.text);
       expect(shape.barsRight).toBe(shape.barsJudged);
       expect(shape.parts).toEqual([8, 8]);
-      expect(t.text).toMatch(/(?::\||\|\])!?$/); // the last part's closing bar line ends the tune
+      expect(t.text).toMatch(/(?::\||\|\])$/); // the last part's closing bar line ends the tune
     }
   });
 });

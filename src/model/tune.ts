@@ -134,7 +134,12 @@ export function drawGuided(
 
 export async function generateAbc(session: LstmSession, opts: AbcGenerateOptions): Promise<AbcGeneration> {
   const vocab = session.vocabulary;
-  const ids = primeIds(opts.start, vocab);
+  // a whole-tune model's X: line is all the priming says of its number: it would write more digits
+  const start =
+    session.manifest.hyperparameters.wholeSequences === true && /^X:\s*\d+$/.test(opts.start)
+      ? `${opts.start}\n`
+      : opts.start;
+  const ids = primeIds(start, vocab);
   const attempts = Math.max(1, opts.attempts ?? 1);
   const streaming = attempts === 1 ? opts.onEvents : undefined;
 
@@ -205,10 +210,10 @@ export async function generateAbc(session: LstmSession, opts: AbcGenerateOptions
 
   session.reset();
   let step = await session.prime([session.startToken, ...ids]);
-  let prefix = opts.start;
+  let prefix = start;
   /** A whole-tune model's next tune: the priming text, numbered on, from a fresh state. */
   const freshTune = async (): Promise<StepOutput> => {
-    prefix = numbered(opts.start, tunes.length + 1);
+    prefix = numbered(start, tunes.length + 1);
     session.reset();
     return session.prime([session.startToken, ...primeIds(prefix, vocab)]);
   };

@@ -108,7 +108,18 @@ export class LengthRules {
 
   constructor(private readonly table: LengthTable) {}
 
+  /** The last meter asked for (a tune keeps one meter for hundreds of steps): no key built per call. */
+  private last: { numerator: number; quarters: number; unit: number; m: MeterLengths | null } | null = null;
+
   for(numerator: number, quarters: number, unit: number): MeterLengths | null {
+    const l = this.last;
+    if (l && l.numerator === numerator && l.quarters === quarters && l.unit === unit) return l.m;
+    const m = this.build(numerator, quarters, unit);
+    this.last = { numerator, quarters, unit, m };
+    return m;
+  }
+
+  private build(numerator: number, quarters: number, unit: number): MeterLengths | null {
     const key = meterKey(numerator, quarters, unit);
     let m = this.built.get(key);
     if (m === undefined) {

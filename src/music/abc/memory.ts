@@ -16,6 +16,13 @@ import type { AbcEvent } from './reader.ts';
 
 type BarEvent = Extract<AbcEvent, { type: 'bar' }>;
 
+interface Structure {
+  readonly bars: readonly Bar[];
+  readonly part: number;
+  readonly index: number;
+  readonly ending: number | null;
+}
+
 interface Bar {
   readonly text: string;
   readonly part: number;
@@ -49,6 +56,7 @@ export class FormMemory {
     return Object.assign(new FormMemory(this.barsPerPart), this, {
       closed: [...this.closed],
       events: [...this.events],
+      cached: this.cached,
     });
   }
 
@@ -59,11 +67,15 @@ export class FormMemory {
     this.inBody = false;
     this.events = [];
     this.line = '';
+    this.cached = null;
   }
 
   /** The reader's bar events, which say which bars are pickups. */
   event(e: AbcEvent): void {
-    if (e.type === 'bar' && this.inBody) this.events.push(e);
+    if (e.type === 'bar' && this.inBody) {
+      this.events.push(e);
+      this.cached = null;
+    }
   }
 
   /**
@@ -102,17 +114,26 @@ export class FormMemory {
   private flushLine(): void {
     if (this.pendingLine === '' || this.pendingLine === '[') return;
     this.closed.push({ text: this.open, line: this.pendingLine });
+    this.cached = null;
     this.pendingLine = '';
     this.open = '';
   }
 
+  /** The structure, worked out again only when a bar line or a bar event has come (not every step). */
+  private cached: Structure | null = null;
+
   /** The closed bars with their part, index and ending, and where the open bar stands. */
-  private structure(): { bars: Bar[]; part: number; index: number; ending: number | null } {
+  private structure(): Structure {
+    this.cached ??= this.work();
+    return this.cached;
+  }
+
+  private work(closed: readonly { readonly text: string; readonly line: string }[] = this.closed): Structure {
     const bars: Bar[] = [];
     let part = 0;
     let index = 0;
     let ending: number | null = null;
-    this.closed.forEach(({ text, line }, k) => {
+    closed.forEach(({ text, line }, k) => {
       const fit = this.events[k]?.fit;
       if (text !== '' && fit !== 'empty' && fit !== 'pickup') {
         bars.push({ text, part, index, ending });
@@ -136,8 +157,8 @@ export class FormMemory {
   }
 
   /** The earlier bar the open one would restate, if the corpus's forms restate here. */
-  source(): string | null {
-    const { bars, part, index, ending } = this.structure();
+  source(structure: Structure = this.structure()): string | null {
+    const { bars, part, index, ending } = structure;
     if (ending === 2) {
       const first = bars.find((b) => b.part === part && b.ending === 1 && b.index === index);
       if (first) return first.text;
@@ -159,7 +180,14 @@ export class FormMemory {
    * (a bar line being written, or a bar already its own, gets nothing).
    */
   next(): readonly string[] {
-    if (!this.inBody || this.pendingLine !== '') return [];
+    if (!this.inBody || this.pendingLine === '[') return [];
+    if (this.pendingLine !== '') {
+      // just after a bar line (it may still grow, `|` into `|:`): the next bar's first character is
+      // where a restatement is decided, so it is judged as if the line were done
+      const after = this.work([...this.closed, { text: this.open, line: this.pendingLine }]);
+      const first = this.source(after)?.[0];
+      return first === undefined ? [] : [first];
+    }
     const source = this.source();
     if (!source || !source.startsWith(this.open)) return [];
     return source.length === this.open.length ? BAR_STARTS : [source[this.open.length] as string];
