@@ -134,17 +134,14 @@ export function drawGuided(
 
 export async function generateAbc(session: LstmSession, opts: AbcGenerateOptions): Promise<AbcGeneration> {
   const vocab = session.vocabulary;
-  // a whole-tune model's X: line is all the priming says of its number: it would write more digits
-  const start =
-    session.manifest.hyperparameters.wholeSequences === true && /^X:\s*\d+$/.test(opts.start)
-      ? `${opts.start}\n`
-      : opts.start;
+  // a model trained on whole tunes ends a tune with a blank line and begins each one from a fresh state
+  const whole = session.manifest.hyperparameters.wholeSequences === true;
+  // its X: line is all the priming says of its number: it would write more digits
+  const start = whole && /^X:\s*\d+$/.test(opts.start) ? `${opts.start}\n` : opts.start;
   const ids = primeIds(start, vocab);
   const attempts = Math.max(1, opts.attempts ?? 1);
   const streaming = attempts === 1 ? opts.onEvents : undefined;
 
-  // a model trained on whole tunes ends a tune with a blank line and begins each one from a fresh state
-  const whole = session.manifest.hyperparameters.wholeSequences === true;
   const guided = opts.guide ? opts.guide : null;
   const allowed = new Uint8Array(vocab.length);
   const copies = copyGuardFor(session, opts.maxCopy ?? null);

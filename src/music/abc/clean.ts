@@ -16,7 +16,9 @@
  * Hand-written because no library normalises ABC for learning: abcjs and abc2midi read it, and
  * folk-rnn's cleaning is Python on one collection.
  */
-import { readAbc, RIGHT_FITS } from './reader.ts';
+import { defaultUnit, modeOf, parseMeter } from './key.ts';
+import { readAbc } from './reader.ts';
+import { shapeOf } from './shape.ts';
 
 export interface CleanOptions {
   /** The tune kind for `R:` when the tune does not say (a file of jigs); null: none. */
@@ -33,34 +35,16 @@ export interface Cleaned {
   readonly rejected: Rejection | null;
 }
 
-const MODE_NAMES: Record<string, string> = {
-  '': 'Major',
-  maj: 'Major',
-  ion: 'Major',
-  m: 'Minor',
-  min: 'Minor',
-  aeo: 'Minor',
-  dor: 'Dorian',
-  mix: 'Mixolydian',
-  phr: 'Phrygian',
-  lyd: 'Lydian',
-  loc: 'Locrian',
-};
-
 /** `Gm`, `Ador`, `D mix`, `G Major` → irish.abc's `G Minor`, `A Dorian`, `D Mixolydian`, `G Major`; null if not a key. */
 export function keyName(value: string): string | null {
   const m = /^([A-G])([#b]?)\s*([A-Za-z]*)/.exec(value.trim());
   if (!m) return null;
-  const word = (m[3] ?? '').toLowerCase();
-  const mode = MODE_NAMES[word === 'm' ? 'm' : word.slice(0, 3)];
-  return mode === undefined ? null : `${m[1]}${m[2]} ${mode}`;
-}
-
-/** ABC's default unit length for a meter (1/16 below 3/4, else 1/8). */
-function defaultUnit(meter: string): string {
-  if (meter === 'C' || meter === 'C|') return '1/8';
-  const m = /^(\d+)\/(\d+)$/.exec(meter);
-  return m && Number(m[1]) / Number(m[2]) < 0.75 ? '1/16' : '1/8';
+  const mode = modeOf(m[3] ?? '');
+  if (mode === undefined) return null;
+  // tonal's names, as irish.abc writes them: ionian is Major, aeolian Minor
+  const name =
+    mode === 'ionian' ? 'Major' : mode === 'aeolian' ? 'Minor' : mode[0]?.toUpperCase() + mode.slice(1);
+  return `${m[1]}${m[2]} ${name}`;
 }
 
 const FIELD = /^([A-Za-z]):\s*(.*)$/;
@@ -123,8 +107,9 @@ export function cleanTune(text: string, number: number, opts: CleanOptions = {})
   const key = keyName(header.get('K') ?? '');
   if (!key) return reject('no key');
   const meter = (header.get('M') ?? '').split(/\s+/)[0] ?? '';
-  if (!/^(C\|?|\d+\/\d+)$/.test(meter)) return reject('no meter');
-  const unit = (header.get('L') ?? '').split(/\s+/)[0] || defaultUnit(meter);
+  const parsed = /^(C\|?|\d+\/\d+)$/.test(meter) ? parseMeter(meter) : null;
+  if (!parsed) return reject('no meter');
+  const unit = (header.get('L') ?? '').split(/\s+/)[0] || (defaultUnit(parsed) === 0.25 ? '1/16' : '1/8');
   const kind = kindName(header.get('R') ?? '') ?? irishKind(header.get('Z') ?? '') ?? opts.kind ?? null;
   const lines = [
     `X:${number}`,
@@ -137,13 +122,8 @@ export function cleanTune(text: string, number: number, opts: CleanOptions = {})
   const tune = lines.join('\n');
   const read = readAbc(tune);
   if (read.stats.skippedTokens > 0 || read.stats.tunes !== 1) return reject('unreadable');
-  let bars = 0;
-  for (const e of read.events) {
-    if (e.type !== 'bar' && e.type !== 'tune-end') continue;
-    if (e.fit === 'empty') continue;
-    if (!RIGHT_FITS.has(e.fit)) return reject('wrong bars');
-    bars++;
-  }
-  if (bars < 4) return reject('too short');
+  const shape = shapeOf(read.events);
+  if (shape.barsRight < shape.barsJudged) return reject('wrong bars');
+  if (shape.barsJudged < 4) return reject('too short');
   return { tune, rejected: null };
 }

@@ -20,6 +20,17 @@ const MODES: Record<string, string> = {
   loc: 'locrian',
 };
 
+/** The mode a K: value's word names ('', 'm', 'Min', 'dorian' …: its first three letters), as tonal spells it. */
+export function modeOf(word: string): string | undefined {
+  const w = word.toLowerCase();
+  return MODES[w === 'm' ? 'm' : w.slice(0, 3)];
+}
+
+/** ABC's unit length where L: is missing, in quarters: a sixteenth below 3/4, else an eighth. */
+export function defaultUnit(meter: { quarters: number; numerator: number; denominator: number }): number {
+  return meter.quarters > 0 && meter.numerator / meter.denominator < 0.75 ? 0.25 : 0.5;
+}
+
 /** Parses a K: value ('D Major', 'Ador', 'Em', 'none'); null when it is not a key. */
 export function parseKey(value: string): KeyAccidentals | null {
   const v = value.trim();
@@ -31,9 +42,7 @@ export function parseKey(value: string): KeyAccidentals | null {
     ]);
   const m = /^([A-G])([#b]?)\s*([A-Za-z]*)/.exec(v);
   if (!m) return null;
-  const word = (m[3] ?? '').toLowerCase();
-  const modeKey = word === 'm' ? 'm' : word.slice(0, 3);
-  const mode = MODES[modeKey];
+  const mode = modeOf(m[3] ?? '');
   if (mode === undefined) return null;
   const tonic = `${m[1]}${m[2]}`;
   const major = Mode.relativeTonic('ionian', mode, tonic);

@@ -10,7 +10,7 @@
  * stays allowed). Which sums of the lengths reach which rooms is worked out once per meter, on a grid
  * of an eighth of the unit, so the mask's check is a lookup.
  */
-import { parseMeter, parseUnitLength } from './key.ts';
+import { defaultUnit, parseMeter, parseUnitLength } from './key.ts';
 import { LENGTHS, multiplierOf } from './notation.ts';
 
 /** Meter key (numerator, quarters per bar, unit in quarters) → the lengths the corpus writes. */
@@ -43,11 +43,7 @@ export function lengthTable(tunes: readonly string[]): Record<string, string[]> 
     const meter = parseMeter(header.find((l) => l.startsWith('M:'))?.slice(2) ?? '4/4');
     if (!meter || meter.quarters <= 0) continue;
     const given = header.find((l) => l.startsWith('L:'));
-    const unit = given
-      ? parseUnitLength(given.slice(2))
-      : meter.numerator / meter.denominator < 0.75
-        ? 0.25
-        : 0.5;
+    const unit = given ? parseUnitLength(given.slice(2)) : defaultUnit(meter);
     if (unit === null) continue;
     const key = meterKey(meter.numerator, meter.quarters, unit);
     const table = counts.get(key) ?? new Map<string, number>();

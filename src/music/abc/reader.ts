@@ -8,7 +8,7 @@
  * by hand; abcjs validates whole tunes (see validate.ts). Times are in quarter notes from the tune's
  * start, as written: repeats are expanded afterwards by RepeatExpander.
  */
-import { parseKey, parseMeter, parseUnitLength, type KeyAccidentals } from './key.ts';
+import { defaultUnit, parseKey, parseMeter, parseUnitLength, type KeyAccidentals } from './key.ts';
 
 export type Quarters = number;
 
@@ -511,7 +511,7 @@ export class AbcStreamReader {
       if (!m) return this.skip('unreadable meter', value);
       this.meterQuarters = m.quarters;
       this.meterNumerator = m.numerator;
-      if (!this.unitSet) this.unit = m.quarters > 0 && m.numerator / m.denominator < 0.75 ? 0.25 : 0.5;
+      if (!this.unitSet) this.unit = defaultUnit(m);
     } else if (field === 'L') {
       const l = parseUnitLength(word);
       if (l === null) return this.skip('unreadable unit length', value);
