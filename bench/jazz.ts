@@ -10,7 +10,7 @@ import { trainLm } from '../src/train/trainer.ts';
 import { createRng } from '../src/music/rng.ts';
 import { percentiles, report } from './stats.ts';
 import { chordAnalyzer } from '../src/music/chord.ts';
-import { Conditioner } from '../src/music/conditioning.ts';
+import { Conditioner, repeatLagOf } from '../src/music/conditioning.ts';
 import { governingChord, parseToken } from '../src/music/grammar.ts';
 import { TWELFTHS_PER_QUARTER } from '../src/music/time.ts';
 import { copyGuardFor, type CopyGuard } from '../src/model/copyGuard.ts';
@@ -66,7 +66,9 @@ export async function benchJazzStep(model: string, steps: number): Promise<strin
   const jazz = m.jazz;
   if (!jazz) throw new Error(`${model}: not a grammar bundle`);
   const V = session.vocabulary.length;
-  const tokens = session.vocabulary.map(parseToken);
+  // repeat markers (a lookback model's) play what the line played before: left out of this bench's draws
+  const tokens = session.vocabulary.map((v) => (repeatLagOf(v) ? null : parseToken(v)));
+  const music = (k: number): boolean => tokens[k] !== null;
   const analysisOf = chordAnalyzer();
   const bars = Math.ceil((steps * 12) / jazz.barLength) + 1;
   const placed = placeChords(jazz.progression, bars, jazz.barLength).map((c) => ({
@@ -79,7 +81,7 @@ export async function benchJazzStep(model: string, steps: number): Promise<strin
     guard: CopyGuard | null,
   ): Promise<{ step: number[]; draw: number[]; bound: number[]; binding: number }> => {
     session.reset();
-    const conditioner = new Conditioner();
+    const conditioner = new Conditioner(session.conditionFeatures);
     const cond = new Float32Array(session.conditionWidth);
     const rng = createRng(1);
     const allowed = new Uint8Array(V);
@@ -100,12 +102,12 @@ export async function benchJazzStep(model: string, steps: number): Promise<strin
         const masked = guard.restrict(allowed);
         b += process.hrtime.bigint() - g0;
         id = masked
-          ? sample(out.logits, sampler, rng, (k) => allowed[k] === 1)
-          : sample(out.logits, sampler, rng);
+          ? sample(out.logits, sampler, rng, (k) => allowed[k] === 1 && music(k))
+          : sample(out.logits, sampler, rng, music);
         const g1 = process.hrtime.bigint();
         guard.push(id);
         b += process.hrtime.bigint() - g1;
-      } else id = sample(out.logits, sampler, rng);
+      } else id = sample(out.logits, sampler, rng, music);
       const t2 = process.hrtime.bigint();
       step.push(Number(t1 - t0) / 1000);
       draw.push(Number(t2 - t1) / 1000);

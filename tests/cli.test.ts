@@ -3,6 +3,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { METHENY, smfBytes, songParts, tempDir, tinyJazzBundle } from './helpers.ts';
+import { readSmf } from '../src/music/smf.ts';
 
 const cli = (...args: string[]) => {
   const r = spawnSync('node_modules/.bin/tsx', ['src/cli/main.ts', ...args], { encoding: 'utf8' });
@@ -79,9 +80,39 @@ describe('improv generate and eval from the command line', () => {
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(
-      /^wrote .*solo\.mid: 4 bars at 112 BPM, \d+ notes, range \d+–\d+\nchord tones [\d.]+ %, chord or scale tones [\d.]+ % \(training melody: [\d.]+ %\)\n$/,
+      /^wrote .*solo\.mid: 4 bars of 4\/4 at 112 BPM in \S+, \d+ notes, range \d+–\d+\nchord tones [\d.]+ %, chord or scale tones [\d.]+ % \(training melody: [\d.]+ %\)\n$/,
     );
     expect(existsSync(out)).toBe(true);
+  });
+
+  it("writes a grammar model's solo in the meter and key asked for, and refuses a key that is none", () => {
+    const dir = tempDir('cli');
+    const out = join(dir, 'waltz.mid');
+    const r = cli(
+      'generate',
+      '--model',
+      bundle,
+      '--bars',
+      '4',
+      '--meter',
+      '3/4',
+      '--key',
+      'Em',
+      '--chords',
+      'Em Am B7 Em',
+      '--out',
+      out,
+    );
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toMatch(/: 4 bars of 3\/4 at 112 BPM in Em, /);
+    const song = readSmf(out);
+    expect(song.meter).toMatchObject({ numerator: 3, denominator: 4 });
+    // every note lies within the 4 bars of 3/4 (36 twelfths a bar: 12 quarters in all)
+    const ends = song.tracks.flatMap((t) => t.notes.map((n) => n.off / song.ticksPerQuarter));
+    expect(Math.max(...ends)).toBeLessThanOrEqual(12 + 1e-9);
+    const bad = cli('generate', '--model', bundle, '--key', 'H minor', '--out', join(dir, 'x.mid'));
+    expect(bad.code).not.toBe(0);
+    expect(bad.stderr).toContain("option '--key <name>' argument 'H minor' is invalid");
   });
 
   it('refuses an unknown chord and writes nothing', () => {

@@ -123,6 +123,15 @@ describe('one live setup for the CLI, the daemon, the bench and the tests', () =
     expect(() => parseSetup({ lookahead: 10, interval: 20 })).toThrow(/interval: .*lookahead/);
     expect(() => config({ tempo: 120 })).toThrow("Unrecognized key(s) in object: 'tempo'");
   });
+
+  it('takes the key from --key or a leadsheet K: line, and names the flag when it is no key', () => {
+    expect(setupFromFlags(flags(['--key', 'Ador'])).key).toBe('Ador');
+    expect(setupFromFlags(flags([])).key).toBeNull();
+    expect(() => setupFromFlags(flags(['--key', 'Hmaj']))).toThrow(
+      "--key (or a leadsheet K: line): expected a key such as G, Em, 'A dorian' or Dmix",
+    );
+    expect(() => config({ key: 'Q' })).toThrow('improv.config.json: key: expected a key');
+  });
 });
 
 describe('the rig built from a setup', () => {

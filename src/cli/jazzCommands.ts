@@ -3,11 +3,12 @@ import { dirname } from 'node:path';
 import { mkdirSync } from 'node:fs';
 import { checkOutputFile } from '../music/files.ts';
 import { parseProgression } from '../music/chordSymbols.ts';
-import { corpusConditions, corpusTokens, type CorpusProfile } from '../music/corpus.ts';
+import { corpusTokens, type CorpusProfile } from '../music/corpus.ts';
 import { validateRange, type PitchRange } from '../music/decode.ts';
 import { createRng } from '../music/rng.ts';
 import { TWELFTHS_PER_QUARTER } from '../music/time.ts';
-import { mergeReports, scoreTokens, type NllReport } from '../eval/evaluate.ts';
+import { mergeReports, type NllReport } from '../eval/evaluate.ts';
+import { scoreMusic } from '../eval/grammarScore.ts';
 import { readCorpora } from '../train/jazz.ts';
 import { againstTraining, type AgainstTraining } from '../eval/againstTraining.ts';
 import { generateSolo, summarize, type Solo, type SoloSummary } from '../model/solo.ts';
@@ -15,6 +16,8 @@ import { validateSampler, type SamplerOptions } from '../model/sampler.ts';
 import { withBundle } from './bundle.ts';
 import { writeSmf } from '../music/smfWriter.ts';
 import { BundleError } from '../music/errors.ts';
+import { meterOf } from '../music/conditioning.ts';
+import type { MusicalKey } from '../music/musicalKey.ts';
 
 export interface GenerateJazzOptions {
   readonly model: string;
@@ -24,6 +27,10 @@ export interface GenerateJazzOptions {
   readonly chords?: string;
   readonly range?: PitchRange;
   readonly bpm?: number;
+  /** The meter to write in (default: the bundle's, from its bar and beat). */
+  readonly meter?: { readonly numerator: number; readonly denominator: number };
+  /** The key (default: inferred from the progression). */
+  readonly key?: MusicalKey;
   /** The copy bound (null: the bundle's default, 0: none). */
   readonly maxCopy?: number | null;
   readonly out: string;
@@ -34,6 +41,9 @@ export interface GeneratedJazz {
   readonly summary: SoloSummary;
   readonly bpm: number;
   readonly trainingShare: number;
+  readonly meter: { readonly numerator: number; readonly denominator: number };
+  /** The key the solo was played in (given, or inferred from the progression). */
+  readonly key: MusicalKey | null;
 }
 
 const SOLO_VELOCITY = 90;
@@ -46,26 +56,33 @@ export async function generateJazz(opts: GenerateJazzOptions): Promise<Generated
   return withBundle(opts.model, 'jazz-grammar', async (session) => {
     const jazz = session.manifest.jazz;
     if (!jazz) throw new BundleError(opts.model, 'jazz', 'a jazz-grammar bundle needs its jazz section');
+    const signature = opts.meter ?? bundleMeter(jazz.barLength, jazz.beat);
+    const meter = meterOf(signature.numerator, signature.denominator);
+    // the bundle's own progression, stretched to the asked bar where the meter differs
+    const stretch = (t: number): number => Math.round((t * meter.barLength) / jazz.barLength);
     const progression =
-      opts.chords !== undefined ? parseProgression(opts.chords, jazz.barLength) : jazz.progression;
+      opts.chords !== undefined
+        ? parseProgression(opts.chords, meter.barLength)
+        : jazz.progression.map((bar) => bar.map((c) => ({ onset: stretch(c.onset), pitches: c.pitches })));
     const [low, high] = jazz.melodyRange;
     const range = validateRange(opts.range ?? { low, high: Math.max(high, low + 12) });
     const solo = await generateSolo(session, {
       bars: opts.bars,
       progression,
-      barLength: jazz.barLength,
-      ...(jazz.beat ? { beat: jazz.beat } : {}),
+      barLength: meter.barLength,
+      beat: meter.beat,
       sampler,
       range,
       rng: createRng(opts.seed),
       maxCopy: opts.maxCopy ?? null,
+      key: opts.key ?? null,
     });
     const bpm = opts.bpm ?? jazz.bpm;
     const q = (t: number): number => t / TWELFTHS_PER_QUARTER;
     mkdirSync(dirname(opts.out), { recursive: true });
     writeSmf(opts.out, {
       bpm,
-      meter: { numerator: Math.round(jazz.barLength / TWELFTHS_PER_QUARTER), denominator: 4 },
+      meter: signature,
       title: 'improv jazz solo',
       parts: [
         {
@@ -89,8 +106,32 @@ export async function generateJazz(opts: GenerateJazzOptions): Promise<Generated
         },
       ],
     });
-    return { solo, summary: summarize(solo, opts.bars), bpm, trainingShare: jazz.chordScaleShare };
+    return {
+      solo,
+      summary: summarize(solo, opts.bars),
+      bpm,
+      trainingShare: jazz.chordScaleShare,
+      meter: signature,
+      key: solo.key,
+    };
   });
+}
+
+/**
+ * A bundle's time signature from its bar and beat (twelfths): a dotted-quarter beat is compound
+ * (6/8, 9/8), else the beat is the denominator (a quarter: /4, an eighth: /8, a half: /2).
+ * @example bundleMeter(36, 12) // => { numerator: 3, denominator: 4 }
+ */
+export function bundleMeter(
+  barLength: number,
+  beat: number | undefined,
+): { numerator: number; denominator: number } {
+  const Q = TWELFTHS_PER_QUARTER;
+  if (beat === (3 * Q) / 2 && barLength % (Q / 2) === 0)
+    return { numerator: barLength / (Q / 2), denominator: 8 };
+  const b = beat && [Q / 2, Q, 2 * Q].includes(beat) && barLength % beat === 0 ? beat : Q;
+  const numerator = Math.max(1, Math.round(barLength / b));
+  return { numerator, denominator: (4 * Q) / b };
 }
 
 /** A file's NLL under a model, and the same file against the model's training part (null: no index). */
@@ -111,14 +152,7 @@ export async function evalJazz(opts: EvalJazzOptions): Promise<FileEval> {
   const corpora = readCorpora([opts.data], opts);
   return withBundle(opts.model, 'jazz-grammar', async (session) => {
     const reports: NllReport[] = [];
-    for (const c of corpora)
-      reports.push(
-        await scoreTokens(
-          session,
-          corpusTokens(c),
-          session.conditionWidth > 0 ? corpusConditions(c) : undefined,
-        ),
-      );
+    for (const c of corpora) reports.push(await scoreMusic(session, c));
     return { ...mergeReports(reports), training: againstTraining(session, corpora.map(corpusTokens)) };
   });
 }

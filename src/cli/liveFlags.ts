@@ -38,6 +38,7 @@ const FLAG_OF: Readonly<Record<string, string>> = {
   output: '--out',
   models: '--model',
   chords: '--chords (or --leadsheet)',
+  key: '--key (or a leadsheet K: line)',
   silenceBeats: '--silence',
   maxCallBeats: '--max-call',
   responseBars: '--bars',
@@ -65,6 +66,10 @@ export function liveFlags(cmd: Command): Command {
     )
     .option('--bpm <n>', 'tempo', num('bpm'), D.bpm)
     .option('--meter <n/d>', 'meter, e.g. 3/4 or 6/8', meterOption, '4/4')
+    .option(
+      '--key <name>',
+      "grammar models: the key to play in (G, Em, 'A dorian'; default: heard from the chords and your calls)",
+    )
     .option(
       '--leadsheet <file>',
       'read the progression from a text file (chord symbols, bars by spaces or |, # comments)',
@@ -147,12 +152,14 @@ export interface LiveCliOptions {
 
 /** The parsed flags as a live setup (checked whole by the setup schema; an error names the flag). */
 export function setupFromFlags(o: Record<string, unknown>): LiveSetup {
+  const sheet = o.leadsheet ? readLeadsheet(o.leadsheet as string) : null;
   const raw = {
     input: o.in ?? null,
     output: o.out,
     models: o.model,
     mode: o.mode,
-    chords: o.leadsheet ? readLeadsheet(o.leadsheet as string) : o.chords,
+    chords: sheet ? sheet.chords : o.chords,
+    key: o.key ?? sheet?.key ?? null,
     bpm: o.bpm,
     meter: o.meter,
     clock: o.clock,

@@ -5,6 +5,8 @@ import { Command, CommanderError, Option } from 'commander';
 import { BACKEND_ORDER, type BackendName } from '../train/backend.ts';
 import { ABC_DEFAULTS, indexAbcBundle, trainAbc } from '../train/abc.ts';
 import { JAZZ_DEFAULTS, trainJazz } from '../train/jazz.ts';
+import type { FeatureGroup } from '../music/conditioning.ts';
+import { keyName, type MusicalKey } from '../music/musicalKey.ts';
 import type { CommonTrainOptions } from '../train/pipeline.ts';
 import { TRAINERS, type TrainerName } from '../train/trainer.ts';
 import { TRAIN_DEVICES, type TrainDevice } from '../train/ortTrainer.ts';
@@ -37,12 +39,30 @@ import {
   MAX_COPY_HELP,
   maxCopyOf,
   maxCopyOption,
+  featureGroups,
+  keyOption,
+  meterList,
+  meterOption,
   midiRange,
   oneOf,
   readLeadsheet,
 } from './options.ts';
 
 const log = (line: string): void => void process.stderr.write(`${line}\n`);
+
+/** A checked "n/d" (meterOption) as numbers. */
+const parseMeterText = (s: string): { numerator: number; denominator: number } => {
+  const [n, d] = s.split('/').map(Number);
+  return { numerator: n as number, denominator: d as number };
+};
+
+/** generate's progression and key: --leadsheet's (and its K: line), or --chords and --key. */
+function leadsheetOrChords(o: Record<string, unknown>): { chords?: string; key?: MusicalKey } {
+  const sheet = o.leadsheet !== undefined ? readLeadsheet(o.leadsheet as string) : null;
+  const chords = sheet?.chords ?? (o.chords as string | undefined);
+  const key = (o.key as MusicalKey | undefined) ?? (sheet?.key ? keyOption(sheet.key) : undefined);
+  return { ...(chords === undefined ? {} : { chords }), ...(key === undefined ? {} : { key }) };
+}
 
 const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
   version: string;
@@ -134,6 +154,16 @@ train
   .option('--condition', 'hear the chord, the place in the bar and the phrase (default for the full profile)')
   .option('--no-condition', 'tokens only, as the seed model')
   .option(
+    '--harmonize <meters>',
+    'ABC tunes without chord symbols in these meters (comma-separated: 3/4,6/8; or all) get chords inferred from the melody',
+    meterList,
+  )
+  .option(
+    '--features <groups>',
+    'what a conditioned model hears beside chord and place: key, lookback (comma-separated; "none": neither)',
+    featureGroups,
+  )
+  .option(
     '--val <share>',
     'share held out for validation: whole tunes when there are several, else the last bars',
     float(0, 0.5),
@@ -155,6 +185,8 @@ train
       chordTrack: o.chordTrack as number | undefined,
       stride: o.stride as number,
       ...(o.condition === undefined ? {} : { condition: o.condition as boolean }),
+      ...(o.features === undefined ? {} : { features: o.features as FeatureGroup[] }),
+      ...(o.harmonize === undefined ? {} : { harmonize: o.harmonize as string[] }),
     });
   });
 
@@ -259,6 +291,12 @@ program
     midiRange,
   )
   .option('--bpm <n>', "jazz: tempo (default: the training file's)", float(20, 400))
+  .option('--meter <n/d>', "jazz: the meter, e.g. 3/4 or 6/8 (default: the model's)", meterOption)
+  .option(
+    '--key <name>',
+    "jazz: the key (G, Em, 'A dorian'; default: a leadsheet's K: line, else heard from the chords)",
+    keyOption,
+  )
   .option('--tunes <n>', 'ABC: how many tunes', int(1, 1000), 3)
   .option('--start <text>', 'ABC: priming text', 'X:1')
   .option(
@@ -322,16 +360,16 @@ program
       bars: (o.bars as number | undefined) ?? 16,
       seed: o.seed as number,
       sampler,
-      chords:
-        o.leadsheet !== undefined ? readLeadsheet(o.leadsheet as string) : (o.chords as string | undefined),
+      ...leadsheetOrChords(o),
       range: o.range as { low: number; high: number } | undefined,
       bpm: o.bpm as number | undefined,
+      ...(o.meter === undefined ? {} : { meter: parseMeterText(o.meter as string) }),
       maxCopy: maxCopyOf(o.maxCopy),
       out: (o.out as string | undefined) ?? 'solo.mid',
     });
     const s = r.summary;
     process.stdout.write(
-      `wrote ${(o.out as string | undefined) ?? 'solo.mid'}: ${s.bars} bars at ${r.bpm} BPM, ${s.notes} notes, range ${s.low ?? '-'}–${s.high ?? '-'}\n` +
+      `wrote ${(o.out as string | undefined) ?? 'solo.mid'}: ${s.bars} bars of ${r.meter.numerator}/${r.meter.denominator} at ${r.bpm} BPM${r.key ? ` in ${keyName(r.key)}` : ''}, ${s.notes} notes, range ${s.low ?? '-'}–${s.high ?? '-'}\n` +
         `chord tones ${pct(s.chordToneShare)}, chord or scale tones ${pct(s.chordOrScaleShare)} (training melody: ${pct(r.trainingShare)})\n`,
     );
   });

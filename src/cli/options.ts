@@ -6,6 +6,8 @@ import { SETUP_LIMITS } from '../live/limits.ts';
 import { METER } from '../live/setup.ts';
 import { DEFAULT_CC_MAP } from '../live/engine.ts';
 import { UsageError } from './errors.ts';
+import { FEATURE_GROUPS, type FeatureGroup } from '../music/conditioning.ts';
+import { parseKeyName, type MusicalKey } from '../music/musicalKey.ts';
 
 export const int =
   (min: number, max = Number.MAX_SAFE_INTEGER) =>
@@ -55,6 +57,38 @@ export const maxCopyOf = (value: unknown): number | null => (typeof value === 'n
 export const MAX_COPY_HELP =
   "the plagiarism bound: at most N consecutive tokens (ABC: characters) of the model's training data, and for grammar models N consecutive lengths of its rhythm; 'default' is the bound the bundle measured, 'off' none";
 
+/**
+ * `--features`: the conditioning groups beside chord and place, comma-separated; "none" for neither.
+ * @example featureGroups('key,lookback') // => ['key', 'lookback']
+ */
+export function featureGroups(value: string): FeatureGroup[] {
+  if (value.trim() === 'none') return [];
+  const groups = value.split(',').map((g) => g.trim());
+  const known = Object.keys(FEATURE_GROUPS).filter((g) => g !== 'place');
+  for (const g of groups)
+    if (!known.includes(g)) throw new InvalidArgumentError(`expected none or some of ${known.join(', ')}`);
+  return [...new Set(groups)] as FeatureGroup[];
+}
+
+/**
+ * `--harmonize`: meters, comma-separated, or "all".
+ * @example meterList('3/4,6/8') // => ['3/4', '6/8']
+ */
+export function meterList(value: string): string[] {
+  const meters = value.split(',').map((m) => m.trim());
+  for (const m of meters)
+    if (m !== 'all' && !METER.test(m))
+      throw new InvalidArgumentError('expected meters such as 3/4,6/8, or all');
+  return meters;
+}
+
+/** `--key`: a key name ('G', 'Em', 'A dorian', 'Dmix'). */
+export function keyOption(value: string): MusicalKey {
+  const key = parseKeyName(value);
+  if (!key) throw new InvalidArgumentError("expected a key such as G, Em, 'A dorian' or Dmix");
+  return key;
+}
+
 /** "55-84" → { low: 55, high: 84 }. */
 export function midiRange(value: string): { low: number; high: number } {
   const m = /^(\d{1,3})-(\d{1,3})$/.exec(value);
@@ -85,12 +119,25 @@ export function meterOption(value: string): string {
   return value.trim();
 }
 
-/** A leadsheet file: chord symbols, bars separated by spaces or '|', '#' starts a comment. */
-export function readLeadsheet(file: string): string {
-  const text = readText(file, 'leadsheet');
-  const chords = text.replace(/#.*$/gm, ' ').trim();
+/**
+ * A leadsheet file: chord symbols, bars separated by spaces or '|', '#' starts a comment; a line
+ * `K: G` (as in ABC) names the key the grammar models play in.
+ */
+export function readLeadsheet(file: string): { chords: string; key: string | null } {
+  const text = readText(file, 'leadsheet').replace(/#.*$/gm, ' ');
+  let key: string | null = null;
+  const lines = text.split('\n');
+  lines.forEach((line, i) => {
+    const m = /^\s*K:\s*(.*?)\s*$/.exec(line);
+    if (!m) return;
+    if (!parseKeyName(m[1] as string))
+      throw new InputFileError(file, `line ${i + 1}: K: ${m[1] as string} is not a key (G, Em, A dorian)`);
+    key = m[1] as string;
+    lines[i] = '';
+  });
+  const chords = lines.join('\n').trim();
   if (!chords) throw new InputFileError(file, 'the leadsheet has no chords');
-  return chords;
+  return { chords, key };
 }
 
 /**

@@ -10,13 +10,7 @@
  *   (the held-out melodies' own share beside it: what a new tune of the style reaches).
  * The held-out part is the trainer's (manifest `jazz.heldOut`), read again from the training files.
  */
-import {
-  corpusConditions,
-  corpusTokens,
-  idsInVocabulary,
-  pitchSpan,
-  type JazzCorpus,
-} from '../music/corpus.ts';
+import { corpusTokens, idsInVocabulary, pitchSpan, type JazzCorpus } from '../music/corpus.ts';
 import { readManifest } from '../music/bundle.ts';
 import { BundleError } from '../music/errors.ts';
 import { SuffixAutomaton } from '../music/copies.ts';
@@ -28,6 +22,13 @@ import { generateSolo } from '../model/solo.ts';
 import type { SamplerOptions } from '../model/sampler.ts';
 import { LstmSession } from '../model/lstmSession.ts';
 import { NgramBaselines } from './baselines.ts';
+import { scoreMusic } from './grammarScore.ts';
+import { callResponse, type CallResponse, type PairedFigure } from './callResponse.ts';
+import { JazzImproviser, type PlayedNote } from '../model/jazzImproviser.ts';
+import { chordAnalyzer, type ChordAnalysis } from '../music/chord.ts';
+import { governingChord } from '../music/grammar.ts';
+import { inKey } from '../music/musicalKey.ts';
+import type { Midi } from '../music/pitch.ts';
 
 export const RHYTHM_N = 8;
 
@@ -45,15 +46,25 @@ export interface GrammarEval {
     readonly notes: number;
     readonly chordTones: number;
     readonly chordOrScale: number;
+    /** Notes in the tune's key (its K:, which the lines were played in) or the sounding chord. */
+    readonly keyOrChord: number;
     readonly rhythmCopied: number;
     /** The longest run of a line found in the training data: tokens, and lengths (rhythm). */
     readonly longestCopy: LongestCopy;
     /** The copy bound the lines were drawn under (null: none). */
     readonly maxCopy: { readonly tokens: number; readonly rhythm: number | null } | null;
   };
+  /**
+   * Calls (a held-out tune's first two bars over its chords) and the model's answers over the next
+   * two, the key inferred from the call and its chords as live; beside it the tunes' own second
+   * phrase against their first.
+   */
+  readonly answers: CallResponse;
+  readonly tunePhrases: CallResponse;
   readonly heldOutMelodies: {
     readonly chordTones: number;
     readonly chordOrScale: number;
+    readonly keyOrChord: number;
     readonly rhythmCopied: number;
     readonly longestCopy: LongestCopy;
   };
@@ -116,6 +127,85 @@ function split(
   return { train, held };
 }
 
+/** A tune's first four full bars: the call (bars 1–2) with its chords, and the tune's own answer. */
+interface Phrases {
+  readonly call: PlayedNote[];
+  /** The tune's second phrase (bars 3–4), its pitches. */
+  readonly second: Midi[];
+  readonly chords: { readonly onset: number; readonly analysis: ChordAnalysis }[];
+  readonly barLength: number;
+  readonly beat: number;
+  readonly range: { readonly low: Midi; readonly high: Midi };
+}
+
+/** The first bars numbered 0–3 in a row (a pickup left out); null when the tune has no such four. */
+function firstPhrases(c: JazzCorpus): Phrases | null {
+  const start = c.bars.findIndex((b, i) => [0, 1, 2, 3].every((k) => c.bars[i + k]?.bar === k));
+  if (start < 0) return null;
+  const L = c.barLength;
+  const analysisOf = chordAnalyzer();
+  const four = c.bars.slice(start, start + 4);
+  const call: PlayedNote[] = [];
+  const second: Midi[] = [];
+  four.forEach((b, k) =>
+    b.pitches.forEach((p, i) => {
+      if (p === null) return;
+      const note = {
+        start: k * L + (b.onsets[i] as number),
+        dur: (b.tokens[i] as GrammarToken).dur,
+        midi: p,
+      };
+      if (k < 2) call.push(note);
+      else second.push(p);
+    }),
+  );
+  if (call.length < 4 || second.length < 4) return null;
+  const [low, high] = pitchSpan(c.melodyPitches);
+  return {
+    call,
+    second,
+    chords: four.flatMap((b, k) =>
+      b.chords.map((ch) => ({ onset: k * L + ch.onset, analysis: analysisOf(ch.pitches) })),
+    ),
+    barLength: L,
+    beat: c.beat,
+    range: { low, high: Math.max(high, low + 12) },
+  };
+}
+
+/** The model hears the call (its key inferred from the call and chords, as live) and answers. */
+async function answerCall(
+  session: LstmSession,
+  ph: Phrases,
+  sampler: SamplerOptions,
+  rng: ReturnType<typeof createRng>,
+): Promise<Midi[]> {
+  const improviser = new JazzImproviser(session, rng, sampler, ph.range, {
+    barLength: ph.barLength,
+    beat: ph.beat,
+  });
+  improviser.reset();
+  const chordAt = (t: number): ChordAnalysis => governingChord(ph.chords, t).analysis;
+  await improviser.listen(ph.call, chordAt, ph.barLength);
+  const { notes } = await improviser.play(2 * ph.barLength, 4 * ph.barLength, chordAt);
+  return notes.filter((n) => n.start < 4 * ph.barLength).map((n) => n.midi);
+}
+
+/** The held-out melodies' notes in their tune's key or their sounding chord. */
+function keyOrChordShare(held: readonly JazzCorpus[]): number {
+  let n = 0;
+  let fit = 0;
+  for (const c of held)
+    for (const b of c.bars)
+      b.pitches.forEach((p, i) => {
+        if (p === null) return;
+        n++;
+        const chord = governingChord(b.chords, b.onsets[i] as number).pitches;
+        if (inKey(p, c.key) || chord.some((q) => (q - p) % 12 === 0)) fit++;
+      });
+  return n ? fit / n : 0;
+}
+
 export async function evaluateGrammar(
   modelDir: string,
   opts: {
@@ -136,17 +226,15 @@ export async function evaluateGrammar(
       'this bundle records no held-out data to judge it on (retrain it)',
     );
   const files = opts.data ?? manifest.training.data.map((d) => d.file);
-  const corpora = readCorpora(files, { profile: 'full' });
+  const corpora = readCorpora(files, { profile: 'full', harmonize: manifest.jazz?.harmonize ?? [] });
   const { train, held } = split(corpora, heldOut);
   if (held.length === 0)
     throw new BundleError(modelDir, 'jazz.heldOut', `none of it is in ${files.join(', ')}`);
   const vocab = manifest.vocabulary;
-  const V = vocab.length;
   const index = new Map(vocab.map((v, i) => [v, i]));
-  // baselines, counted on the training tokens
-  const idsOf = (c: JazzCorpus): number[] => idsInVocabulary(corpusTokens(c), index, null, 0).ids;
-  const trainIds = train.map(idsOf);
-  const baselines = new NgramBaselines(trainIds, vocab.length);
+  // baselines and copies are counted on the music (grammar tokens), whatever the model's own reading
+  const musicIdsOf = (c: JazzCorpus): number[] => idsInVocabulary(corpusTokens(c), index, null, 0).ids;
+  const baselines = new NgramBaselines(train.map(musicIdsOf), vocab.length);
   // copies, by an automaton over the training part (the same split as the bundle's copy index)
   const rhythmIds = new Map<string, number>();
   const rhythmId = (t: GrammarToken): number => {
@@ -155,7 +243,7 @@ export async function evaluateGrammar(
     if (id === undefined) rhythmIds.set(c, (id = rhythmIds.size));
     return id;
   };
-  const tokenCopies = new SuffixAutomaton(trainIds);
+  const tokenCopies = new SuffixAutomaton(train.map(musicIdsOf));
   const rhythmCopies = new SuffixAutomaton(train.map((c) => c.bars.flatMap((b) => b.tokens).map(rhythmId)));
   const longestCopy = (lines: readonly (readonly GrammarToken[])[]): LongestCopy => ({
     tokens: lines.reduce(
@@ -170,23 +258,15 @@ export async function evaluateGrammar(
   let oov = 0;
   let nllModel = 0;
   const scoredIds: number[][] = [];
-  const W = session.conditionWidth;
   try {
     for (const c of held) {
-      const tokens = corpusTokens(c);
-      total += tokens.length;
-      const kept = idsInVocabulary(tokens, index, W > 0 ? corpusConditions(c) : null, W);
-      oov += kept.outOfVocabulary;
-      const { ids } = kept;
-      if (ids.length === 0) continue;
-      session.reset();
-      const conditions = W > 0 ? kept.conditions : undefined;
-      const { probs } = await session.run([session.startToken, ...ids.slice(0, -1)], conditions);
-      scoredIds.push(ids);
-      ids.forEach((id, t) => {
-        scored++;
-        nllModel -= Math.log(Math.max(probs[t * V + id] as number, 1e-12));
-      });
+      const r = await scoreMusic(session, c);
+      total += r.tokens;
+      oov += r.outOfVocabulary;
+      if (r.scored === 0) continue;
+      scored += r.scored;
+      nllModel += r.nll * r.scored;
+      scoredIds.push([...r.musicIds]);
     }
     // lines over the held-out progressions, as long as the held-out melodies
     const known = new Set(train.flatMap((c) => nGrams(rhythmOf(c.bars.flatMap((b) => b.tokens)), RHYTHM_N)));
@@ -197,6 +277,7 @@ export async function evaluateGrammar(
     let notes = 0;
     let chordTones = 0;
     let chordOrScale = 0;
+    let keyOrChord = 0;
     for (const [i, c] of lines.entries()) {
       const bars = c.bars.filter((b) => b.bar >= 0);
       if (bars.length === 0) continue;
@@ -210,6 +291,7 @@ export async function evaluateGrammar(
         range: { low, high: Math.max(high, low + 12) },
         rng: createRng(`${opts.seed}:${i}`),
         maxCopy: opts.maxCopy ?? null,
+        key: c.key,
       });
       generated.push(solo.tokens.map(parseToken));
       // each note as it sounds against the chord at its start (what the decoder found, fallbacks included)
@@ -217,8 +299,14 @@ export async function evaluateGrammar(
         notes++;
         if (n.type === 'C') chordTones++;
         if (n.type === 'C' || n.type === 'S') chordOrScale++;
+        if (n.type === 'C' || inKey(n.midi, c.key)) keyOrChord++;
       }
     }
+    const phrases = held.map(firstPhrases).filter((p): p is Phrases => p !== null);
+    const answers: Midi[][] = [];
+    for (const [i, ph] of phrases.entries())
+      answers.push(await answerCall(session, ph, opts.sampler, createRng(`${opts.seed}:call ${i}`)));
+    const calls = phrases.map((ph) => ph.call.map((n) => n.midi));
     const own = typeShares(held.flatMap((c) => c.bars.flatMap((b) => b.tokens)));
     const base = baselines.score(scoredIds);
     return {
@@ -234,12 +322,20 @@ export async function evaluateGrammar(
         notes,
         chordTones: notes ? chordTones / notes : 0,
         chordOrScale: notes ? chordOrScale / notes : 0,
+        keyOrChord: notes ? keyOrChord / notes : 0,
         rhythmCopied: copiedShare(generated, known),
         longestCopy: longestCopy(generated),
         maxCopy: copyLimitFor(manifest, opts.maxCopy ?? null),
       },
+      answers: callResponse(calls, answers, createRng(`${opts.seed}:answers`)),
+      tunePhrases: callResponse(
+        calls,
+        phrases.map((ph) => ph.second),
+        createRng(`${opts.seed}:answers`),
+      ),
       heldOutMelodies: {
         ...own,
+        keyOrChord: keyOrChordShare(held),
         rhythmCopied: copiedShare(
           held.map((c) => c.bars.flatMap((b) => b.tokens)),
           known,
@@ -254,6 +350,18 @@ export async function evaluateGrammar(
 
 const pct = (x: number): string => `${(100 * x).toFixed(1)} %`;
 
+const figure = (f: PairedFigure): string =>
+  `own ${pct(f.own)}, other calls ${pct(f.others)} (p ${f.p < 0.001 ? '< 0.001' : `= ${f.p.toFixed(3)}`})`;
+
+function callLines(r: GrammarEval): string[] {
+  const { answers: a, tunePhrases: t } = r;
+  if (a.pairs === 0) return ['call and response: no held-out tune has four full bars to call and answer'];
+  return [
+    `answers to ${a.pairs} held-out calls (a tune's first two bars; the answer over the next two), three-interval patterns shared: ${figure(a.motifs)}; the tunes' own second phrase: ${figure(t.motifs)}`,
+    `pitch-class closeness to the call: answers ${figure(a.pitchClasses)}; the tunes' own second phrase ${figure(t.pitchClasses)}`,
+  ];
+}
+
 /** The report as lines of text. */
 export function grammarEvalLines(r: GrammarEval): string[] {
   const beats = (a: number, b: number): string => (a < b ? 'beats' : 'does NOT beat');
@@ -261,6 +369,8 @@ export function grammarEvalLines(r: GrammarEval): string[] {
     `held out: ${r.heldOutTunes} tunes, ${r.heldOutTokens} tokens, ${pct(r.outOfVocabulary / Math.max(r.heldOutTokens, 1))} outside the vocabulary (skipped)`,
     `NLL nats/token: model ${r.model.toFixed(3)}, unigram ${r.unigram.toFixed(3)}, bigram ${r.bigram.toFixed(3)} (smoothing ${r.bigramSmoothing}); the model ${beats(r.model, r.unigram)} the unigram and ${beats(r.model, r.bigram)} the bigram`,
     `generated over the held-out progressions (${r.generated.lines} lines, ${r.generated.notes} notes): chord tones ${pct(r.generated.chordTones)}, chord or scale ${pct(r.generated.chordOrScale)}; the held-out melodies: ${pct(r.heldOutMelodies.chordTones)}, ${pct(r.heldOutMelodies.chordOrScale)}`,
+    `notes in the tune's key or the sounding chord: generated ${pct(r.generated.keyOrChord)}, held-out melodies ${pct(r.heldOutMelodies.keyOrChord)}`,
+    ...callLines(r),
     `${RHYTHM_N}-note rhythm n-grams found in the training data: generated ${pct(r.generated.rhythmCopied)}, held-out melodies ${pct(r.heldOutMelodies.rhythmCopied)}`,
     `longest run found in the training data (tokens / rhythm): generated ${r.generated.longestCopy.tokens} / ${r.generated.longestCopy.rhythm}` +
       ` under ${r.generated.maxCopy ? `--max-copy ${r.generated.maxCopy.tokens}${r.generated.maxCopy.rhythm !== null && r.generated.maxCopy.rhythm !== r.generated.maxCopy.tokens ? ` (rhythm ${r.generated.maxCopy.rhythm})` : ''}` : 'no bound'}` +

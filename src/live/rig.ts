@@ -5,6 +5,7 @@
  * them (the clock, the log, ports or a Link they made themselves, models already loaded, the
  * collector) is the environment, not the setup.
  */
+import { parseKeyName } from '../music/musicalKey.ts';
 import { parseProgression } from '../music/chordSymbols.ts';
 import { createRng } from '../music/rng.ts';
 import { TWELFTHS_PER_QUARTER } from '../music/time.ts';
@@ -83,7 +84,15 @@ export async function loadEngine(
   const models = loaded ?? sessions;
   const sampler = { temperature: setup.temperature, topK: 0, topP: setup.topP };
   const improvisers = models.map((s, i) =>
-    improviserFor(s, createRng(setup.seed + i), sampler, setup.range, setup.meter, setup.maxCopy),
+    improviserFor(
+      s,
+      createRng(setup.seed + i),
+      sampler,
+      setup.range,
+      setup.meter,
+      setup.maxCopy,
+      setup.key === null ? null : parseKeyName(setup.key),
+    ),
   );
   const options = engineOptions(setup);
   return {

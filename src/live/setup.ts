@@ -5,6 +5,7 @@
  * and each limit is written once, here; `buildRig` (rig.ts) builds the rig from what it returns.
  */
 import { z } from 'zod';
+import { parseKeyName } from '../music/musicalKey.ts';
 import { ChordSymbolError, parseProgression } from '../music/chordSymbols.ts';
 import { firstIssue } from '../music/errors.ts';
 import { TWELFTHS_PER_QUARTER, type Twelfths } from '../music/time.ts';
@@ -50,6 +51,18 @@ export const setupShape = z
       })
       .refine((m) => m.numerator >= 1, METER_MESSAGE)
       .default('4/4'),
+    /**
+     * The key the grammar models play in ('G', 'Em', 'A dorian'); null: inferred from the chords and
+     * the player's calls. A leadsheet's `K:` line sets it too.
+     */
+    key: z
+      .string()
+      .nullable()
+      .default(null)
+      .refine(
+        (k) => k === null || parseKeyName(k) !== null,
+        "expected a key such as G, Em, 'A dorian' or Dmix",
+      ),
     clock: z.enum(CLOCK_SOURCES as unknown as ['internal', 'follow', 'lead', 'link']).default(L.clockSource),
     /** With clock link: play while the Link session plays (start/stop sync); false: play regardless. */
     link: z

@@ -1,6 +1,7 @@
 /** The improviser for a loaded bundle, by its kind. */
 import { meterOf } from '../music/conditioning.ts';
 import type { PitchRange } from '../music/decode.ts';
+import type { MusicalKey } from '../music/musicalKey.ts';
 import type { Rng } from '../music/rng.ts';
 import { AbcImproviser } from './abcImproviser.ts';
 import { JazzImproviser, type Improviser } from './jazzImproviser.ts';
@@ -14,8 +15,18 @@ export function improviserFor(
   range: PitchRange,
   meter: { numerator: number; denominator: number },
   maxCopy: number | null = null,
+  /** The key a grammar model plays in (null: heard from the chords and calls); an ABC tune has its own K:. */
+  key: MusicalKey | null = null,
 ): Improviser {
-  return session.manifest.kind === 'abc-char'
-    ? new AbcImproviser(session, rng, sampler, meter, maxCopy)
-    : new JazzImproviser(session, rng, sampler, range, meterOf(meter.numerator, meter.denominator), maxCopy);
+  if (session.manifest.kind === 'abc-char') return new AbcImproviser(session, rng, sampler, meter, maxCopy);
+  const jazz = new JazzImproviser(
+    session,
+    rng,
+    sampler,
+    range,
+    meterOf(meter.numerator, meter.denominator),
+    maxCopy,
+  );
+  jazz.setKey(key);
+  return jazz;
 }

@@ -5,7 +5,7 @@
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { readManifest, type BundleManifest } from '../music/bundle.ts';
-import { CONDITION_FEATURES } from '../music/conditioning.ts';
+import { CONDITION_FEATURES, unknownFeatures } from '../music/conditioning.ts';
 import { abcMusicLines, readCopyIndex, rhythmProjection } from '../music/copyIndex.ts';
 import { CopyIndex } from './copyGuard.ts';
 import { BundleError } from '../music/errors.ts';
@@ -30,6 +30,8 @@ export class LstmSession {
   private readonly tokenBuf = new BigInt64Array(1);
   /** A conditioned model's conditioning width (0: none). */
   readonly conditionWidth: number;
+  /** The conditioning features it hears, in input order (conditioning.ts; empty: none). */
+  readonly conditionFeatures: readonly string[];
 
   private copies: CopyIndex | null | undefined;
 
@@ -44,7 +46,8 @@ export class LstmSession {
     this.stateDims = [layers, 1, units];
     this.h = new Float32Array(this.stateSize);
     this.c = new Float32Array(this.stateSize);
-    this.conditionWidth = manifest.conditioning?.features.length ?? 0;
+    this.conditionFeatures = manifest.conditioning?.features ?? [];
+    this.conditionWidth = this.conditionFeatures.length;
   }
 
   /**
@@ -87,12 +90,12 @@ export class LstmSession {
     checkDeclaredShapes(modelPath, manifest, session);
     const s = new LstmSession(manifest, session, dir);
     if (manifest.conditioning) {
-      const own = CONDITION_FEATURES.join(',');
-      if (manifest.conditioning.features.join(',') !== own)
+      const unknown = unknownFeatures(manifest.conditioning.features);
+      if (unknown.length)
         throw new BundleError(
           join(dir, 'manifest.json'),
           'conditioning.features',
-          `this runtime computes ${CONDITION_FEATURES.length} features (${own}); the model was trained on others`,
+          `this runtime does not compute '${unknown.join("', '")}' (it knows ${CONDITION_FEATURES.join(', ')}); the model was trained on others`,
         );
     }
     let probe: StepOutput;

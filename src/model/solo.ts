@@ -6,6 +6,7 @@
 import { chordAnalyzer, type NoteType } from '../music/chord.ts';
 import type { PitchRange } from '../music/decode.ts';
 import { governingChord, type ChordEvent } from '../music/grammar.ts';
+import type { MusicalKey } from '../music/musicalKey.ts';
 import type { Midi } from '../music/pitch.ts';
 import type { Rng } from '../music/rng.ts';
 import { TWELFTHS_PER_QUARTER, type Twelfths } from '../music/time.ts';
@@ -41,6 +42,8 @@ export interface SoloOptions {
   readonly rng: Rng;
   /** The copy bound (copyGuard.ts): null or undefined the bundle's default, 0 none, N tokens and lengths. */
   readonly maxCopy?: number | null;
+  /** The key the line is in (`--key`, a leadsheet's K:); absent or null: inferred from the progression. */
+  readonly key?: MusicalKey | null;
 }
 
 export interface Solo {
@@ -51,6 +54,8 @@ export interface Solo {
   readonly fallbacks: number;
   /** What the copy bound did (null: none applied). */
   readonly copies: { readonly binding: number; readonly fallbacks: number } | null;
+  /** The key it was played in (given, or inferred from the progression). */
+  readonly key: MusicalKey | null;
 }
 
 /** Places a looping progression on the timeline of `bars` bars; each chord lasts until the next. */
@@ -86,6 +91,7 @@ export async function generateSolo(session: LstmSession, opts: SoloOptions): Pro
     opts.maxCopy ?? null,
   );
   improviser.reset();
+  improviser.setKey(opts.key ?? null);
   const end = opts.bars * opts.barLength;
   const played = await improviser.play(0, end, (t) => governingChord(placed, t).analysis);
   const notes = played.notes.map((n) => ({
@@ -100,6 +106,7 @@ export async function generateSolo(session: LstmSession, opts: SoloOptions): Pro
     tokens: played.tokens,
     fallbacks: played.notes.filter((n) => n.fallback).length,
     copies: improviser.copyStats,
+    key: improviser.key,
   };
 }
 

@@ -159,6 +159,8 @@ export const manifestSchema = z.object({
        */
       validation: z.enum(['tunes', 'tail']).optional(),
       heldOut: z.array(z.string()).optional(),
+      /** Meters whose chordless ABC tunes were given inferred chords (harmonize.ts); absent: none. */
+      harmonize: z.array(z.string()).optional(),
     })
     .optional(),
 });

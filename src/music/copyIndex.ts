@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import type { BundleManifest } from './bundle.ts';
 import { BundleError, ioReason } from './errors.ts';
 import { parseToken, rhythmClass } from './grammar.ts';
+import { repeatLagOf } from './conditioning.ts';
 
 const SEPARATOR = 0xffff;
 
@@ -92,7 +93,10 @@ export function rhythmProjection(manifest: {
   readonly vocabulary: readonly string[];
 }): RhythmProjection | null {
   if (manifest.kind !== 'jazz-grammar') return null;
-  const tokens = manifest.vocabulary.map(parseToken);
+  // a repeat marker never reaches the index (the music it resolves to does): a rest of no length
+  const tokens = manifest.vocabulary.map((v) =>
+    repeatLagOf(v) !== null ? ({ type: 'R', dur: 0 } as const) : parseToken(v),
+  );
   const classes = new Map<string, number>();
   return {
     classOf: Int32Array.from(tokens, (t) => {

@@ -16,8 +16,9 @@ import {
   type MelodyElement,
 } from './grammar.ts';
 import { chordAnalyzer } from './chord.ts';
-import { Conditioner, CONDITION_WIDTH, meterOf } from './conditioning.ts';
+import { Conditioner, CONDITION_FEATURES, meterOf, repeatLagOf } from './conditioning.ts';
 import { groupAndQuantize, type TimedObject } from './group.ts';
+import { addPitchWeight, inferKey, type MusicalKey } from './musicalKey.ts';
 import type { Midi } from './pitch.ts';
 import type { SmfSong } from './smf.ts';
 import { TWELFTHS_PER_QUARTER, type Twelfths } from './time.ts';
@@ -44,6 +45,8 @@ export interface CorpusBar {
   readonly onsets: readonly Twelfths[];
   /** Chords with onsets relative to the bar start. */
   readonly chords: readonly ChordEvent[];
+  /** Each token's pitch (null for a rest): what the lookback features hear of the line's past. */
+  readonly pitches: readonly (Midi | null)[];
 }
 
 export interface JazzCorpus {
@@ -60,6 +63,28 @@ export interface JazzCorpus {
   readonly bars: readonly CorpusBar[];
   /** Melody pitches in order, for statistics. */
   readonly melodyPitches: readonly Midi[];
+  /** The tune's key: its K: field, else inferred from its chords and melody (musicalKey.ts). */
+  readonly key: MusicalKey;
+}
+
+/**
+ * The key that sounds in a line's bars (what a file without a key field is in): the melody's notes
+ * weighted by length, and each chord's tones by how long it sounds in its bar; C major when nothing
+ * sounds.
+ */
+export function soundingKey(bars: readonly CorpusBar[], barLength?: Twelfths): MusicalKey {
+  const weights = new Array<number>(12).fill(0);
+  for (const bar of bars) {
+    bar.pitches.forEach((p, i) => {
+      if (p !== null) addPitchWeight(weights, p, (bar.tokens[i] as GrammarToken).dur);
+    });
+    const end = barLength ?? Math.max(...bar.onsets.map((o, i) => o + (bar.tokens[i] as GrammarToken).dur));
+    bar.chords.forEach((c, i) => {
+      const dur = Math.max(0, (bar.chords[i + 1]?.onset ?? end) - c.onset);
+      for (const p of c.pitches) addPitchWeight(weights, p, dur / 2);
+    });
+  }
+  return inferKey(weights) ?? { tonic: 0, mode: 'ionian' };
 }
 
 /** Faithful window, in twelfths: quarter offsets 476..548 inclusive (§3.1). */
@@ -91,6 +116,7 @@ export function buildCorpus(song: SmfSong, options: CorpusOptions): JazzCorpus {
     bpm: Math.round((60_000_000 / song.microsecondsPerQuarter) * 100) / 100,
     bars,
     melodyPitches: pitches,
+    key: soundingKey(bars, barLength),
   };
 }
 
@@ -148,6 +174,7 @@ function faithfulBars(song: SmfSong, melodyObjects: TimedObject[], chordObjects:
       tokens,
       onsets: elements.map((e) => e.onset),
       chords: barChords.map(stripAnalysis),
+      pitches: elements.map((e) => e.midi),
     });
   });
   return { bars, pitches, barLength };
@@ -211,6 +238,7 @@ function fullBars(song: SmfSong, melodyObjects: TimedObject[], chordObjects: Tim
       tokens: encoded.tokens,
       onsets: elements.map((e) => e.onset),
       chords: barChords,
+      pitches: elements.map((e) => e.midi),
     });
   }
   // A trailing bar of rest teaches nothing.
@@ -269,30 +297,67 @@ export function buildVocabulary(tokens: readonly string[]): string[] {
 }
 
 /**
- * The conditioning of every token of a corpus, in order (CONDITION_WIDTH values each): what the model
- * hears beside the previous token when it predicts this one — the chord and the place at its onset.
+ * The conditioning of every token of a corpus, in order (`features.length` values each): what the
+ * model hears beside the previous token when it predicts this one — the chord and the place at its
+ * onset, the tune's key, and what the line played a bar, two bars and a phrase before (its bars taken
+ * one after another as written, so a pickup leads into the first bar and a part into the next).
  */
-export function corpusConditions(corpus: JazzCorpus): Float32Array {
+export function corpusConditions(
+  corpus: JazzCorpus,
+  features: readonly string[] = CONDITION_FEATURES,
+): Float32Array {
   const count = corpus.bars.reduce((n, b) => n + b.tokens.length, 0);
-  const out = new Float32Array(count * CONDITION_WIDTH);
-  const conditioner = new Conditioner();
+  const conditioner = new Conditioner(features);
+  const W = conditioner.width;
+  const out = new Float32Array(count * W);
+  conditioner.setKey(corpus.key);
   const analysisOf = chordAnalyzer();
   const meter = { barLength: corpus.barLength, beat: corpus.beat };
   let k = 0;
-  for (const bar of corpus.bars) {
-    bar.onsets.forEach((onset) => {
+  corpus.bars.forEach((bar, seq) => {
+    bar.onsets.forEach((onset, i) => {
       const chord = analysisOf(governingChord(bar.chords, onset).pitches);
-      conditioner.at(
-        bar.bar * corpus.barLength + onset,
-        chord,
-        meter,
-        out.subarray(k * CONDITION_WIDTH, (k + 1) * CONDITION_WIDTH),
-      );
+      const at = seq * corpus.barLength + onset;
+      conditioner.at(bar.bar * corpus.barLength + onset, chord, meter, out.subarray(k * W, (k + 1) * W), at);
+      conditioner.hear(at, (bar.tokens[i] as GrammarToken).dur, bar.pitches[i] ?? null, meter);
       k++;
     });
-  }
+  });
   return out;
 }
+
+/**
+ * A corpus's tokens as a lookback model learns them: an element that restates what the line played a
+ * phrase, two bars or a bar before is its repeat marker (conditioning.ts REPEAT_TOKENS), the rest as
+ * corpusTokens; one entry per token, so the conditioning rows still line up.
+ */
+export function lookbackTokens(corpus: JazzCorpus): string[] {
+  const plain = corpusTokens(corpus);
+  return restatements(corpus).map((r, k) => r[0] ?? (plain[k] as string));
+}
+
+/**
+ * For each token of a corpus, every repeat marker that plays it (the longest lag first; empty where
+ * none does): the ways a lookback model can write the same music, which its likelihood sums.
+ */
+export function restatements(corpus: JazzCorpus): string[][] {
+  const conditioner = new Conditioner();
+  const meter = { barLength: corpus.barLength, beat: corpus.beat };
+  const out: string[][] = [];
+  corpus.bars.forEach((bar, seq) => {
+    bar.tokens.forEach((token, i) => {
+      const at = seq * corpus.barLength + (bar.onsets[i] as number);
+      const midi = bar.pitches[i] ?? null;
+      out.push(conditioner.restatedBy(at, token.dur, midi, meter));
+      conditioner.hear(at, token.dur, midi, meter);
+    });
+  });
+  return out;
+}
+
+/** The tokens a bundle's model reads for a corpus: with repeat markers where its vocabulary has them. */
+export const tokensFor = (corpus: JazzCorpus, vocabulary: readonly string[]): string[] =>
+  vocabulary.some((v) => repeatLagOf(v) !== null) ? lookbackTokens(corpus) : corpusTokens(corpus);
 
 /**
  * Tokens → ids of a vocabulary, skipping (and counting) those outside it, with each kept token's

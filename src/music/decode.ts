@@ -9,10 +9,18 @@
  * - an octave range bounds the line (the original had only floors and drifted up to MIDI 110);
  * - when the bracket holds no pitch of the right type, the nearest such pitch in range is taken
  *   (the original stepped ± a whole tone with no check);
- * - durations stay on their 1/12-quarter grid (no random up/down rounding, no zero-length notes).
+ * - durations stay on their 1/12-quarter grid (no random up/down rounding, no zero-length notes);
+ * - where the line played an interval at this place a bar, two bars or a phrase ago and the token's
+ *   bracket holds it, that interval is taken (the echo), so a restatement the model chose sounds as
+ *   one; otherwise a pitch of the bracket is drawn;
+ * - with a key (musicalKey.ts), a scale, approach or other tone is taken in the key where the bracket
+ *   holds one (G over Em in a G tune, not G♯); where it holds none, the nearest such tone in the key
+ *   within a tone of the bracket, else the nearest chord tone (counted as a fallback). Chord tones stay
+ *   chord tones. Without a key (the seed's profile) nothing changes.
  */
 import { classifyNote, type ChordAnalysis, type NoteType } from './chord.ts';
 import { governingChord, type GrammarToken } from './grammar.ts';
+import { inKey, type MusicalKey } from './musicalKey.ts';
 import { intervalSemitones, type Midi } from './pitch.ts';
 import type { Rng } from './rng.ts';
 import type { Twelfths } from './time.ts';
@@ -27,7 +35,22 @@ export interface DecodeContext {
   readonly chord: ChordAnalysis;
   readonly range: PitchRange;
   readonly rng: Rng;
+  /** The key the line is in (null or absent: the chord alone decides). */
+  readonly key?: MusicalKey | null;
+  /**
+   * Intervals the line played at this place a phrase, two bars, a bar ago (conditioning.ts
+   * `echoes`), in that order: where the token's bracket holds one of them, it is taken, so a token
+   * the model chose to restate its past restates it note for note (else the bracket's pitch is drawn).
+   */
+  readonly echo?: readonly number[];
 }
+
+/** Whether a pitch is in the context's key, or a tone of its chord (always, without a key). */
+const fitsKey = (p: Midi, ctx: DecodeContext): boolean =>
+  !ctx.key || inKey(p, ctx.key) || ctx.chord.pitchClasses.has(((p % 12) + 12) % 12);
+
+/** How far outside its bracket a tone may be taken to stay in the key (semitones). */
+const KEY_REACH = 2;
 
 export interface DecodedPitch {
   readonly midi: Midi;
@@ -44,18 +67,37 @@ export function validateRange(range: PitchRange): PitchRange {
   return range;
 }
 
-/** The pitch in range of the wanted type nearest to `center` (ties broken at random), or null if none exists. */
-function nearestOfType(type: GrammarToken['type'], center: number, ctx: DecodeContext): Midi | null {
+/**
+ * The pitch in range of the wanted type nearest to `center` (ties broken at random), or null if none
+ * exists (within `reach` semitones, when given); with a key, only pitches that fit it.
+ */
+function nearestOfType(
+  type: GrammarToken['type'],
+  center: number,
+  ctx: DecodeContext,
+  reach = Infinity,
+): Midi | null {
   const { low, high } = ctx.range;
   const c = Math.min(Math.max(Math.round(center), low), high);
-  for (let d = 0; d <= high - low; d++) {
+  for (let d = 0; d <= Math.min(high - low, reach); d++) {
     const options = [c - d, c + d].filter(
-      (p, i, arr) => p >= low && p <= high && arr.indexOf(p) === i && classifyNote(p, ctx.chord) === type,
+      (p, i, arr) =>
+        p >= low &&
+        p <= high &&
+        arr.indexOf(p) === i &&
+        classifyNote(p, ctx.chord) === type &&
+        fitsKey(p, ctx),
     );
     if (options.length) return ctx.rng.pick(options);
   }
   return null;
 }
+
+/** The pitches of the wanted type that fit the key, or all of them where none does (null: none fit). */
+const inKeyOrNull = (candidates: readonly Midi[], ctx: DecodeContext): Midi[] | null => {
+  const kept = candidates.filter((p) => fitsKey(p, ctx));
+  return kept.length || candidates.length === 0 ? kept : null;
+};
 
 /** Decodes one note token to a pitch; a rest returns null. */
 export function decodeToken(token: GrammarToken, ctx: DecodeContext): DecodedPitch | null {
@@ -66,7 +108,7 @@ export function decodeToken(token: GrammarToken, ctx: DecodeContext): DecodedPit
     // No melodic anchor: a pitch of the right type in the middle octave of the range.
     const mid = [];
     for (let p = Math.ceil(center - 6); p <= Math.floor(center + 6); p++) {
-      if (p >= low && p <= high && classifyNote(p, ctx.chord) === token.type) mid.push(p);
+      if (p >= low && p <= high && classifyNote(p, ctx.chord) === token.type && fitsKey(p, ctx)) mid.push(p);
     }
     if (mid.length) return { midi: ctx.rng.pick(mid), fallback: false };
     const near = nearestOfType(token.type, center, ctx) ?? nearestOfType('C', center, ctx);
@@ -81,9 +123,21 @@ export function decodeToken(token: GrammarToken, ctx: DecodeContext): DecodedPit
   }
   const lo = ctx.prev + Math.min(a, b);
   const hi = ctx.prev + Math.max(a, b);
-  const candidates: Midi[] = [];
+  const typed: Midi[] = [];
   for (let p = lo; p <= hi; p++) {
-    if (p >= low && p <= high && classifyNote(p, ctx.chord) === token.type) candidates.push(p);
+    if (p >= low && p <= high && classifyNote(p, ctx.chord) === token.type) typed.push(p);
+  }
+  const candidates = inKeyOrNull(typed, ctx);
+  if (candidates === null) {
+    // the bracket's tones of this type are all outside the key: the nearest one in it, else a chord tone
+    const near = nearestOfType(token.type, (lo + hi) / 2, ctx, (hi - lo) / 2 + KEY_REACH);
+    if (near !== null) return { midi: near, fallback: false };
+    const chordTone = nearestOfType('C', (lo + hi) / 2, ctx);
+    return { midi: chordTone ?? Math.min(Math.max(ctx.prev, low), high), fallback: true };
+  }
+  for (const iv of ctx.echo ?? []) {
+    const p = ctx.prev + iv;
+    if (candidates.includes(p)) return { midi: p, fallback: false };
   }
   if (candidates.length > 1) {
     const moving = candidates.filter((p) => p !== ctx.prev);
@@ -137,6 +191,8 @@ export class LineDecoder {
     private readonly rng: Rng,
     start: Twelfths = 0,
     prev: Midi | null = null,
+    /** The key the line is in (null: the chord alone decides). */
+    private readonly key: MusicalKey | null = null,
   ) {
     if (typeof chords === 'function') this.chordAt = chords;
     else {
@@ -156,8 +212,23 @@ export class LineDecoder {
     return this.last;
   }
 
-  /** Decodes one token; returns the note (null for a rest) and moves time on by its duration. */
-  push(token: GrammarToken): DecodedNote | null {
+  /**
+   * Plays a given pitch (null: a rest) for `dur`, as a restatement does (the line's past decides it,
+   * not a bracket); returns the note and moves time on.
+   */
+  pushPitch(dur: Twelfths, midi: Midi | null): DecodedNote | null {
+    const start = this.t;
+    this.t += dur;
+    if (midi === null) return null;
+    this.last = midi;
+    return { start, dur, midi, type: classifyNote(midi, this.chordAt(start)), fallback: false };
+  }
+
+  /**
+   * Decodes one token; returns the note (null for a rest) and moves time on by its duration. `echo`:
+   * the intervals the line played at this place before (DecodeContext.echo).
+   */
+  push(token: GrammarToken, echo: readonly number[] = []): DecodedNote | null {
     const start = this.t;
     this.t += token.dur;
     if (token.type === 'R') return null;
@@ -168,6 +239,8 @@ export class LineDecoder {
       chord,
       range: this.range,
       rng: this.rng,
+      key: this.key,
+      echo,
     }) as DecodedPitch;
     this.last = pitch.midi;
     return {

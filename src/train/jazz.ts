@@ -5,13 +5,14 @@
 import type { BundleManifest } from '../music/bundle.ts';
 import { readFileSync } from 'node:fs';
 import { readLeadSheets } from '../music/abc/leadsheet.ts';
-import { CONDITION_FEATURES, CONDITION_WIDTH } from '../music/conditioning.ts';
+import { featuresOf, type FeatureGroup } from '../music/conditioning.ts';
 import {
   buildCorpus,
   buildVocabulary,
   corpusConditions,
   corpusTokens,
   idsInVocabulary,
+  lookbackTokens,
   pitchSpan,
   type CorpusProfile,
   type JazzCorpus,
@@ -28,6 +29,10 @@ export interface JazzTrainOptions extends CommonTrainOptions {
   readonly stride: number;
   /** Condition the model on chord, bar and phrase (default: on for the full profile, off for faithful). */
   readonly condition?: boolean;
+  /** Meters ('3/4', 'all') whose ABC tunes without chord symbols get chords inferred from the melody. */
+  readonly harmonize?: readonly string[];
+  /** What a conditioned model hears beside chord and place (default: the key and lookback). */
+  readonly features?: readonly FeatureGroup[];
 }
 
 export const JAZZ_DEFAULTS = {
@@ -59,7 +64,7 @@ export const tuneId = (c: JazzCorpus): string => (c.tune ? `${c.file}#${c.tune.n
  */
 export function readCorpora(
   files: readonly string[],
-  opts: Pick<JazzTrainOptions, 'profile' | 'melodyTrack' | 'chordTrack'>,
+  opts: Pick<JazzTrainOptions, 'profile' | 'melodyTrack' | 'chordTrack' | 'harmonize'>,
   log?: (line: string) => void,
 ): JazzCorpus[] {
   return files.flatMap((f) => {
@@ -72,12 +77,13 @@ export function readCorpora(
     } catch (err) {
       throw new InputFileError(f, `cannot read (${ioReason(err)})`);
     }
-    const { corpora, stats } = readLeadSheets(text, f);
+    const { corpora, stats } = readLeadSheets(text, f, { harmonize: opts.harmonize ?? [] });
     log?.(
       `${f}: ${corpora.length} of ${stats.tunes} tunes with chords` +
         (stats.skippedTunes
           ? ` (${stats.skippedTunes} without a meter, notes or chord symbols left out)`
           : '') +
+        (stats.harmonized ? `, ${stats.harmonized} given chords inferred from the melody` : '') +
         (stats.unknownSymbols
           ? `, ${stats.unknownSymbols} chord symbols not understood (the chord before goes on)`
           : ''),
@@ -115,10 +121,14 @@ export async function trainJazz(opts: JazzTrainOptions): Promise<BundleManifest>
       'train jazz: the faithful profile is the original, unconditioned model (leave out --condition)',
     );
   const { mode, heldOut } = holdOut(corpora, opts.profile === 'faithful' ? 0 : opts.validation, opts.seed);
-  const W = CONDITION_WIDTH;
+  const groups = opts.features ?? ['key', 'lookback'];
+  const features = featuresOf(groups);
+  const W = features.length;
+  // a model that hears lookback also says "restate" (repeat markers); its copy index holds the music
+  const repeats = conditioned && groups.includes('lookback');
   const parts = corpora.map((c, i) => {
-    const tokens = corpusTokens(c);
-    const cond = conditioned ? corpusConditions(c) : new Float32Array(0);
+    const tokens = repeats ? lookbackTokens(c) : corpusTokens(c);
+    const cond = conditioned ? corpusConditions(c, features) : new Float32Array(0);
     if (mode === 'tunes') {
       const empty = { tokens: [] as string[], cond: new Float32Array(0) };
       return heldOut.has(i)
@@ -132,8 +142,12 @@ export async function trainJazz(opts: JazzTrainOptions): Promise<BundleManifest>
       val: { tokens: tokens.slice(cut), cond: cond.slice(conditioned ? cut * W : 0) },
     };
   });
-  // the vocabulary is what the model trains on; held-out tokens outside it are skipped and counted
-  const vocabulary = buildVocabulary(parts.flatMap((p) => p.train.tokens));
+  // the vocabulary is what the model trains on; held-out tokens outside it are skipped and counted;
+  // with repeat markers, every plain token too (what a marker resolves to, and the copy index's music)
+  const plainTrain = repeats
+    ? corpora.filter((_, i) => mode !== 'tunes' || !heldOut.has(i)).map(corpusTokens)
+    : [];
+  const vocabulary = buildVocabulary([...parts.flatMap((p) => p.train.tokens), ...plainTrain.flat()]);
   const index = new Map(vocabulary.map((v, i) => [v, i]));
   let unseen = 0;
   const encode = (part: { tokens: string[]; cond: Float32Array }): { ids: number[]; cond: Float32Array } => {
@@ -144,6 +158,17 @@ export async function trainJazz(opts: JazzTrainOptions): Promise<BundleManifest>
   const train = parts.map((p) => encode(p.train)).filter((s) => s.ids.length > 0);
   const validationTokens = parts.reduce((n, p) => n + p.val.tokens.length, 0);
   const validation = parts.map((p) => encode(p.val)).filter((s) => s.ids.length > 1);
+  const plainIds = (tokens: readonly string[]): number[] => idsInVocabulary(tokens, index, null, 0).ids;
+  const copies = repeats
+    ? {
+        copyIndex: plainTrain.map(plainIds),
+        copyTrain: plainTrain.map(plainIds),
+        copyHeldOut: corpora
+          .filter((_, i) => mode === 'tunes' && heldOut.has(i))
+          .map((c) => plainIds(corpusTokens(c)))
+          .filter((s) => s.length > 1),
+      }
+    : {};
   const describe = (c: JazzCorpus): string =>
     c.melodyTrack && c.chordTrack
       ? `${c.file} (${c.profile}, melody track ${c.melodyTrack.index} '${c.melodyTrack.name}', chords from track ${c.chordTrack.index} '${c.chordTrack.name}', ${c.bars.length} bars)`
@@ -156,7 +181,7 @@ export async function trainJazz(opts: JazzTrainOptions): Promise<BundleManifest>
   opts.log(
     `${train.reduce((n, s) => n + s.ids.length, 0)} training tokens, ${validationTokens} validation tokens ` +
       `(${mode === 'tunes' ? `${heldOut.size} whole tunes held out` : 'the last bars of each file'}; ${unseen} outside the vocabulary, skipped), ` +
-      `vocabulary ${vocabulary.length}, ${conditioned ? `conditioned on ${W} features of chord, bar and phrase` : 'unconditioned'}`,
+      `vocabulary ${vocabulary.length}, ${conditioned ? `conditioned on ${W} features (${['place', ...(opts.features ?? ['key', 'lookback'])].join(', ')})` : 'unconditioned'}`,
   );
   const first = corpora.find((_, i) => !heldOut.has(i)) as JazzCorpus;
   const melodyRange = pitchSpan(corpora.flatMap((c) => c.melodyPitches));
@@ -174,12 +199,13 @@ export async function trainJazz(opts: JazzTrainOptions): Promise<BundleManifest>
       ...(conditioned ? { conditioning: W } : {}),
     },
     vocabulary,
+    ...copies,
     train: train.map((s) => s.ids),
     validation: validation.map((s) => s.ids),
     ...(conditioned
       ? { conditions: { train: train.map((s) => s.cond), validation: validation.map((s) => s.cond) } }
       : {}),
-    ...(conditioned ? { conditioning: { features: [...CONDITION_FEATURES] } } : {}),
+    ...(conditioned ? { conditioning: { features } } : {}),
     jazz: {
       barLength: first.barLength,
       beat: first.beat,
@@ -189,6 +215,7 @@ export async function trainJazz(opts: JazzTrainOptions): Promise<BundleManifest>
         .map((b) => b.chords.map((c) => ({ onset: c.onset, pitches: [...c.pitches] }))),
       melodyRange,
       chordScaleShare: chordScaleShare(corpora),
+      ...(opts.harmonize?.length ? { harmonize: [...opts.harmonize] } : {}),
       ...(opts.profile === 'faithful'
         ? {}
         : {

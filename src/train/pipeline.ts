@@ -83,6 +83,8 @@ export interface PipelineOptions extends Omit<
   readonly copyHeldOut?: readonly (readonly number[])[];
   /** The training material it is measured against, where it is not the training sequences as they are. */
   readonly copyTrain?: readonly (readonly number[])[];
+  /** What the copy index holds (default: the training sequences): the music, where ids stand for more. */
+  readonly copyIndex?: readonly (readonly number[])[];
 }
 
 export interface PipelineResult {
@@ -128,7 +130,7 @@ export async function trainAndExport(opts: PipelineOptions): Promise<PipelineRes
     lossCurveSvg(result.losses, result.validationLosses, `${opts.title} (${engine})`),
   );
   const { spec } = opts;
-  const index = encodeCopyIndex(opts.train);
+  const index = encodeCopyIndex(opts.copyIndex ?? opts.train);
   const copyBound = chooseCopyBound(
     opts.copyTrain ?? opts.train,
     opts.copyHeldOut ?? opts.validation,

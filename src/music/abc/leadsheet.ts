@@ -10,10 +10,12 @@
  * before it goes on sounding.
  */
 import { ChordSymbolError, voiceChord } from '../chordSymbols.ts';
-import type { CorpusBar, JazzCorpus } from '../corpus.ts';
+import { soundingKey, type CorpusBar, type JazzCorpus } from '../corpus.ts';
 import { meterOf } from '../conditioning.ts';
 import { InputFileError } from '../errors.ts';
 import { analyzeChordEvent, encodeBar, type ChordEvent, type MelodyElement } from '../grammar.ts';
+import { addPitchWeight, inferKey, parseKeyName, type MusicalKey } from '../musicalKey.ts';
+import { chordSegments, harmonize, type MelodyNote } from '../harmonize.ts';
 import type { Midi } from '../pitch.ts';
 import { TWELFTHS_PER_QUARTER } from '../time.ts';
 import { parseMeter } from './key.ts';
@@ -27,9 +29,18 @@ export interface LeadSheetStats {
   readonly unknownSymbols: number;
   /** Bars whose notes did not lie on the 1/12-quarter grid (rounded). */
   readonly offGrid: number;
+  /** Tunes whose chords were inferred from the melody (LeadSheetOptions.harmonize). */
+  readonly harmonized: number;
 }
 
 type BarEvent = Extract<AbcEvent, { type: 'bar' }>;
+
+/** A melody's pitch classes weighted by length (for the key it is in). */
+function pitchWeights(notes: readonly MelodyNote[]): number[] {
+  const w = new Array<number>(12).fill(0);
+  for (const n of notes) addPitchWeight(w, n.midi, n.dur);
+  return w;
+}
 
 /** Voices a chord symbol; a slash chord falls back to its chord above the bass; null if unreadable. */
 function voice(symbol: string): number[] | null {
@@ -51,15 +62,29 @@ interface TuneEvents {
   number: number;
   title: string;
   meter: string | null;
+  /** The key of the body: the last K: before the first note (null: none, or none a key names). */
+  key: MusicalKey | null;
   events: AbcEvent[];
 }
 
 /** Reads every tune of an ABC text; throws InputFileError naming the file when no tune has chords. */
-export function readLeadSheets(text: string, file: string): { corpora: JazzCorpus[]; stats: LeadSheetStats } {
+export interface LeadSheetOptions {
+  /**
+   * Tunes without chord symbols in these meters ('3/4', or 'all') get chords inferred from their
+   * melody (harmonize.ts), one a bar or half bar; the rest are left out as before.
+   */
+  readonly harmonize?: readonly string[];
+}
+
+export function readLeadSheets(
+  text: string,
+  file: string,
+  opts: LeadSheetOptions = {},
+): { corpora: JazzCorpus[]; stats: LeadSheetStats } {
   const tunes: TuneEvents[] = [];
   for (const e of readAbc(text).events) {
     if (e.type === 'tune') {
-      tunes.push({ number: e.number, title: '', meter: null, events: [] });
+      tunes.push({ number: e.number, title: '', meter: null, key: null, events: [] });
       continue;
     }
     const tune = tunes[tunes.length - 1];
@@ -68,12 +93,14 @@ export function readLeadSheets(text: string, file: string): { corpora: JazzCorpu
     // the meter of the body: the last M: before the first note
     if (e.type === 'header' && e.field === 'M' && !tune.events.some((x) => x.type === 'note'))
       tune.meter = e.value.split(/\s+/)[0] ?? null;
+    if (e.type === 'header' && e.field === 'K' && !tune.events.some((x) => x.type === 'note'))
+      tune.key = parseKeyName(e.value);
     tune.events.push(e);
   }
-  const counts = { unknownSymbols: 0, offGrid: 0, skippedTunes: 0 };
+  const counts = { unknownSymbols: 0, offGrid: 0, skippedTunes: 0, harmonized: 0 };
   const corpora: JazzCorpus[] = [];
   for (const tune of tunes) {
-    const corpus = tuneCorpus(tune, file, counts);
+    const corpus = tuneCorpus(tune, file, counts, opts.harmonize ?? []);
     if (corpus) corpora.push(corpus);
     else counts.skippedTunes++;
   }
@@ -85,7 +112,8 @@ export function readLeadSheets(text: string, file: string): { corpora: JazzCorpu
 function tuneCorpus(
   tune: TuneEvents,
   file: string,
-  counts: { unknownSymbols: number; offGrid: number },
+  counts: { unknownSymbols: number; offGrid: number; harmonized: number },
+  harmonizeMeters: readonly string[],
 ): JazzCorpus | null {
   const m = tune.meter ? parseMeter(tune.meter) : null;
   if (!m || m.quarters === 0) return null;
@@ -112,7 +140,10 @@ function tuneCorpus(
     else if (e.type === 'bar') bars.push({ ...e, length: 0 });
   }
   const notes = [...byStart.entries()].sort((a, b) => a[0] - b[0]);
-  if (notes.length === 0 || chordsAt.length === 0) return null;
+  const infer =
+    chordsAt.length === 0 &&
+    (harmonizeMeters.includes('all') || harmonizeMeters.includes(`${m.numerator}/${m.denominator}`));
+  if (notes.length === 0 || (chordsAt.length === 0 && !infer)) return null;
   // the tune's end closes an open last bar
   const end = Math.max(...notes.map(([s, n]) => s + n.dur));
   const lastLine = bars.length ? toTwelfths((bars[bars.length - 1] as BarEvent).at) : 0;
@@ -127,6 +158,19 @@ function tuneCorpus(
   }
   if (end > lastLine)
     spans.push({ start: from, end, line: opening, fit: end - from < L ? 'closing' : 'full' });
+  if (infer) {
+    const melody = notes.flatMap(([start, n]) =>
+      n.midi === null ? [] : [{ start, dur: n.dur, midi: n.midi }],
+    );
+    const key = tune.key ?? inferKey(pitchWeights(melody)) ?? { tonic: 0, mode: 'ionian' };
+    const segments = chordSegments(
+      spans.filter((s) => s.end > s.start),
+      m,
+    );
+    for (const c of harmonize(melody, segments, key))
+      chordsAt.push({ at: c.at, pitches: voiceChord(c.symbol) });
+    counts.harmonized++;
+  }
   const out: CorpusBar[] = [];
   let counter = 0;
   let endingStart = 0;
@@ -168,7 +212,13 @@ function tuneCorpus(
     }
     const encoded = encodeBar(elements, chords.map(analyzeChordEvent), prev);
     prev = encoded.prev;
-    out.push({ bar: index, tokens: encoded.tokens, onsets: elements.map((e) => e.onset), chords });
+    out.push({
+      bar: index,
+      tokens: encoded.tokens,
+      onsets: elements.map((e) => e.onset),
+      chords,
+      pitches: elements.map((e) => e.midi),
+    });
   }
   if (out.length === 0) return null;
   const pitches = notes.map(([, n]) => n.midi).filter((p): p is Midi => p !== null);
@@ -181,5 +231,6 @@ function tuneCorpus(
     bpm: 120,
     bars: out,
     melodyPitches: pitches,
+    key: tune.key ?? soundingKey(out, L),
   };
 }
