@@ -31,14 +31,20 @@ describe('the transport (Timeline)', () => {
     expect(t.twelfthsAt(clock.now())).toBeCloseTo(0, 9);
   });
 
-  it('ignores a tempo outside 20–400 and refuses to start at one', () => {
+  it('is set only within 20–400, follows an outside clock anywhere Link goes (20–999), and ignores a stray reading', () => {
     const clock = new VirtualClock(0);
     const t = new Timeline(clock, 120);
     t.setTempo(500);
     t.follow(10, 0, 0);
+    t.follow(1500, 0, 0);
     expect(t.tempo).toBe(120);
     expect(t.twelfthsAt(500)).toBeCloseTo(12, 9);
     expect(() => new Timeline(clock, 0)).toThrow(RangeError);
+    // a Link session at 450 BPM: beat 8 fell at 2 s; the rig is on its beat and phase
+    t.follow(450, 96, 2000);
+    expect(t.tempo).toBe(450);
+    expect(t.twelfthsAt(2000)).toBeCloseTo(96, 9);
+    expect(t.twelfthsAt(2000 + 60_000 / 450)).toBeCloseTo(108, 9);
   });
 });
 
@@ -150,6 +156,8 @@ describe('the CC map (CcMap)', () => {
   it('buttons act when pressed (value ≥ 64) and not when released', () => {
     const m = cc();
     expect(m.read(DEFAULT_CC_MAP.panic, 127, 1)).toEqual({ kind: 'control', control: { panic: true } });
+    expect(m.read(DEFAULT_CC_MAP.stop, 127, 1)).toEqual({ kind: 'control', control: { stop: true } });
+    expect(m.read(DEFAULT_CC_MAP.stop, 0, 1)).toEqual({ kind: 'control', control: { stop: false } });
     expect(m.read(DEFAULT_CC_MAP.panic, 0, 1)).toBeNull();
     expect(m.read(DEFAULT_CC_MAP.mutate, 64, 1)).toEqual({ kind: 'mutate' });
     expect(m.read(DEFAULT_CC_MAP.mutate, 63, 1)).toBeNull();

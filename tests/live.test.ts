@@ -133,7 +133,7 @@ describe('no hanging notes', () => {
     expect(h.out.some((o) => o.message.type === 'cc' && o.message.controller === 123)).toBe(true);
   });
 
-  it('the panic CC releases everything and later answers still come', async () => {
+  it('the panic CC releases everything and stops: no answer until the STOP CC resumes', async () => {
     const h = await liveHarness({ responseBars: 4 });
     await h.play(twoBeatCall);
     await h.run(1200);
@@ -141,10 +141,34 @@ describe('no hanging notes', () => {
     await h.run(100);
     expect(h.live.sounding).toBe(0);
     expect(hanging(h.out)).toBe(0);
+    expect(h.live.controls.values.stopped).toBe(true);
     const before = noteOns(h.out).length;
+    await h.play(twoBeatCall); // stopped: the call is not heard, nothing answers
+    await h.run(3000);
+    expect(noteOns(h.out).length).toBe(before);
+    await h.send([0xb0, 29, 0]); // STOP pedal up: resume
+    expect(h.live.controls.values.stopped).toBe(false);
     await h.play(twoBeatCall);
     await h.run(3000);
     expect(noteOns(h.out).length).toBeGreaterThan(before);
+    await h.close();
+    expect(hanging(h.out)).toBe(0);
+  });
+
+  it('solo: STOP silences and holds (no new plan a moment later), resume plays on', async () => {
+    const h = await liveHarness({ mode: 'solo' });
+    await h.run(2000);
+    expect(noteOns(h.out).length).toBeGreaterThan(0);
+    h.live.controls.apply({ stop: true });
+    await h.run(100);
+    expect(h.live.sounding).toBe(0);
+    const held = noteOns(h.out).length;
+    await h.run(3000);
+    expect(noteOns(h.out).length).toBe(held);
+    h.live.controls.apply({ panic: true }); // a panic while stopped stays stopped
+    h.live.controls.apply({ stop: false });
+    await h.run(3000);
+    expect(noteOns(h.out).length).toBeGreaterThan(held);
     await h.close();
     expect(hanging(h.out)).toBe(0);
   });

@@ -168,4 +168,46 @@ describe('file ports', () => {
     expect(ended).toBe(1000);
     expect(source.done).toBe(true);
   });
+
+  it('holds one timer however long the file, and waits out a gap longer than a Node timer can in steps', () => {
+    const file = join(tempDir('source'), 'long.mid');
+    const day = 86_400_000;
+    // at 4 BPM a quarter is 15 s: notes at 0, 18 days and 36 days (a timer of 36 days overflows Node's)
+    const q = (ms: number): number => ms / 15_000;
+    writePhrase(file, 4, [
+      ...Array.from({ length: 200 }, (_, i) => ({
+        start: i / 4,
+        dur: 0.25,
+        midi: 60 + (i % 12),
+        velocity: 80,
+      })),
+      { start: q(18 * day), dur: 1, midi: 70, velocity: 80 },
+      { start: q(36 * day), dur: 1, midi: 72, velocity: 80 },
+    ]);
+    const c = new VirtualClock();
+    const delays: number[] = [];
+    const setTimer = c.setTimer.bind(c);
+    c.setTimer = (fn, delay) => {
+      delays.push(delay);
+      return setTimer(fn, delay);
+    };
+    const source = new FileSource(file, c);
+    const ons: [number, number][] = [];
+    source.onMessage((m) => {
+      if (m.type === 'noteon') ons.push([c.now(), m.note]);
+    });
+    expect(c.pending).toBe(1);
+    c.advance(200 * 3750); // the 200 quick notes
+    expect(ons).toHaveLength(200);
+    expect(c.pending).toBe(1);
+    c.advance(35 * day);
+    expect(ons.map(([, n]) => n).slice(200)).toEqual([70]);
+    c.advance(2 * day);
+    expect(ons.slice(200)).toEqual([
+      [expect.closeTo(18 * day, 0), 70],
+      [expect.closeTo(36 * day, 0), 72],
+    ]);
+    expect(Math.max(...delays)).toBeLessThan(2 ** 31 - 1);
+    expect(source.done).toBe(true);
+  });
 });

@@ -25,6 +25,8 @@ export function liveStatus(s: StatusSource): Record<string, unknown> {
   return {
     mode: controls.mode,
     state: live.engine.currentState,
+    /** STOP or PANIC: silent until resumed (`/control {"stop": false}`, the page, CC 29 up). */
+    stopped: controls.stopped,
     model: { index: controls.model, bundles: setup.models },
     bpm: controls.bpm,
     temperature: controls.temperature,

@@ -7,7 +7,7 @@
 import type { EngineControl, EngineMode } from './engine.ts';
 
 export type ControlAction =
-  'temperature' | 'model' | 'length' | 'mutate' | 'panic' | 'mode' | 'endCall' | 'tempo';
+  'temperature' | 'model' | 'length' | 'mutate' | 'panic' | 'mode' | 'endCall' | 'tempo' | 'stop';
 
 /** Default CC numbers of the live controls. */
 export const DEFAULT_CC_MAP: Readonly<Record<ControlAction, number>> = {
@@ -19,6 +19,8 @@ export const DEFAULT_CC_MAP: Readonly<Record<ControlAction, number>> = {
   mode: 25,
   endCall: 27,
   tempo: 28,
+  /** A latching switch or pedal: down (≥ 64) stops, up resumes. */
+  stop: 29,
 };
 
 /** The tempo CC's range: value + 60 BPM, 60–187 in whole BPM. */
@@ -86,6 +88,8 @@ export class CcMap {
         return pressed(value) ? { kind: 'endCall' } : null;
       case 'tempo':
         return { kind: 'control', control: { bpm: TEMPO_CC_BASE + value } };
+      case 'stop':
+        return { kind: 'control', control: { stop: pressed(value) } };
     }
   }
 }

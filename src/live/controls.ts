@@ -26,6 +26,8 @@ export const controlSchema = z
     /** The copy bound in tokens (0: none; null: each model's own default). */
     maxCopy: limited('maxCopy', true).nullable().optional(),
     panic: z.literal(true).optional(),
+    /** true: silence and hold until resumed; false: resume. */
+    stop: z.boolean().optional(),
   })
   .strict();
 
@@ -56,6 +58,8 @@ export interface ControlValues {
   readonly chords: string;
   /** The copy bound asked for (null: each model's own default, 0: none). */
   readonly maxCopy: number | null;
+  /** Stopped (STOP or PANIC): silent until resumed. */
+  readonly stopped: boolean;
 }
 
 export class ControlSurface {
@@ -104,6 +108,7 @@ export class ControlSurface {
       }
     }
     if (c.bpm !== undefined) this.live.proposeTempo(c.bpm);
+    if (c.stop !== undefined) engine.setStopped(c.stop);
     if (c.panic) engine.panic();
   }
 
@@ -124,6 +129,7 @@ export class ControlSurface {
       responseBars: engine.answerBars,
       chords: this.chordsText,
       maxCopy: engine.maxCopy,
+      stopped: engine.isStopped,
     };
   }
 }

@@ -66,7 +66,10 @@ export interface EngineControl {
   readonly chords?: string;
   /** The copy bound (model/copyGuard.ts): null the bundle's default, 0 none, N tokens. */
   readonly maxCopy?: number | null;
+  /** All notes off now, and stopped (as `stop: true`). */
   readonly panic?: true;
+  /** true: silence and hold (no answers, no solo) until resumed; false: resume. */
+  readonly stop?: boolean;
 }
 
 export interface EngineOptions {
@@ -117,6 +120,8 @@ export interface EngineStats {
  */
 export class Engine {
   private state: EngineState = 'idle';
+  /** STOP (or PANIC): nothing is heard or played until resumed. */
+  private stopped = false;
   private readonly timeline: Timeline;
   private mode: EngineMode;
   private readonly call = new CallCapture();
@@ -238,7 +243,7 @@ export class Engine {
       else this.leftHand.release(e.note);
       return;
     }
-    if (this.mode !== 'call-response') return;
+    if (this.mode !== 'call-response' || this.stopped) return;
     if (e.type === 'noteoff') return this.call.release(e.note, now);
     if (this.state === 'responding') this.emit({ kind: 'cancel' }); // the player takes the floor again
     if (this.state !== 'listening') {
@@ -351,18 +356,33 @@ export class Engine {
     this.setState('idle');
   }
 
-  /** All notes off now; the conversation goes on. */
+  /** All notes off now, and stopped until resumed (a panic means "quiet", not "play something else"). */
   panic(): void {
-    this.epoch++;
-    this.emit({ kind: 'cancel' });
-    this.call.clear();
-    this.horizon = null;
-    this.setState('idle');
+    this.setStopped(true);
+  }
+
+  /**
+   * Stops (silences what sounds, drops what is planned, hears no call and plays nothing) or resumes:
+   * the conversation takes up again from the next call or, solo, the next beat.
+   */
+  setStopped(stop: boolean): void {
+    if (stop) {
+      this.epoch++;
+      this.emit({ kind: 'cancel' });
+      this.call.clear();
+      this.horizon = null;
+      this.setState('idle');
+    }
+    this.stopped = stop;
+  }
+
+  get isStopped(): boolean {
+    return this.stopped;
   }
 
   // ---- time passing (called by the live session at every wake, with the window's end) ----
   async fill(windowEnd: Millis): Promise<void> {
-    if (this.busy) return;
+    if (this.busy || this.stopped) return;
     const now = this.clock.now();
     if (this.mode === 'call-response') {
       if (this.state === 'responding' && now >= this.responseEnd) this.setState('idle');
@@ -455,7 +475,7 @@ export class Engine {
 
   /** Answers the last call again, differently: back to the state before it, a new draw. */
   async mutate(): Promise<void> {
-    if (!this.lastCall || this.busy || this.mode !== 'call-response') return;
+    if (!this.lastCall || this.busy || this.stopped || this.mode !== 'call-response') return;
     this.emit({ kind: 'cancel' });
     this.busy = true;
     const epoch = this.epoch;

@@ -8,9 +8,16 @@ import { TWELFTHS_PER_QUARTER, type Twelfths } from '../music/time.ts';
 import type { Clock, Millis } from '../midi/clock.ts';
 import { SETUP_LIMITS } from './limits.ts';
 
-/** The tempi the transport takes (the setup's); outside them a change is ignored (a stray clock reading). */
+/** The tempi the transport is set to (the setup's); outside them a change is ignored. */
 const [MIN_BPM, MAX_BPM] = SETUP_LIMITS.bpm;
 const tempoOk = (bpm: number): boolean => bpm >= MIN_BPM && bpm <= MAX_BPM;
+/**
+ * The tempi an outside clock is followed at: Ableton Link's whole range (20–999 BPM), so a band at
+ * 450 keeps the rig on its beat (a set tempo stays within the setup's limits). Beyond it a reading
+ * is a stray one and ignored.
+ */
+export const FOLLOW_BPM = [20, 999] as const;
+const followOk = (bpm: number): boolean => bpm >= FOLLOW_BPM[0] && bpm <= FOLLOW_BPM[1];
 
 export class Timeline {
   private origin: Millis;
@@ -57,7 +64,7 @@ export class Timeline {
 
   /** Follows an outside clock: position `t` fell at `at`, at tempo `bpm` (re-anchors the line there). */
   follow(bpm: number, t: Twelfths, at: Millis): void {
-    if (!tempoOk(bpm)) return;
+    if (!followOk(bpm)) return;
     this.bpm = bpm;
     this.origin = at - t * this.msPerTwelfth;
   }

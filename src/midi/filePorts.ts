@@ -255,33 +255,63 @@ export function midiTimeline(bytes: Uint8Array, file: string): { time: Millis; b
   return out;
 }
 
+/**
+ * The longest single wait a file source sets: Node's timers overflow past 2³¹−1 ms (about 24.8 days)
+ * and fire at once, so a longer gap is waited out in steps.
+ */
+export const MAX_TIMER_MS = 2 ** 30;
+
+/**
+ * A MIDI file played in as input, in real time from when it is opened. One timer at a time, set for
+ * the next event (every event due then is delivered together, in file order): a 200 K-note file
+ * holds one timer, not one per event, and a gap of months is waited out in steps.
+ */
 export class FileSource {
   private readonly listeners: ((m: MidiMessage) => void)[] = [];
   private readonly endListeners: (() => void)[] = [];
   private readonly parser = new MidiStreamParser();
-  private readonly timers: ReturnType<Clock['setTimer']>[] = [];
+  private timer: ReturnType<Clock['setTimer']> | null = null;
   private ended = false;
+  private closed = false;
+  private readonly timeline: { time: Millis; bytes: number[] }[];
+  private readonly start: Millis;
+  private readonly end: Millis;
+  private next = 0;
 
   constructor(
     readonly name: string,
     private readonly clock: Clock,
   ) {
-    const timeline = readMidiTimeline(name);
-    for (const { time, bytes } of timeline) {
-      this.timers.push(
-        clock.setTimer(
-          () => this.parser.push(bytes).forEach((m) => this.listeners.forEach((cb) => cb(m))),
-          time,
-        ),
-      );
+    this.timeline = readMidiTimeline(name);
+    this.start = clock.now();
+    this.end = this.timeline.length ? (this.timeline[this.timeline.length - 1] as { time: number }).time : 0;
+    this.arm();
+  }
+
+  /** Sets the one timer: for the next event, or the end, or as far toward it as a timer may wait. */
+  private arm(): void {
+    if (this.closed) return;
+    const due = this.timeline[this.next]?.time ?? this.end;
+    const wait = Math.max(0, this.start + due - this.clock.now());
+    this.timer = this.clock.setTimer(() => this.fire(), Math.min(wait, MAX_TIMER_MS));
+  }
+
+  private fire(): void {
+    this.timer = null;
+    const elapsed = this.clock.now() - this.start;
+    while (this.next < this.timeline.length) {
+      const e = this.timeline[this.next] as { time: Millis; bytes: number[] };
+      if (e.time > elapsed + 1e-6) break;
+      this.next++;
+      this.parser.push(e.bytes).forEach((m) => this.listeners.forEach((cb) => cb(m)));
+      if (this.closed) return;
     }
-    const end = timeline.length ? (timeline[timeline.length - 1] as { time: number }).time : 0;
-    this.timers.push(
-      clock.setTimer(() => {
-        this.ended = true;
-        this.endListeners.forEach((cb) => cb());
-      }, end),
-    );
+    if (this.next >= this.timeline.length && elapsed + 1e-6 >= this.end) {
+      this.ended = true;
+      this.endListeners.forEach((cb) => cb());
+      return;
+    }
+    this.arm();
   }
 
   get dropped(): number {
@@ -302,7 +332,9 @@ export class FileSource {
   }
 
   close(): Promise<void> {
-    this.timers.forEach((t) => this.clock.clearTimer(t));
+    this.closed = true;
+    if (this.timer) this.clock.clearTimer(this.timer);
+    this.timer = null;
     return Promise.resolve();
   }
 }

@@ -68,8 +68,10 @@ function beatAt(t) {
 function showStatus(f) {
   const s = f.status;
   $('bpm').textContent = `${s.bpm.toFixed(s.bpm % 1 ? 1 : 0)} BPM`;
-  $('state').textContent = s.state;
-  $('state').className = s.state;
+  $('state').textContent = s.stopped ? 'stopped' : s.state;
+  $('state').className = s.stopped ? 'stopped' : s.state;
+  $('stop').textContent = s.stopped ? 'RESUME' : 'STOP';
+  $('stop').className = s.stopped ? 'stopped' : '';
   setIfIdle('c-mode', s.mode);
   const model = $('c-model');
   if (model.options.length !== s.model.bundles.length) {
@@ -117,6 +119,8 @@ $('c-bpm').addEventListener('change', (e) => void control({ bpm: Number(e.target
 $('c-responseBars').addEventListener('change', (e) => void control({ responseBars: Number(e.target.value) }));
 $('apply-chords').addEventListener('click', () => void control({ chords: $('c-chords').value }));
 $('panic').addEventListener('click', () => void control({ panic: true }));
+// STOP toggles: stopped → RESUME (the engine's own flag decides, from the last status frame)
+$('stop').addEventListener('click', () => void control({ stop: !stage.frame?.status.stopped }));
 
 const canvas = $('roll');
 const ctx = canvas.getContext('2d');
