@@ -27,7 +27,7 @@ import { callResponse, type CallResponse, type PairedFigure } from './callRespon
 import { JazzImproviser, type PlayedNote } from '../model/jazzImproviser.ts';
 import { chordAnalyzer, type ChordAnalysis } from '../music/chord.ts';
 import { governingChord } from '../music/grammar.ts';
-import { inKey } from '../music/musicalKey.ts';
+import { inKey, inKeyOrChord } from '../music/musicalKey.ts';
 import type { Midi } from '../music/pitch.ts';
 
 export const RHYTHM_N = 8;
@@ -201,7 +201,7 @@ function keyOrChordShare(held: readonly JazzCorpus[]): number {
         if (p === null) return;
         n++;
         const chord = governingChord(b.chords, b.onsets[i] as number).pitches;
-        if (inKey(p, c.key) || chord.some((q) => (q - p) % 12 === 0)) fit++;
+        if (inKeyOrChord(p, c.key, new Set(chord.map((q) => ((q % 12) + 12) % 12)))) fit++;
       });
   return n ? fit / n : 0;
 }

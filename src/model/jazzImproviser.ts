@@ -12,7 +12,7 @@ import {
   type Meter,
   type RepeatLag,
 } from '../music/conditioning.ts';
-import { addPitchWeight, inferKey, inKey, type MusicalKey } from '../music/musicalKey.ts';
+import { addPitchWeight, inferKey, inKeyOrChord, type MusicalKey } from '../music/musicalKey.ts';
 import { LineDecoder, type DecodedNote, type PitchRange } from '../music/decode.ts';
 import { BundleError } from '../music/errors.ts';
 import {
@@ -246,8 +246,7 @@ export class JazzImproviser implements Improviser {
       const midi = prev + r.interval;
       if (midi < this.range.low || midi > this.range.high) continue;
       const chord = chordAt(at);
-      const key = this.key;
-      if (key && !inKey(midi, key) && !chord.pitchClasses.has(((midi % 12) + 12) % 12)) continue;
+      if (!inKeyOrChord(midi, this.key, chord.pitchClasses)) continue;
       const token: GrammarToken = {
         type: classifyNote(midi, chord),
         dur: r.dur,
@@ -288,9 +287,8 @@ export class JazzImproviser implements Improviser {
     return this.conditioner.musicalKey;
   }
 
-  /** Hears a chord progression's tones (a leadsheet, the rig's chords) toward the inferred key. */
-  hearHarmony(chords: readonly { readonly dur: Twelfths; readonly pitches: readonly Midi[] }[]): void {
-    for (const c of chords) for (const p of c.pitches) addPitchWeight(this.keyWeights, p, c.dur / 2);
+  /** The key inferred from what has sounded, unless one was set. */
+  private inferHeardKey(): void {
     if (!this.fixedKey) this.conditioner.setKey(inferKey(this.keyWeights));
   }
 
@@ -391,7 +389,7 @@ export class JazzImproviser implements Improviser {
       for (const pc of chordAt(t).pitchClasses) addPitchWeight(this.keyWeights, pc, tk.dur / 2);
       t += tk.dur;
     });
-    if (!this.fixedKey) this.conditioner.setKey(inferKey(this.keyWeights));
+    this.inferHeardKey();
   }
 
   /** With no key set and nothing heard yet, the key of the chords to be played over, beat by beat. */
@@ -400,7 +398,7 @@ export class JazzImproviser implements Improviser {
     const beat = this.meter.beat;
     for (let t = from; t < to; t += beat)
       for (const pc of chordAt(t).pitchClasses) addPitchWeight(this.keyWeights, pc, beat / 2);
-    this.conditioner.setKey(inferKey(this.keyWeights));
+    this.inferHeardKey();
   }
 
   /** Generates from `from` until at least `to` (twelfths), continuing the state; returns the decoded notes and where it stopped. */

@@ -20,7 +20,7 @@
  */
 import { classifyNote, type ChordAnalysis, type NoteType } from './chord.ts';
 import { governingChord, type GrammarToken } from './grammar.ts';
-import { inKey, type MusicalKey } from './musicalKey.ts';
+import { inKeyOrChord, type MusicalKey } from './musicalKey.ts';
 import { intervalSemitones, type Midi } from './pitch.ts';
 import type { Rng } from './rng.ts';
 import type { Twelfths } from './time.ts';
@@ -47,7 +47,7 @@ export interface DecodeContext {
 
 /** Whether a pitch is in the context's key, or a tone of its chord (always, without a key). */
 const fitsKey = (p: Midi, ctx: DecodeContext): boolean =>
-  !ctx.key || inKey(p, ctx.key) || ctx.chord.pitchClasses.has(((p % 12) + 12) % 12);
+  inKeyOrChord(p, ctx.key ?? null, ctx.chord.pitchClasses);
 
 /** How far outside its bracket a tone may be taken to stay in the key (semitones). */
 const KEY_REACH = 2;

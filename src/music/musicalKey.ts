@@ -61,6 +61,13 @@ export function inKey(pitch: number, key: MusicalKey): boolean {
   return modeSteps(key.mode).includes(mod12(pitch - key.tonic));
 }
 
+/**
+ * Whether a pitch fits the key or sounds in the chord (its pitch classes); with no key, every pitch
+ * fits: what the decoder keeps to and what the key figure counts.
+ */
+export const inKeyOrChord = (pitch: number, key: MusicalKey | null, chord: ReadonlySet<number>): boolean =>
+  !key || inKey(pitch, key) || chord.has(mod12(pitch));
+
 /** Whether the mode's third is minor (aeolian, dorian, phrygian, locrian). */
 export const isMinorMode = (mode: string): boolean => modeSteps(mode)[2] === 3;
 
