@@ -4,9 +4,19 @@
  * failed before its fix.
  */
 import { spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import {
+  closeSync,
+  cpSync,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { request } from 'node:http';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { parseMidi, writeMidi } from 'midi-file';
 import { describe, expect, it, vi } from 'vitest';
 import { ConfigError, loadConfig } from '../src/daemon/config.ts';
@@ -17,6 +27,7 @@ import { encodeSmf, writeSmf, type SmfDocument } from '../src/music/smfWriter.ts
 import { readAbc } from '../src/music/abc/reader.ts';
 import { governingChord } from '../src/music/grammar.ts';
 import { readManifest } from '../src/music/bundle.ts';
+import { readWithin } from '../src/music/files.ts';
 import { LstmSession } from '../src/model/lstmSession.ts';
 import { hanging, liveHarness } from './liveHarness.ts';
 import { spawnDaemon, tempDir, tinyTrainArgs, writePhrase } from './helpers.ts';
@@ -470,6 +481,75 @@ describe('errors that name what is wrong, exit 2, and leave nothing behind', () 
   });
 });
 
+describe('a bundle file whose open blocks (a FIFO, a hung mount)', () => {
+  const fifoBundle = (what: 'model' | 'manifest'): string => {
+    const dir = join(tempDir(`fifo-${what}`), 'bundle');
+    cpSync('models/jazz', dir, { recursive: true });
+    const file = join(dir, what === 'model' ? readManifest(dir).model : 'manifest.json');
+    rmSync(file);
+    expect(spawnSync('mkfifo', [file]).status).toBe(0);
+    return file;
+  };
+
+  it('is refused at once, naming the file, by load, generate and a daemon reload, which plays on', async () => {
+    const model = fifoBundle('model');
+    const bundle = dirname(model);
+    await expect(LstmSession.load(bundle)).rejects.toThrow(
+      `${model}: model: is a FIFO (named pipe), not a regular file`,
+    );
+    const manifest = fifoBundle('manifest');
+    await expect(LstmSession.load(dirname(manifest))).rejects.toThrow(`${manifest}: (file): is a FIFO`);
+    // the command line: an error, not a hang (a hang would end at the time limit, with no status)
+    const r = spawnSync(
+      tsx,
+      ['src/cli/main.ts', 'generate', '--model', bundle, '--out', join(bundle, 'x.mid')],
+      {
+        encoding: 'utf8',
+        timeout: 60_000,
+      },
+    );
+    expect(r.status).not.toBeNull();
+    expect(r.status).not.toBe(0);
+    expect(r.stderr).toContain('is a FIFO (named pipe), not a regular file');
+    const dir = tempDir('fifo-daemon');
+    const file = writeConfig(dir, { output: `file:${join(dir, 'o.mid')}`, mode: 'solo', http: { port: 0 } });
+    const d = await startDaemon(file, { logLevel: 'silent' });
+    try {
+      writeConfig(dir, {
+        output: `file:${join(dir, 'o.mid')}`,
+        mode: 'solo',
+        http: { port: 0 },
+        models: [bundle],
+      });
+      expect(await d.reload()).toBe(false);
+      const health = await fetch(`http://127.0.0.1:${d.port}/health`);
+      expect(health.status).toBe(200);
+      const sent = d.live.stats.notesSent;
+      const until = Date.now() + 20_000;
+      while (d.live.stats.notesSent <= sent + 2 && Date.now() < until)
+        await new Promise((r) => setTimeout(r, 20));
+      expect(d.live.stats.notesSent).toBeGreaterThan(sent + 2); // the old models play on
+    } finally {
+      await d.stop();
+    }
+  }, 90_000);
+
+  it('a read that does not open gives up at its time limit, off the caller thread', async () => {
+    const fifo = join(tempDir('fifo-read'), 'pipe');
+    expect(spawnSync('mkfifo', [fifo]).status).toBe(0);
+    let ticks = 0;
+    const ticker = setInterval(() => ticks++, 10);
+    try {
+      await expect(readWithin(fifo, 300)).rejects.toThrow('did not open within 0.3 s (a hung mount?)');
+    } finally {
+      clearInterval(ticker);
+      // the pool thread still waits in open: a writer lets it go
+      closeSync(openSync(fifo, 'w'));
+    }
+    expect(ticks).toBeGreaterThan(3); // the caller's thread kept running meanwhile
+  });
+});
+
 describe('a recording survives a kill, and a restart silences what the last run left', () => {
   it("SIGKILL mid-phrase leaves this run's notes in the file; the next run begins with All Notes Off", async () => {
     const dir = tempDir('kill');
@@ -477,7 +557,16 @@ describe('a recording survives a kill, and a restart silences what the last run 
     writeFileSync(out, 'an older take');
     const file = writeConfig(dir, { output: `file:${out}`, mode: 'solo', bpm: 160, http: { port: 0 } });
     const { child } = await spawnDaemon(file);
-    await new Promise((r) => setTimeout(r, 2500));
+    // kill once the recording holds three notes (waiting for them, not for a time)
+    const notesIn = (): number => {
+      try {
+        return readMidiTimeline(out).filter((e) => (e.bytes[0] ?? 0) >> 4 === 9).length;
+      } catch {
+        return 0; // the older take, not yet replaced
+      }
+    };
+    const until = Date.now() + 30_000;
+    while (notesIn() < 3 && Date.now() < until) await new Promise((r) => setTimeout(r, 50));
     child.kill('SIGKILL');
     await new Promise((r) => child.on('exit', r));
     const events = readMidiTimeline(out);

@@ -179,6 +179,72 @@ describe('the rig built from a setup', () => {
     }
   });
 
+  it('a reload while the old engine awaits its model: the old work is dropped, its models outlive it, the new engine is not cut', async () => {
+    const clock = new VirtualClock();
+    const notes: number[] = [];
+    const output = {
+      name: 'out',
+      send: (m: { type: string; note?: number }) => void (m.type === 'noteon' && notes.push(m.note ?? -1)),
+      close: () => Promise.resolve(),
+    };
+    const log: string[] = [];
+    const rig = await buildRig(parseSetup({ mode: 'solo' }), {
+      clock,
+      input: feedInput('keys'),
+      output,
+      log: (l) => void log.push(l),
+    });
+    const wakes = async (n: number): Promise<void> => {
+      for (let i = 0; i < n; i++) {
+        clock.advance(25);
+        await new Promise((r) => setTimeout(r, 1));
+      }
+    };
+    try {
+      const [old] = rig.sessions as LstmSession[];
+      if (!old) throw new Error('no model loaded');
+      // the old model's next step waits at a gate, as a slow step on a loaded box does
+      let open!: () => void;
+      const gate = new Promise<void>((r) => (open = r));
+      let waiting = false;
+      let disposedAt: 'before' | 'after' | null = null;
+      const step = old.step.bind(old);
+      old.step = async (...args) => {
+        waiting = true;
+        await gate;
+        return step(...args); // on a disposed session this throws "Session already disposed"
+      };
+      const dispose = old.dispose.bind(old);
+      let released = false;
+      old.dispose = () => {
+        disposedAt ??= released ? 'after' : 'before';
+        return dispose();
+      };
+      rig.live.start();
+      for (let i = 0; i < 200 && !waiting; i++) await wakes(1);
+      expect(waiting).toBe(true); // the old engine is generating, inside a model step
+      const oldEngine = rig.live.engine;
+      const reloaded = rig.reload(parseSetup({ mode: 'solo' }));
+      for (let i = 0; i < 500 && rig.live.engine === oldEngine; i++)
+        await new Promise((r) => setTimeout(r, 2));
+      expect(rig.live.engine).not.toBe(oldEngine);
+      await wakes(4);
+      expect(disposedAt).toBeNull(); // not under the step still running
+      released = true;
+      open();
+      await reloaded;
+      expect(disposedAt).toBe('after');
+      const before = notes.length;
+      await wakes(200); // five seconds of music
+      expect(rig.live.stats.failures).toBe(0);
+      expect(log.filter((l) => l.includes('generation failed'))).toEqual([]);
+      expect(notes.length).toBeGreaterThan(before + 2); // the new engine plays, and was never cut
+      expect(rig.live.engine.currentState).toBe('responding');
+    } finally {
+      await rig.close();
+    }
+  });
+
   it('a reload keeps the meter too when the rig follows Link (the meter is the session quantum)', () => {
     expect(heldFields(parseSetup({}))).toEqual([...SESSION_FIELDS]);
     expect(heldFields(parseSetup({ clock: 'link' }))).toContain('meter');

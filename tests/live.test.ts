@@ -294,6 +294,25 @@ describe('live controls over CC', () => {
   });
 });
 
+describe('a model that fails under a control', () => {
+  it('MUTATE whose model call fails is counted and recovered from, not left to end the process', async () => {
+    const h = await liveHarness({ mode: 'call-response' });
+    await h.play(twoBeatCall);
+    await h.run(4000);
+    expect(h.live.engine.stats.responses).toBe(1);
+    const [session] = h.sessions;
+    if (!session) throw new Error('no model loaded');
+    const broken = (): Promise<never> => Promise.reject(new Error('the model went away'));
+    Object.assign(session, { step: broken, run: broken, prime: broken });
+    await h.send([0xb0, 23, 127]); // MUTATE: answer the last call again, which needs the model
+    await h.run(500);
+    expect(h.live.stats.failures).toBe(1);
+    expect(h.live.engine.currentState).toBe('idle');
+    await h.close();
+    expect(hanging(h.out)).toBe(0);
+  });
+});
+
 describe('bad input', () => {
   it('an unknown port name is a clear error', () => {
     const clock = new VirtualClock();

@@ -47,6 +47,8 @@ export type EngineOutput =
   /** Drop everything scheduled and release what sounds (panic, stop, a new call over an answer). */
   | { readonly kind: 'cancel' }
   | { readonly kind: 'log'; readonly line: string }
+  /** Generation started by an input (mutate, end call) failed: the live session recovers as from a failed fill. */
+  | { readonly kind: 'failed'; readonly error: unknown }
   /**
    * A CC asked for a change that every control door shares (temperature, model, mode, tempo, panic):
    * the live session's control surface applies it, with its one set of limits.
@@ -154,7 +156,7 @@ export class Engine {
     private readonly improvisers: readonly Improviser[],
     private readonly clock: Clock,
     private readonly opts: EngineOptions,
-    private readonly emit: (o: EngineOutput) => void,
+    emit: (o: EngineOutput) => void,
     ccMap: Partial<Record<ControlAction, number>> = {},
   ) {
     if (improvisers.length === 0) throw new RangeError('engine: no model loaded');
@@ -164,7 +166,18 @@ export class Engine {
     this.responseBars = opts.responseBars;
     this.progression = opts.progression;
     this.cc = new CcMap(ccMap, ENGINE_MODES);
+    // a retired engine (replaced by a reload) says nothing more: a late cancel or note of its own
+    // would land on the engine that replaced it
+    this.emit = (o) => {
+      if (!this.retired) emit(o);
+    };
   }
+
+  private readonly emit: (o: EngineOutput) => void;
+  /** Replaced by a reload: it plays, hears and says nothing more. */
+  private retired = false;
+  /** Who waits for the work under way (a model call) to end: `retire` does. */
+  private settled: (() => void)[] = [];
 
   /** The CC numbers of the controls (as remapped and learned). */
   get ccMap(): Readonly<Record<ControlAction, number>> {
@@ -266,12 +279,16 @@ export class Engine {
       case 'control':
         return this.emit(command);
       case 'mutate':
-        void this.mutate();
-        return;
+        return this.inBackground(this.mutate());
       case 'endCall':
-        if (this.state === 'listening') void this.endCall();
+        if (this.state === 'listening') this.inBackground(this.endCall());
         return;
     }
+  }
+
+  /** Work an input started: its failure is reported, never left to reject unseen (that would end the process). */
+  private inBackground(work: Promise<void>): void {
+    work.catch((error: unknown) => this.emit({ kind: 'failed', error }));
   }
 
   /** The next CC number received becomes the control for `action`. */
@@ -346,10 +363,29 @@ export class Engine {
     return this.improvisers.length;
   }
 
+  /** The work under way has ended (or failed): whoever waits for it is told. */
+  private done(): void {
+    this.busy = false;
+    this.settled.splice(0).forEach((r) => r());
+  }
+
+  /**
+   * Takes the engine out of play for the one a reload made: nothing it does from now on is heard,
+   * what it was generating is dropped (its notes are never sent), and the promise resolves once the
+   * model call under way, if any, has ended, so its models may then be disposed of safely.
+   */
+  retire(): Promise<void> {
+    this.retired = true;
+    this.stopped = true;
+    this.epoch++;
+    return this.busy ? new Promise((r) => this.settled.push(r)) : Promise.resolve();
+  }
+
   /** After a failure: a fresh generator state, nothing pending, listening again. */
   restart(): void {
+    if (this.retired) return;
     this.epoch++;
-    this.busy = false;
+    this.done();
     this.improviser.reset();
     this.call.clear();
     this.horizon = null;
@@ -366,6 +402,7 @@ export class Engine {
    * the conversation takes up again from the next call or, solo, the next beat.
    */
   setStopped(stop: boolean): void {
+    if (this.retired) return;
     if (stop) {
       this.epoch++;
       this.emit({ kind: 'cancel' });
@@ -407,7 +444,7 @@ export class Engine {
         this.horizon = played.end;
       }
     } finally {
-      this.busy = false;
+      this.done();
     }
   }
 
@@ -449,7 +486,7 @@ export class Engine {
       this.stats.outOfVocabulary += heard.outOfVocabulary;
       await this.answer(notes, ended, epoch);
     } finally {
-      this.busy = false;
+      this.done();
     }
   }
 
@@ -484,7 +521,7 @@ export class Engine {
       await this.improviser.listen(this.lastCall.notes, this.chordAt, this.opts.barLength);
       await this.answer(this.lastCall.notes, this.clock.now(), epoch);
     } finally {
-      this.busy = false;
+      this.done();
     }
   }
 

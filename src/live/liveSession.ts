@@ -153,11 +153,17 @@ export class LiveSession {
     return this.current;
   }
 
-  /** Swaps in a new engine (a reload): what sounds is released first; the ports stay open. */
-  replaceEngine(makeEngine: (emit: (o: EngineOutput) => void) => Engine, chords?: string): void {
+  /**
+   * Swaps in a new engine (a reload): what sounds is released first; the ports stay open. The old
+   * engine is retired, not dropped: its generation may still be awaiting its models, so the promise
+   * resolves once that has ended, and only then may the caller dispose of them.
+   */
+  replaceEngine(makeEngine: (emit: (o: EngineOutput) => void) => Engine, chords?: string): Promise<void> {
     this.cancel();
+    const old = this.current;
     this.current = makeEngine((o) => this.onEngine(o));
     if (chords !== undefined) this.controls.reset(chords);
+    return old.retire();
   }
 
   /** The last notes sent, oldest first. */
@@ -300,20 +306,26 @@ export class LiveSession {
     this.probePorts();
     if (this.opts.clockSource === 'lead') this.leadClock(windowEnd);
     if (this.transportRunning) {
-      this.engine.fill(windowEnd).catch((err: unknown) => {
-        // a failure in generation never kills the performance: release what sounds, restart the
-        // generator, count it, report it, go on
-        this.cancel();
-        this.stats.failures++;
-        this.engine.restart();
-        this.opts.log(
-          `generation failed and was restarted: ${err instanceof Error ? err.message : String(err)}`,
-        );
+      const engine = this.engine;
+      engine.fill(windowEnd).catch((err: unknown) => {
+        // an engine a reload has replaced fails alone: its failure must not cut the new one
+        if (engine === this.engine) this.recover(err);
       });
     }
     if (this.inputEnded && this.engine.idle && this.queue.size === 0 && this.sender === null) {
       this.doneWaiters.splice(0).forEach((r) => r());
     }
+  }
+
+  /**
+   * A failure in generation never kills the performance: release what sounds, restart the
+   * generator, count it, report it, go on.
+   */
+  private recover(err: unknown): void {
+    this.cancel();
+    this.stats.failures++;
+    this.engine.restart();
+    this.opts.log(`generation failed and was restarted: ${err instanceof Error ? err.message : String(err)}`);
   }
 
   private leadClock(windowEnd: Millis): void {
@@ -496,6 +508,9 @@ export class LiveSession {
         return;
       case 'cancel':
         this.cancel();
+        return;
+      case 'failed':
+        this.recover(o.error);
         return;
       case 'log':
         this.opts.log(o.line);

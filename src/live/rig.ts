@@ -220,9 +220,15 @@ export async function buildRig(setup: LiveSetup, env: RigEnv): Promise<Rig> {
         const kept = Object.fromEntries(held.map((f) => [f, kit.setup[f]]));
         const unchanged = held.filter((f) => JSON.stringify(next[f]) !== JSON.stringify(kit.setup[f]));
         const fresh = await loadEngine({ ...next, ...kept }, env.clock);
+        if (closing) {
+          // the rig closed while the models loaded: nothing plays them
+          await disposeOwned(fresh);
+          throw new Error('the live session stopped during the reload');
+        }
         const old = kit;
         kit = fresh;
-        live.replaceEngine(fresh.makeEngine, next.chords);
+        // the old engine's models go once its last model call has ended, never under it
+        await live.replaceEngine(fresh.makeEngine, next.chords);
         await disposeOwned(old);
         return unchanged;
       },

@@ -4,11 +4,18 @@
  */
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
-import { readManifest, type BundleManifest } from '../music/bundle.ts';
+import { loadManifest, type BundleManifest } from '../music/bundle.ts';
 import { CONDITION_FEATURES, unknownFeatures } from '../music/conditioning.ts';
 import { abcMusicLines, readCopyIndex, rhythmProjection } from '../music/copyIndex.ts';
 import { CopyIndex } from './copyGuard.ts';
 import { BundleError } from '../music/errors.ts';
+import { readRegularWithin } from '../music/files.ts';
+
+/**
+ * How long a bundle's file may take to read before the load gives up (a hung mount): far above what
+ * a 30 MB model on an SD card takes, short enough that a reload's failure is heard the same minute.
+ */
+export const LOAD_LIMIT_MS = 20_000;
 
 /** h and c, copied: what snapshot() returns and restore() takes. */
 export interface SessionState {
@@ -55,13 +62,25 @@ export class LstmSession {
    * Where the bundle has an int8 variant (manifest `quantized`), that is what plays, unless `precision`
    * asks for fp32.
    */
-  static async load(dir: string, precision: 'best' | 'fp32' = 'best'): Promise<LstmSession> {
-    const manifest = readManifest(dir);
+  static async load(
+    dir: string,
+    precision: 'best' | 'fp32' = 'best',
+    limitMs = LOAD_LIMIT_MS,
+  ): Promise<LstmSession> {
+    // both files are read off this thread, within a time limit, and only if regular files: a model
+    // that is a FIFO, or sits on a hung mount, once froze the daemon (no /health, no panic, no
+    // SIGTERM) inside onnxruntime's own open; from bytes, onnxruntime opens nothing
+    const manifest = await loadManifest(dir, limitMs);
     const file = precision === 'best' && manifest.quantized ? manifest.quantized.model : manifest.model;
     const modelPath = join(dir, file);
+    const bytes = await readRegularWithin(
+      modelPath,
+      limitMs,
+      (why) => new BundleError(modelPath, 'model', why),
+    );
     let session: ort.InferenceSession;
     try {
-      session = await ort.InferenceSession.create(modelPath, {
+      session = await ort.InferenceSession.create(bytes, {
         intraOpNumThreads: 1,
         interOpNumThreads: 1,
         executionMode: 'sequential',

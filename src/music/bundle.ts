@@ -5,7 +5,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { BundleError, firstIssue } from './errors.ts';
+import { BundleError, firstIssue, ioReason } from './errors.ts';
+import { readRegularWithin, requireRegularSync } from './files.ts';
 
 export const BUNDLE_MANIFEST = 'manifest.json';
 
@@ -170,12 +171,34 @@ export type BundleManifest = z.infer<typeof manifestSchema>;
 /** Reads and validates `<dir>/manifest.json`; throws BundleError naming the field that is wrong. */
 export function readManifest(dir: string): BundleManifest {
   const file = join(dir, BUNDLE_MANIFEST);
+  const fail = (why: string): BundleError => new BundleError(file, '(file)', why);
+  requireRegularSync(file, fail);
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw fail(`cannot read (${ioReason(err)})`);
+  }
+  return parseManifest(file, text);
+}
+
+/**
+ * The manifest of the bundle in `dir`, read off the caller's thread within `ms` (the live path: a
+ * manifest on a hung mount must not freeze the rig).
+ */
+export async function loadManifest(dir: string, ms: number): Promise<BundleManifest> {
+  const file = join(dir, BUNDLE_MANIFEST);
+  const bytes = await readRegularWithin(file, ms, (why) => new BundleError(file, '(file)', why));
+  return parseManifest(file, bytes.toString('utf8'));
+}
+
+/** Checks a manifest's text (from `file`, which errors name). */
+export function parseManifest(file: string, text: string): BundleManifest {
   let raw: unknown;
   try {
-    raw = JSON.parse(readFileSync(file, 'utf8'));
+    raw = JSON.parse(text);
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    throw new BundleError(file, '(file)', code ? `cannot read (${code})` : `not valid JSON (${String(err)})`);
+    throw new BundleError(file, '(file)', `not valid JSON (${String(err)})`);
   }
   const parsed = manifestSchema.safeParse(raw);
   if (!parsed.success) {

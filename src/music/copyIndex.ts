@@ -9,6 +9,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { BundleManifest } from './bundle.ts';
 import { BundleError, ioReason } from './errors.ts';
+import { requireRegularSync } from './files.ts';
 import { parseToken, rhythmClass } from './grammar.ts';
 import { repeatLagOf } from './conditioning.ts';
 
@@ -41,6 +42,7 @@ export function readCopyIndex(dir: string, manifest: BundleManifest): Uint16Arra
   if (!entry) return null;
   const file = join(dir, entry.file);
   let buf: Buffer;
+  requireRegularSync(file, (why) => new BundleError(file, 'training.copyIndex.file', why));
   try {
     buf = readFileSync(file);
   } catch (err) {

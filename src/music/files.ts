@@ -1,4 +1,5 @@
-import fs, { readFileSync, statSync } from 'node:fs';
+import fs, { readFileSync, statSync, type Stats } from 'node:fs';
+import { readFile, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { InputFileError, ioReason, OutputFileError } from './errors.ts';
 
@@ -8,6 +9,71 @@ export function readText(file: string, what = 'file'): string {
     return readFileSync(file, 'utf8');
   } catch (err) {
     throw new InputFileError(file, `cannot read ${what} (${ioReason(err)})`);
+  }
+}
+
+/** What a path is when it is not a regular file (a FIFO, a folder, a device), else null. */
+export function notRegular(st: Stats): string | null {
+  if (st.isFile()) return null;
+  if (st.isFIFO()) return 'a FIFO (named pipe)';
+  if (st.isDirectory()) return 'a folder';
+  if (st.isSocket()) return 'a socket';
+  if (st.isCharacterDevice() || st.isBlockDevice()) return 'a device';
+  return 'not a regular file';
+}
+
+/**
+ * Throws `fail(why)` unless `file` is a regular file. Checked before a synchronous read, because
+ * reading a FIFO blocks until something writes to it: on the live thread that freezes the rig.
+ */
+export function requireRegularSync(file: string, fail: (why: string) => Error): void {
+  let st: Stats;
+  try {
+    st = statSync(file);
+  } catch (err) {
+    throw fail(`cannot read (${ioReason(err)})`);
+  }
+  const what = notRegular(st);
+  if (what) throw fail(`is ${what}, not a regular file`);
+}
+
+/** Settles with `work`, or rejects with `fail()` after `ms` if it has not (the work itself goes on). */
+function within<T>(work: Promise<T>, ms: number, fail: () => Error): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(fail()), ms)));
+  return Promise.race([work, late]).finally(() => clearTimeout(timer));
+}
+
+/**
+ * Reads a file on libuv's thread pool, giving up after `ms`: an open that blocks (a FIFO, a hung
+ * network mount) holds a pool thread, never the caller's thread, and the caller hears why. A read
+ * given up on cannot be cancelled; its thread stays held until the open returns.
+ */
+export function readWithin(file: string, ms: number): Promise<Buffer> {
+  return within(readFile(file), ms, () => new Error(`did not open within ${ms / 1000} s (a hung mount?)`));
+}
+
+/**
+ * A regular file's bytes, read off the caller's thread within `ms` (stat first, so a FIFO is refused
+ * without opening it); `fail(why)` is what is thrown.
+ */
+export async function readRegularWithin(
+  file: string,
+  ms: number,
+  fail: (why: string) => Error,
+): Promise<Buffer> {
+  let st: Stats;
+  try {
+    st = await within(stat(file), ms, () => new Error(`could not be looked at within ${ms / 1000} s`));
+  } catch (err) {
+    throw fail(err instanceof Error && !('code' in err) ? err.message : `cannot read (${ioReason(err)})`);
+  }
+  const what = notRegular(st);
+  if (what) throw fail(`is ${what}, not a regular file`);
+  try {
+    return await readWithin(file, ms);
+  } catch (err) {
+    throw fail(err instanceof Error && !('code' in err) ? err.message : `cannot read (${ioReason(err)})`);
   }
 }
 
