@@ -11,7 +11,8 @@
 import { createRng } from '../src/music/rng.ts';
 import { TICKS_PER_QUARTER } from '../src/live/midiClock.ts';
 import { LstmSession } from '../src/model/lstmSession.ts';
-import { gridMs, linkAvailable, LinkPeer, phaseMs, until, type PeerSample } from '../tests/link/peers.ts';
+import { gridMs, linkAvailable, LinkPeer, phaseMs, type PeerSample } from '../tests/link/peers.ts';
+import { until } from '../tests/until.ts';
 import { linkRig, noteOnsAfter } from '../tests/link/rig.ts';
 import { captureRig, feedInput } from '../tests/rigs.ts';
 import { percentiles } from './stats.ts';

@@ -8,6 +8,7 @@ import { readMidiTimeline } from '../src/midi/filePorts.ts';
 import { jzzSendTo } from '../src/midi/ports.ts';
 import { pairsHanging, spawnDaemon, tempDir } from './helpers.ts';
 import { midoAvailable, midoCheck } from './judges.ts';
+import { until } from './until.ts';
 
 const writeConfig = (dir: string, config: object, name = 'improv.config.json'): string => {
   const file = join(dir, name);
@@ -104,8 +105,19 @@ describe('daemon at run time', () => {
       responseBars: 0,
       http: { port: 0 },
     });
-    const { child } = await spawnDaemon(file);
-    await new Promise((r) => setTimeout(r, 1800)); // notes are sounding
+    const { child, port } = await spawnDaemon(file);
+    // mid-phrase: once notes have gone out and one is sounding (an event, not a time)
+    await until(
+      'three notes sent, one sounding',
+      async () => {
+        const s = (await (await fetch(`http://127.0.0.1:${port}/status`)).json()) as {
+          notesSent: number;
+          sounding: number;
+        };
+        return s.notesSent > 2 && s.sounding > 0;
+      },
+      30_000,
+    );
     child.kill('SIGTERM');
     const code = await new Promise<number | null>((r) => child.on('exit', r));
     expect(code).toBe(0);
@@ -198,14 +210,12 @@ describe('daemon at run time', () => {
       writeConfig(dir, { ...base, models: ['models/nothing'] });
       expect(await d.reload()).toBe(false);
       expect(d.status()).toMatchObject({ model: { bundles: ['models/jazz'] } });
-      await new Promise((r) => setTimeout(r, 1200));
+      await until('notes from the old model', () => d.live.stats.notesSent > 0, 20_000); // still playing
       const before = d.live.stats.notesSent;
-      expect(before).toBeGreaterThan(0); // still playing
       writeConfig(dir, { ...base, models: ['models/jazz', 'models/abc'] });
       expect(await d.reload()).toBe(true);
       expect(d.status()).toMatchObject({ model: { bundles: ['models/jazz', 'models/abc'] } });
-      await new Promise((r) => setTimeout(r, 1200));
-      expect(d.live.stats.notesSent).toBeGreaterThan(before);
+      await until('notes from the new models', () => d.live.stats.notesSent > before, 20_000);
     } finally {
       await d.stop();
     }
@@ -233,8 +243,7 @@ describe('daemon at run time', () => {
         await new Promise((r) => setTimeout(r, 50));
       expect(d.status()).toMatchObject({ failures: 1 });
       const after = d.live.stats.notesSent;
-      await new Promise((r) => setTimeout(r, 800));
-      expect(d.live.stats.notesSent).toBeGreaterThan(after);
+      await until('notes after the restart', () => d.live.stats.notesSent > after, 20_000);
     } finally {
       await d.stop();
     }

@@ -10,7 +10,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startDaemon } from '../src/daemon/daemon.ts';
 import { tempDir } from './helpers.ts';
 import { percentiles } from '../src/live/stats.ts';
-import { gridMs, linkAvailable, LinkPeer, phaseMs, until, type PeerSample } from './link/peers.ts';
+import { gridMs, linkAvailable, LinkPeer, phaseMs, type PeerSample } from './link/peers.ts';
+import { until } from './until.ts';
 import { linkRig, noteOnsAfter, type LinkRig } from './link/rig.ts';
 
 const available = linkAvailable();

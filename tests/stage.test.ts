@@ -12,7 +12,7 @@ import { startDaemon, type Daemon } from '../src/daemon/daemon.ts';
 import { parseMessage, type MidiMessage } from '../src/midi/messages.ts';
 import { jzzListen, jzzSendTo } from '../src/midi/ports.ts';
 import { tempDir } from './helpers.ts';
-import { until } from './link/peers.ts';
+import { until } from './until.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
 const available = existsSync(CHROMIUM);

@@ -94,17 +94,3 @@ export function gridMs(s: PeerSample, at: number, division: number): number {
   const pos = beatAt(s, at) * division;
   return ((pos - Math.round(pos)) / division) * (60_000 / s.tempo);
 }
-
-/** Polls `ok` every 20 ms until it holds, or throws after `ms`, saying what was awaited. */
-export async function until(
-  what: string,
-  ok: () => boolean | Promise<boolean>,
-  ms = 3000,
-  detail: () => string = () => '',
-): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await ok())) {
-    if (Date.now() > end) throw new Error(`waited ${ms} ms for ${what} ${detail()}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
