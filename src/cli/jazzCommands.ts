@@ -33,6 +33,8 @@ export interface GenerateJazzOptions {
   readonly key?: MusicalKey;
   /** The copy bound (null: the bundle's default, 0: none). */
   readonly maxCopy?: number | null;
+  /** The rhythm guide (default on). */
+  readonly rhythmGuide?: boolean;
   readonly out: string;
 }
 
@@ -76,6 +78,7 @@ export async function generateJazz(opts: GenerateJazzOptions): Promise<Generated
       rng: createRng(opts.seed),
       maxCopy: opts.maxCopy ?? null,
       key: opts.key ?? null,
+      rhythmGuide: opts.rhythmGuide ?? true,
     });
     const bpm = opts.bpm ?? jazz.bpm;
     const q = (t: number): number => t / TWELFTHS_PER_QUARTER;

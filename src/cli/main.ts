@@ -42,6 +42,7 @@ import {
   featureGroups,
   keyOption,
   meterList,
+  oversampleList,
   meterOption,
   midiRange,
   oneOf,
@@ -159,6 +160,11 @@ train
     meterList,
   )
   .option(
+    '--oversample <meter:times>',
+    'train on the tunes in a meter this many times over (comma-separated: 3/4:3); validation stays as it is',
+    oversampleList,
+  )
+  .option(
     '--features <groups>',
     'what a conditioned model hears beside chord and place: key, lookback (comma-separated; "none": neither)',
     featureGroups,
@@ -187,6 +193,7 @@ train
       ...(o.condition === undefined ? {} : { condition: o.condition as boolean }),
       ...(o.features === undefined ? {} : { features: o.features as FeatureGroup[] }),
       ...(o.harmonize === undefined ? {} : { harmonize: o.harmonize as string[] }),
+      ...(o.oversample === undefined ? {} : { oversample: o.oversample as Record<string, number> }),
     });
   });
 
@@ -311,7 +318,10 @@ program
     8,
   )
   .option('--form <parts>', `ABC: the parts, a letter twice for a repeated part (AB, AABBCC)`, DEFAULT_FORM)
-  .option('--no-guide', 'ABC: draw the raw text, without the bar-true mask and the form')
+  .option(
+    '--no-guide',
+    "ABC: draw the raw text, without the bar-true mask and the form; grammar: the model's own rhythm, without the rhythm guide",
+  )
   .option(
     '--form-bias <n>',
     `ABC: how strongly a bar restates an earlier one where folk forms restate (0: not at all; default ${DEFAULT_FORM_BIAS})`,
@@ -365,6 +375,7 @@ program
       bpm: o.bpm as number | undefined,
       ...(o.meter === undefined ? {} : { meter: parseMeterText(o.meter as string) }),
       maxCopy: maxCopyOf(o.maxCopy),
+      rhythmGuide: o.guide as boolean,
       out: (o.out as string | undefined) ?? 'solo.mid',
     });
     const s = r.summary;
@@ -394,7 +405,7 @@ program
   .option('--attempts <n>', 'ABC --generate: draws per tune', int(1, 100), 8)
   .option('--form <parts>', 'ABC --generate: the parts', DEFAULT_FORM)
   .option('--bars <n>', 'ABC --generate: bars of a tune as written', int(1, 10_000))
-  .option('--no-guide', 'ABC --generate: no mask, no form (the raw model)')
+  .option('--no-guide', 'ABC --generate: no mask, no form (the raw model); grammar: no rhythm guide')
   .option(
     '--form-bias <n>',
     `ABC --generate: form memory's bias (default ${DEFAULT_FORM_BIAS})`,
@@ -448,6 +459,7 @@ program
           topP: o.topP as number,
         }),
         maxCopy: maxCopyOf(o.maxCopy),
+        rhythmGuide: o.guide as boolean,
       });
       process.stdout.write(
         `${model}:\n${grammarEvalLines(r)

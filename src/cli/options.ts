@@ -82,6 +82,24 @@ export function meterList(value: string): string[] {
   return meters;
 }
 
+/**
+ * `--oversample`: meters and how many times over, comma-separated.
+ * @example oversampleList('3/4:3') // => { '3/4': 3 }
+ */
+export function oversampleList(value: string): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const part of value.split(',').map((m) => m.trim())) {
+    const [meter, times] = part.split(':');
+    const n = Number(times);
+    if (meter === undefined || !METER.test(meter) || !Number.isInteger(n) || n < 1 || n > 20)
+      throw new InvalidArgumentError(
+        'expected a meter and a count from 1 to 20, such as 3/4:3 (comma-separated)',
+      );
+    out[meter] = n;
+  }
+  return out;
+}
+
 /** `--key`: a key name ('G', 'Em', 'A dorian', 'Dmix'). */
 export function keyOption(value: string): MusicalKey {
   const key = parseKeyName(value);

@@ -29,6 +29,8 @@ import { chordAnalyzer, type ChordAnalysis } from '../music/chord.ts';
 import { governingChord } from '../music/grammar.ts';
 import { inKey, inKeyOrChord } from '../music/musicalKey.ts';
 import type { Midi } from '../music/pitch.ts';
+import { ONSET_PLACES, RhythmByMeter, type MeterRhythm } from './meterRhythm.ts';
+import { meterName } from '../music/conditioning.ts';
 
 export const RHYTHM_N = 8;
 
@@ -53,6 +55,8 @@ export interface GrammarEval {
     readonly longestCopy: LongestCopy;
     /** The copy bound the lines were drawn under (null: none). */
     readonly maxCopy: { readonly tokens: number; readonly rhythm: number | null } | null;
+    /** Notes a bar and onsets in the beat, meter by meter (each line in its tune's meter). */
+    readonly meters: readonly MeterRhythm[];
   };
   /**
    * Calls (a held-out tune's first two bars over its chords) and the model's answers over the next
@@ -67,6 +71,7 @@ export interface GrammarEval {
     readonly keyOrChord: number;
     readonly rhythmCopied: number;
     readonly longestCopy: LongestCopy;
+    readonly meters: readonly MeterRhythm[];
   };
 }
 
@@ -179,11 +184,13 @@ async function answerCall(
   ph: Phrases,
   sampler: SamplerOptions,
   rng: ReturnType<typeof createRng>,
+  rhythmGuide: boolean,
 ): Promise<Midi[]> {
   const improviser = new JazzImproviser(session, rng, sampler, ph.range, {
     barLength: ph.barLength,
     beat: ph.beat,
   });
+  improviser.rhythmGuide = rhythmGuide;
   improviser.reset();
   const chordAt = (t: number): ChordAnalysis => governingChord(ph.chords, t).analysis;
   await improviser.listen(ph.call, chordAt, ph.barLength);
@@ -206,6 +213,23 @@ function keyOrChordShare(held: readonly JazzCorpus[]): number {
   return n ? fit / n : 0;
 }
 
+/** The held-out melodies' rhythm by meter, over the same lines the model played (full bars only). */
+function heldMeters(lines: readonly JazzCorpus[]): RhythmByMeter {
+  const r = new RhythmByMeter();
+  for (const c of lines) {
+    const bars = c.bars.filter((b) => b.bar >= 0);
+    if (bars.length === 0) continue;
+    r.add(
+      meterName(c.barLength, c.beat),
+      bars.length,
+      bars.flatMap((b, i) =>
+        b.tokens.flatMap((t, j) => (t.type === 'R' ? [] : [i * c.barLength + (b.onsets[j] as number)])),
+      ),
+    );
+  }
+  return r;
+}
+
 export async function evaluateGrammar(
   modelDir: string,
   opts: {
@@ -215,6 +239,8 @@ export async function evaluateGrammar(
     data?: readonly string[];
     /** The copy bound the lines are drawn under (null or undefined: the bundle's default; 0: none). */
     maxCopy?: number | null;
+    /** The rhythm guide (default on, where the bundle holds a grid). */
+    rhythmGuide?: boolean;
   },
 ): Promise<GrammarEval> {
   const manifest = readManifest(modelDir);
@@ -272,12 +298,18 @@ export async function evaluateGrammar(
     const known = new Set(train.flatMap((c) => nGrams(rhythmOf(c.bars.flatMap((b) => b.tokens)), RHYTHM_N)));
     // at least 10 lines: a one-file model's one held-out tail is played with 10 seeds
     const count = Math.min(opts.maxLines ?? 50, Math.max(10, held.length));
-    const lines = Array.from({ length: count }, (_, i) => held[i % held.length] as JazzCorpus);
+    // spread over the held-out tunes (files hold one kind of tune each: the waltzes come last)
+    const lines = Array.from(
+      { length: count },
+      (_, i) =>
+        held[count <= held.length ? Math.floor((i * held.length) / count) : i % held.length] as JazzCorpus,
+    );
     const generated: GrammarToken[][] = [];
     let notes = 0;
     let chordTones = 0;
     let chordOrScale = 0;
     let keyOrChord = 0;
+    const generatedMeters = new RhythmByMeter();
     for (const [i, c] of lines.entries()) {
       const bars = c.bars.filter((b) => b.bar >= 0);
       if (bars.length === 0) continue;
@@ -292,8 +324,14 @@ export async function evaluateGrammar(
         rng: createRng(`${opts.seed}:${i}`),
         maxCopy: opts.maxCopy ?? null,
         key: c.key,
+        rhythmGuide: opts.rhythmGuide ?? true,
       });
       generated.push(solo.tokens.map(parseToken));
+      generatedMeters.add(
+        meterName(c.barLength, c.beat),
+        bars.length,
+        solo.notes.map((n) => n.start),
+      );
       // each note as it sounds against the chord at its start (what the decoder found, fallbacks included)
       for (const n of solo.notes) {
         notes++;
@@ -305,7 +343,15 @@ export async function evaluateGrammar(
     const phrases = held.map(firstPhrases).filter((p): p is Phrases => p !== null);
     const answers: Midi[][] = [];
     for (const [i, ph] of phrases.entries())
-      answers.push(await answerCall(session, ph, opts.sampler, createRng(`${opts.seed}:call ${i}`)));
+      answers.push(
+        await answerCall(
+          session,
+          ph,
+          opts.sampler,
+          createRng(`${opts.seed}:call ${i}`),
+          opts.rhythmGuide ?? true,
+        ),
+      );
     const calls = phrases.map((ph) => ph.call.map((n) => n.midi));
     const own = typeShares(held.flatMap((c) => c.bars.flatMap((b) => b.tokens)));
     const base = baselines.score(scoredIds);
@@ -326,6 +372,7 @@ export async function evaluateGrammar(
         rhythmCopied: copiedShare(generated, known),
         longestCopy: longestCopy(generated),
         maxCopy: copyLimitFor(manifest, opts.maxCopy ?? null),
+        meters: generatedMeters.summary(),
       },
       answers: callResponse(calls, answers, createRng(`${opts.seed}:answers`)),
       tunePhrases: callResponse(
@@ -341,6 +388,7 @@ export async function evaluateGrammar(
           known,
         ),
         longestCopy: longestCopy(held.map((c) => c.bars.flatMap((b) => b.tokens))),
+        meters: heldMeters(lines).summary(),
       },
     };
   } finally {
@@ -362,6 +410,20 @@ function callLines(r: GrammarEval): string[] {
   ];
 }
 
+/** Meter by meter, the generated lines' rhythm beside the held-out melodies' (the same lines). */
+function meterLines(r: GrammarEval): string[] {
+  const held = new Map(r.heldOutMelodies.meters.map((m) => [m.meter, m]));
+  const places = (m: MeterRhythm): string =>
+    ONSET_PLACES.map((p) => (100 * m.onsets[p]).toFixed(0)).join('/');
+  return r.generated.meters.flatMap((g) => {
+    const h = held.get(g.meter);
+    if (!h) return [];
+    return [
+      `${g.meter} (${h.lines} held-out tunes, ${h.bars} bars): notes a bar generated ${g.notesPerBar.toFixed(2)}, held-out melodies ${h.notesPerBar.toFixed(2)}; onsets on the ${ONSET_PLACES.join('/')} % generated ${places(g)}, held-out ${places(h)}`,
+    ];
+  });
+}
+
 /** The report as lines of text. */
 export function grammarEvalLines(r: GrammarEval): string[] {
   const beats = (a: number, b: number): string => (a < b ? 'beats' : 'does NOT beat');
@@ -371,6 +433,7 @@ export function grammarEvalLines(r: GrammarEval): string[] {
     `generated over the held-out progressions (${r.generated.lines} lines, ${r.generated.notes} notes): chord tones ${pct(r.generated.chordTones)}, chord or scale ${pct(r.generated.chordOrScale)}; the held-out melodies: ${pct(r.heldOutMelodies.chordTones)}, ${pct(r.heldOutMelodies.chordOrScale)}`,
     `notes in the tune's key or the sounding chord: generated ${pct(r.generated.keyOrChord)}, held-out melodies ${pct(r.heldOutMelodies.keyOrChord)}`,
     ...callLines(r),
+    ...meterLines(r),
     `${RHYTHM_N}-note rhythm n-grams found in the training data: generated ${pct(r.generated.rhythmCopied)}, held-out melodies ${pct(r.heldOutMelodies.rhythmCopied)}`,
     `longest run found in the training data (tokens / rhythm): generated ${r.generated.longestCopy.tokens} / ${r.generated.longestCopy.rhythm}` +
       ` under ${r.generated.maxCopy ? `--max-copy ${r.generated.maxCopy.tokens}${r.generated.maxCopy.rhythm !== null && r.generated.maxCopy.rhythm !== r.generated.maxCopy.tokens ? ` (rhythm ${r.generated.maxCopy.rhythm})` : ''}` : 'no bound'}` +

@@ -15,6 +15,7 @@ import {
 import { addPitchWeight, inferKey, inKeyOrChord, type MusicalKey } from '../music/musicalKey.ts';
 import { LineDecoder, type DecodedNote, type PitchRange } from '../music/decode.ts';
 import { BundleError } from '../music/errors.ts';
+import { gridFor } from '../music/onsetGrid.ts';
 import {
   bracketFor,
   formatToken,
@@ -169,6 +170,15 @@ export class JazzImproviser implements Improviser {
    */
   echo: boolean;
   private readonly allowed: Uint8Array;
+  /**
+   * The rhythm guide (onsetGrid.ts): a token is drawn only if what follows it starts where the
+   * training tunes start elements in this meter. On where the bundle holds a grid; off, the model's
+   * own rhythm (what `--no-guide` plays, and the figure beside it).
+   */
+  rhythmGuide = true;
+  private readonly grid: ((t: Twelfths) => boolean) | null;
+  /** For each place in the bar, which tokens end on the grid (built once per place, on first use). */
+  private readonly gridMasks = new Map<Twelfths, Uint8Array>();
 
   constructor(
     private readonly session: LstmSession,
@@ -191,7 +201,21 @@ export class JazzImproviser implements Improviser {
     this.echo = session.conditionFeatures.some((f) => LOOKBACK_FEATURES.includes(f));
     this.condition = new Float32Array(session.conditionWidth);
     this.allowed = new Uint8Array(session.vocabulary.length);
+    this.grid = gridFor(jazz?.onsetGrid, this.meter);
     this.setMaxCopy(maxCopy);
+  }
+
+  /** The tokens that, drawn at `at`, end where the grid lets the next element start (markers: 1, judged by what they play). */
+  private gridMask(at: Twelfths): Uint8Array | null {
+    const grid = this.grid;
+    if (!grid || !this.rhythmGuide) return null;
+    const place = ((at % this.meter.barLength) + this.meter.barLength) % this.meter.barLength;
+    let mask = this.gridMasks.get(place);
+    if (!mask) {
+      mask = Uint8Array.from(this.tokens, (t) => (t === null || grid(place + t.dur) ? 1 : 0));
+      this.gridMasks.set(place, mask);
+    }
+    return mask;
   }
 
   setMaxCopy(maxCopy: number | null): void {
@@ -207,11 +231,13 @@ export class JazzImproviser implements Improviser {
    * marker may be drawn only where it plays something (`resolved`), and the bound judges the music it
    * plays.
    */
-  private draw(logits: Float32Array): number {
+  private draw(logits: Float32Array, at: Twelfths): number {
     const g = this.guard;
     const allowed = this.allowed;
-    allowed.fill(1);
-    const masked = g ? g.restrict(allowed) : false;
+    const onGrid = this.gridMask(at);
+    if (onGrid) allowed.set(onGrid);
+    else allowed.fill(1);
+    const masked = (g ? g.restrict(allowed) : false) || onGrid !== null;
     let any = false;
     for (const m of this.markers) {
       const r = this.resolved.get(m);
@@ -419,7 +445,7 @@ export class JazzImproviser implements Improviser {
         await this.feedPending(decoder.time, chordAt);
         const at = decoder.time;
         if (this.markers.length) this.resolveRepeats(at, decoder.prev, chordAt);
-        const id = this.draw((this.next as StepOutput).logits);
+        const id = this.draw((this.next as StepOutput).logits, at);
         const repeat = this.lags[id] ? (this.resolved.get(id) as Resolved) : null;
         const token = repeat ? repeat.token : (this.tokens[id] as GrammarToken);
         tokens.push(formatToken(token));
@@ -435,7 +461,7 @@ export class JazzImproviser implements Improviser {
     }
     this.next ??= await this.session.step(this.session.startToken);
     while (decoder.time < to) {
-      const id = this.draw(this.next.logits);
+      const id = this.draw(this.next.logits, decoder.time);
       tokens.push(this.session.vocabulary[id] as string);
       const note = decoder.push(this.tokens[id] as GrammarToken); // an unconditioned model has no markers
       if (note) notes.push(note);

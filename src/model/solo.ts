@@ -42,6 +42,8 @@ export interface SoloOptions {
   readonly rng: Rng;
   /** The copy bound (copyGuard.ts): null or undefined the bundle's default, 0 none, N tokens and lengths. */
   readonly maxCopy?: number | null;
+  /** The rhythm guide (onsetGrid.ts): on unless false, where the bundle holds a grid. */
+  readonly rhythmGuide?: boolean;
   /** The key the line is in (`--key`, a leadsheet's K:); absent or null: inferred from the progression. */
   readonly key?: MusicalKey | null;
 }
@@ -90,6 +92,7 @@ export async function generateSolo(session: LstmSession, opts: SoloOptions): Pro
     { barLength: opts.barLength, beat: opts.beat ?? TWELFTHS_PER_QUARTER },
     opts.maxCopy ?? null,
   );
+  improviser.rhythmGuide = opts.rhythmGuide ?? true;
   improviser.reset();
   improviser.setKey(opts.key ?? null);
   const end = opts.bars * opts.barLength;

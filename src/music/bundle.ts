@@ -162,6 +162,21 @@ export const manifestSchema = z.object({
       heldOut: z.array(z.string()).optional(),
       /** Meters whose chordless ABC tunes were given inferred chords (harmonize.ts); absent: none. */
       harmonize: z.array(z.string()).optional(),
+      /** Meters whose training tunes were trained on several times over (`--oversample`). */
+      oversample: z.record(z.string(), z.number().int().positive()).optional(),
+      /**
+       * Where the training tunes start their elements in the bar, meter by meter (onsetGrid.ts): the
+       * rhythm guide keeps lines on it. Absent (older bundles): lines are not guided.
+       */
+      onsetGrid: z
+        .array(
+          z.object({
+            barLength: z.number().int().positive(),
+            beat: z.number().int().positive(),
+            positions: z.array(z.number().int().nonnegative()),
+          }),
+        )
+        .optional(),
     })
     .optional(),
 });

@@ -46,6 +46,14 @@ export function meterOf(numerator: number, denominator: number): Meter {
   return { barLength, beat: Math.max(1, Math.round(beat)) };
 }
 
+/** A meter's name from its bar and beat: 6/8 and 9/8 where the beat is a dotted quarter, 2/2 a half. */
+export function meterName(barLength: Twelfths, beat: Twelfths): string {
+  const q = TWELFTHS_PER_QUARTER;
+  if (beat === (3 * q) / 2) return `${barLength / (q / 2)}/8`;
+  if (beat === 2 * q) return `${barLength / (2 * q)}/2`;
+  return `${barLength / q}/4`;
+}
+
 const PCS = Array.from({ length: 12 }, (_, i) => i);
 
 /** Chord, its motion, and the place in bar and phrase: what every conditioned bundle hears. */

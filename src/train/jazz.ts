@@ -3,9 +3,10 @@
  * loss curve and checkpoints. Defaults follow the Coursera assignment (n_a = 64, Adam lr 0.01, Tx = 30).
  */
 import type { BundleManifest } from '../music/bundle.ts';
+import { onsetGrids } from '../music/onsetGrid.ts';
 import { readFileSync } from 'node:fs';
 import { readLeadSheets } from '../music/abc/leadsheet.ts';
-import { featuresOf, type FeatureGroup } from '../music/conditioning.ts';
+import { featuresOf, meterName, type FeatureGroup } from '../music/conditioning.ts';
 import {
   buildCorpus,
   buildVocabulary,
@@ -33,6 +34,11 @@ export interface JazzTrainOptions extends CommonTrainOptions {
   readonly harmonize?: readonly string[];
   /** What a conditioned model hears beside chord and place (default: the key and lookback). */
   readonly features?: readonly FeatureGroup[];
+  /**
+   * Training tunes in these meters are trained on this many times over (a meter the corpus holds
+   * few tunes of, such as the waltzes beside 800 reels and jigs); validation is left as it is.
+   */
+  readonly oversample?: Readonly<Record<string, number>>;
 }
 
 export const JAZZ_DEFAULTS = {
@@ -155,7 +161,11 @@ export async function trainJazz(opts: JazzTrainOptions): Promise<BundleManifest>
     unseen += kept.outOfVocabulary;
     return { ids: kept.ids, cond: kept.conditions };
   };
-  const train = parts.map((p) => encode(p.train)).filter((s) => s.ids.length > 0);
+  const times = (c: JazzCorpus): number => opts.oversample?.[meterName(c.barLength, c.beat)] ?? 1;
+  const train = parts.flatMap((p, i) => {
+    const s = encode(p.train);
+    return s.ids.length > 0 ? Array.from({ length: times(corpora[i] as JazzCorpus) }, () => s) : [];
+  });
   const validationTokens = parts.reduce((n, p) => n + p.val.tokens.length, 0);
   const validation = parts.map((p) => encode(p.val)).filter((s) => s.ids.length > 1);
   const plainIds = (tokens: readonly string[]): number[] => idsInVocabulary(tokens, index, null, 0).ids;
@@ -216,6 +226,21 @@ export async function trainJazz(opts: JazzTrainOptions): Promise<BundleManifest>
       melodyRange,
       chordScaleShare: chordScaleShare(corpora),
       ...(opts.harmonize?.length ? { harmonize: [...opts.harmonize] } : {}),
+      ...(opts.oversample ? { oversample: { ...opts.oversample } } : {}),
+      // the seed's profile plays as the seed did: no guide
+      ...(opts.profile === 'faithful'
+        ? {}
+        : {
+            onsetGrid: onsetGrids(
+              corpora
+                .filter((_, i) => !(mode === 'tunes' && heldOut.has(i)))
+                .map((c) => ({
+                  barLength: c.barLength,
+                  beat: c.beat,
+                  onsets: c.bars.flatMap((b) => b.onsets),
+                })),
+            ).map((g) => ({ ...g, positions: [...g.positions] })),
+          }),
       ...(opts.profile === 'faithful'
         ? {}
         : {

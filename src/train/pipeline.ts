@@ -130,7 +130,8 @@ export async function trainAndExport(opts: PipelineOptions): Promise<PipelineRes
     lossCurveSvg(result.losses, result.validationLosses, `${opts.title} (${engine})`),
   );
   const { spec } = opts;
-  const index = encodeCopyIndex(opts.copyIndex ?? opts.train);
+  const indexed = opts.copyIndex ?? opts.train;
+  const index = encodeCopyIndex(indexed);
   const copyBound = chooseCopyBound(
     opts.copyTrain ?? opts.train,
     opts.copyHeldOut ?? opts.validation,
@@ -179,8 +180,9 @@ export async function trainAndExport(opts: PipelineOptions): Promise<PipelineRes
         backend: trainer === 'ort' ? 'onnxruntime' : backend.name,
         copyIndex: {
           file: index.name,
-          sequences: opts.train.length,
-          tokens: opts.train.reduce((n, s) => n + s.length, 0),
+          // what the index holds (training sequences trained on more than once, --oversample, once)
+          sequences: indexed.length,
+          tokens: indexed.reduce((n, s) => n + s.length, 0),
         },
         tokensPerSecond: Math.round(result.tokensPerSecond),
         trainedAt: new Date().toISOString(),
