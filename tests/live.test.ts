@@ -53,6 +53,31 @@ describe('call and response', () => {
     expect(hanging(h.out)).toBe(0);
   });
 
+  it('says the answer is over when its last note ends, not when its window closes', async () => {
+    const h = await liveHarness({ stateCc: STATE_CC, responseBars: 4 });
+    // an answer of one short note in a four-bar window
+    const improviser = h.live.engine.improviser;
+    const play = improviser.play.bind(improviser);
+    improviser.play = async (...args) => {
+      const r = await play(...args);
+      return { ...r, notes: r.notes.slice(0, 1).map((n) => ({ ...n, dur: Math.min(n.dur, 6) })) };
+    };
+    await h.play(twoBeatCall);
+    await h.run(8000);
+    const ons = noteOns(h.out);
+    expect(ons.length).toBe(1);
+    const lastOff = h.out.filter((o) => o.message.type === 'noteoff').at(-1)?.time as number;
+    const idle = h.out.filter(
+      (o) => o.message.type === 'cc' && o.message.controller === STATE_CC && o.message.value === 0,
+    );
+    expect(idle.length).toBe(1);
+    const idleAt = idle[0]?.time as number;
+    // within a wake (25 ms) of the note's end, where the window's end is four bars (8 s) on
+    expect(idleAt).toBeGreaterThanOrEqual(lastOff - 1);
+    expect(idleAt - lastOff).toBeLessThanOrEqual(50);
+    await h.close();
+  });
+
   it('sends no state CC unless asked (--state-cc): a DAW take holds only notes', async () => {
     const h = await liveHarness();
     await h.play(twoBeatCall);

@@ -505,7 +505,9 @@ export class Engine {
     this.stats.lastResponseLatency = this.clock.now() - ended;
     this.setState('responding');
     this.sendNotes(clipped);
-    this.responseEnd = this.msAt(end);
+    // the answer is over when its last note ends, not when its window closes: the page and the state
+    // CC say "your turn" as soon as it has nothing more to play
+    this.responseEnd = this.msAt(clipped.reduce((last, n) => Math.max(last, n.start + n.dur), from));
     this.stats.lastResponseStart = this.msAt(from);
     this.stats.responses++;
   }
