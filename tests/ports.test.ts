@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { MidiMessage } from '../src/midi/messages.ts';
@@ -46,8 +47,16 @@ describe('easymidi where no MIDI system exists', () => {
     }
     expect(() => openOutput('easymidi:Synth', { clock })).toThrow(PortError);
     expect(() => openOutput('easymidi:Synth', { clock })).toThrow(
-      /easymidi cannot start \(Failed to initialise RtMidi\).*Use jzz:Name .* or file:out\.mid/,
+      /easymidi cannot start \((no ALSA sequencer|no permission to open \/dev\/snd\/seq|Failed to initialise RtMidi).*Use jzz:Name .* or file:out\.mid/,
     );
+  });
+
+  it('says so in one line: no raw ALSA lines from RtMidi on stderr', () => {
+    if (easymidiWorks) return;
+    const r = spawnSync(process.execPath, ['bin/improv.js', 'ports'], { encoding: 'utf8' });
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/easymidi cannot start \(no ALSA sequencer: \/dev\/snd\/seq does not exist/);
+    expect(r.stderr).not.toMatch(/ALSA lib|MidiOutAlsa|MidiInAlsa/);
   });
 
   it('virtual:Name is refused where it cannot be made, unless a fallback is allowed', () => {

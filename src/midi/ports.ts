@@ -8,6 +8,7 @@
  * - `file:path.mid` records output to a Standard MIDI File, or plays a file in as if a player played it.
  * Incoming bytes are parsed once into typed messages; what cannot be parsed is counted as dropped.
  */
+import { accessSync, constants } from 'node:fs';
 import { createRequire } from 'node:module';
 import JZZ from 'jzz';
 import { encodeMessage, MidiStreamParser, type MidiMessage } from './messages.ts';
@@ -71,9 +72,34 @@ interface EasyMidi {
 
 const require_ = createRequire(import.meta.url);
 
+/**
+ * On Linux, why RtMidi could not open the ALSA sequencer, asked before RtMidi is: where it fails it
+ * writes raw ALSA lines to stderr from native code (`ALSA lib seq_hw.c:466:(snd_seq_hw_open) …`),
+ * which no handler here can catch; this says the same in one line. Null: the sequencer can be opened
+ * (or this is not Linux).
+ */
+function alsaSequencerMissing(): string | null {
+  if (process.platform !== 'linux') return null;
+  try {
+    accessSync('/dev/snd/seq', constants.R_OK | constants.W_OK);
+    return null;
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    return code === 'EACCES'
+      ? 'no permission to open /dev/snd/seq: add the user to the audio group'
+      : `no ALSA sequencer: /dev/snd/seq ${code === 'ENOENT' ? 'does not exist (modprobe snd-seq)' : `cannot be opened (${code ?? 'error'})`}`;
+  }
+}
+
 /** Loads easymidi, or throws PortError saying why and what to use instead. */
 function easymidi(what: string): EasyMidi {
   let mod: EasyMidi;
+  const missing = alsaSequencerMissing();
+  if (missing)
+    throw new PortError(
+      `${what}: easymidi cannot start (${missing}). ` +
+        `Use jzz:Name for an in-process port or file:out.mid to record to a file.`,
+    );
   try {
     mod = require_('easymidi') as EasyMidi;
     mod.getOutputs();

@@ -5,7 +5,7 @@
  * than changed on a close call, the tonic at the end. A Viterbi pass over the tune finds the best
  * sequence under those weights. Hand-written: no library harmonizes a melody in Node.
  *
- * Measured on the Nottingham tunes, whose chord symbols are known (README, "The shipped models"):
+ * Measured on the Nottingham tunes, whose chord symbols are known (docs/models.md):
  * the share of beats whose inferred chord has the written chord's root and third.
  */
 import { modeSteps, type MusicalKey } from './musicalKey.ts';

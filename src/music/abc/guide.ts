@@ -51,7 +51,7 @@ export interface GuideOptions {
 /** About e⁴ ≈ 55 times the odds: the corpus ends 76 % of its tunes on the tonic, the raw model 22 %. */
 export const DEFAULT_TONIC_BIAS = 4;
 
-/** Measured on the shipped model (README, "The shipped models"): at 5 recurring bars come near the corpus's share (41 % against 47 %; 1: 0.6 %, 3: 12 %, 6: 57 %). */
+/** Measured on the shipped model (docs/models.md): at 5 recurring bars come near the corpus's share (41 % against 47 %; 1: 0.6 %, 3: 12 %, 6: 57 %). */
 export const DEFAULT_FORM_BIAS = 5;
 
 /** What one step's characters share: the settled text, the probes' answers, the line's end. */
