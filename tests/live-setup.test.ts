@@ -245,6 +245,31 @@ describe('the rig built from a setup', () => {
     }
   });
 
+  it('a reload plays the setup as written, naming the controls it sets back, and keeps a STOP', async () => {
+    const clock = new VirtualClock();
+    const log: string[] = [];
+    const rig = await buildRig(parseSetup({ temperature: 0.8 }), {
+      clock,
+      input: feedInput('keys'),
+      output: { name: 'out', send: () => undefined, close: () => Promise.resolve() },
+      log: (l) => void log.push(l),
+    });
+    try {
+      const { live } = rig;
+      live.controls.apply({ temperature: 0.4, mode: 'solo' }); // over HTTP or CC, since the start
+      live.controls.apply({ stop: true });
+      await rig.reload(parseSetup({ temperature: 0.8 }));
+      expect(live.controls.values).toMatchObject({ temperature: 0.8, mode: 'call-response', stopped: true });
+      expect(log.filter((l) => l.startsWith('reload: controls'))).toEqual([
+        'reload: controls as the setup has them, not as they were set since: temperature 0.4 → 0.8, mode "solo" → "call-response"',
+      ]);
+      live.controls.apply({ stop: false });
+      expect(live.controls.values.stopped).toBe(false);
+    } finally {
+      await rig.close();
+    }
+  });
+
   it('a reload keeps the meter too when the rig follows Link (the meter is the session quantum)', () => {
     expect(heldFields(parseSetup({}))).toEqual([...SESSION_FIELDS]);
     expect(heldFields(parseSetup({ clock: 'link' }))).toContain('meter');

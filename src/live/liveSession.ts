@@ -161,8 +161,20 @@ export class LiveSession {
   replaceEngine(makeEngine: (emit: (o: EngineOutput) => void) => Engine, chords?: string): Promise<void> {
     this.cancel();
     const old = this.current;
+    const before = this.controls.values;
     this.current = makeEngine((o) => this.onEngine(o));
     if (chords !== undefined) this.controls.reset(chords);
+    // a reload plays the setup as written: controls set since (over CC, HTTP or the page) return to
+    // it, and the log names them. A STOP holds: a reload never makes a silenced rig play.
+    if (old.isStopped) this.current.setStopped(true);
+    const after = this.controls.values;
+    const changed = (Object.keys(after) as (keyof typeof after)[])
+      .filter((k) => k !== 'models' && k !== 'stopped' && after[k] !== before[k])
+      .map((k) => `${k} ${JSON.stringify(before[k])} → ${JSON.stringify(after[k])}`);
+    if (changed.length)
+      this.opts.log(
+        `reload: controls as the setup has them, not as they were set since: ${changed.join(', ')}`,
+      );
     return old.retire();
   }
 
