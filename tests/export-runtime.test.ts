@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import onnxProto from 'onnx-proto';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { BundleError } from '../src/music/errors.ts';
+import { readManifest, recordEvaluation } from '../src/music/bundle.ts';
 import { LstmSession } from '../src/model/lstmSession.ts';
 import { selectBackend } from '../src/train/backend.ts';
 import { exportBundle, FidelityError } from '../src/train/exportBundle.ts';
@@ -178,5 +179,33 @@ describe('bundle checks at load', () => {
   it('names a missing model file', async () => {
     const dir = copy((m) => (m.model = 'nope.onnx'));
     await expect(LstmSession.load(dir)).rejects.toThrow(/nope\.onnx: model: cannot read \(ENOENT\)/);
+  });
+});
+
+describe('figures recorded in a bundle (improv eval --record)', () => {
+  it('adds an entry per command, replaces one of the same command, and keeps every other field', () => {
+    const dir = join(tempDir('record'), 'bundle');
+    cpSync('models/jazz', dir, { recursive: true });
+    const before = readManifest(dir);
+    recordEvaluation(dir, { command: 'improv eval --seed 1', lines: ['NLL 1'] });
+    recordEvaluation(dir, { command: 'improv eval --seed 5', lines: ['NLL 5'] });
+    recordEvaluation(dir, { command: 'improv eval --seed 1', lines: ['NLL 1, again'] });
+    const after = readManifest(dir);
+    expect(after.evaluation?.map((e) => [e.command, e.lines])).toEqual([
+      ['improv eval --seed 5', ['NLL 5']],
+      ['improv eval --seed 1', ['NLL 1, again']],
+    ]);
+    const { evaluation, ...rest } = after;
+    expect(evaluation).toBeDefined();
+    expect(rest).toEqual(before);
+  });
+
+  it('refuses a folder that holds no valid bundle, naming the file, and writes nothing', () => {
+    const dir = tempDir('record-bad');
+    writeFileSync(join(dir, 'manifest.json'), '{"format": "improv-bundle"');
+    expect(() => recordEvaluation(dir, { command: 'x', lines: [] })).toThrow(
+      /manifest\.json: \(file\): not valid JSON/,
+    );
+    expect(readFileSync(join(dir, 'manifest.json'), 'utf8')).toBe('{"format": "improv-bundle"');
   });
 });

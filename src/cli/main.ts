@@ -19,7 +19,7 @@ import { formLines } from '../eval/tuneForm.ts';
 import { formatLine, qualityLines } from '../eval/abcQuality.ts';
 import { evaluateGrammar, grammarEvalLines } from '../eval/grammarEval.ts';
 import { validateSampler } from '../model/sampler.ts';
-import { readManifest } from '../music/bundle.ts';
+import { readManifest, recordEvaluation } from '../music/bundle.ts';
 import { InputFileError } from '../music/errors.ts';
 import { runDemo } from './demo.ts';
 import { runAuto, runLive } from './live.ts';
@@ -406,6 +406,7 @@ program
   .option('--form <parts>', 'ABC --generate: the parts', DEFAULT_FORM)
   .option('--bars <n>', 'ABC --generate: bars of a tune as written', int(1, 10_000))
   .option('--no-guide', 'ABC --generate: no mask, no form (the raw model); grammar: no rhythm guide')
+  .option('--record', "grammar: write the report's figures into the bundle's manifest (evaluation)")
   .option(
     '--form-bias <n>',
     `ABC --generate: form memory's bias (default ${DEFAULT_FORM_BIAS})`,
@@ -461,11 +462,16 @@ program
         maxCopy: maxCopyOf(o.maxCopy),
         rhythmGuide: o.guide as boolean,
       });
-      process.stdout.write(
-        `${model}:\n${grammarEvalLines(r)
-          .map((l) => `  ${l}`)
-          .join('\n')}\n`,
-      );
+      const lines = grammarEvalLines(r);
+      process.stdout.write(`${model}:\n${lines.map((l) => `  ${l}`).join('\n')}\n`);
+      if (o.record) {
+        const command =
+          `improv eval --model ${model} --seed ${o.seed as number} --temperature ${o.temperature as number}` +
+          `${(o.topK as number) ? ` --top-k ${o.topK as number}` : ''}${(o.topP as number) < 1 ? ` --top-p ${o.topP as number}` : ''}` +
+          `${o.guide ? '' : ' --no-guide'}`;
+        recordEvaluation(model, { command, lines });
+        process.stdout.write(`recorded in ${model}/manifest.json (evaluation: ${command})\n`);
+      }
       return;
     }
     if (o.data === undefined)

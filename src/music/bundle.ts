@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { BundleError, firstIssue, ioReason } from './errors.ts';
-import { readRegularWithin, requireRegularSync } from './files.ts';
+import { readRegularWithin, requireRegularSync, writeFileAtomicSync } from './files.ts';
 
 export const BUNDLE_MANIFEST = 'manifest.json';
 
@@ -143,6 +143,13 @@ export const manifestSchema = z.object({
    * bar-true mask keeps to them. Absent: every length the mask knows.
    */
   abcLengths: z.record(z.string(), z.array(z.string())).optional(),
+  /**
+   * Figures judged from outside on what the trainer held out (`improv eval --record`): the command and
+   * the report's lines, one entry per command.
+   */
+  evaluation: z
+    .array(z.object({ command: z.string(), at: z.string(), lines: z.array(z.string()) }))
+    .optional(),
   jazz: z
     .object({
       barLength: z.number().int().positive(),
@@ -195,6 +202,22 @@ export function readManifest(dir: string): BundleManifest {
     throw fail(`cannot read (${ioReason(err)})`);
   }
   return parseManifest(file, text);
+}
+
+/**
+ * Records an evaluation's figures in the bundle's manifest (replacing an entry of the same command);
+ * every other field is kept as written, and the manifest is written whole or not at all.
+ */
+export function recordEvaluation(dir: string, entry: { command: string; lines: readonly string[] }): void {
+  readManifest(dir); // a valid bundle, or the error naming what is wrong
+  const file = join(dir, BUNDLE_MANIFEST);
+  const raw = JSON.parse(readFileSync(file, 'utf8')) as { evaluation?: unknown[] };
+  const kept = (raw.evaluation ?? []).filter((e) => (e as { command?: string }).command !== entry.command);
+  raw.evaluation = [
+    ...kept,
+    { command: entry.command, at: new Date().toISOString(), lines: [...entry.lines] },
+  ];
+  writeFileAtomicSync(file, `${JSON.stringify(raw, null, 2)}\n`);
 }
 
 /**
