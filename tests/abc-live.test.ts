@@ -1,6 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { readAbc } from '../src/music/abc/reader.ts';
-import { phraseToAbc } from '../src/model/abcImproviser.ts';
+import { AbcImproviser, phraseToAbc } from '../src/model/abcImproviser.ts';
+import { LstmSession } from '../src/model/lstmSession.ts';
+import { analyzeChord } from '../src/music/chord.ts';
+import { createRng } from '../src/music/rng.ts';
 import { hanging, liveHarness, noteOns } from './liveHarness.ts';
 
 describe('a played phrase written as ABC', () => {
@@ -25,6 +28,34 @@ describe('a played phrase written as ABC', () => {
     const { events } = readAbc(`X:1\nM:4/4\nL:1/8\nK:C\n${abc}|\n`);
     const notes = events.flatMap((e) => (e.type === 'note' ? [[e.pitch, e.start * 12]] : []));
     expect(notes).toEqual(played.map((p) => [p.midi, p.start]));
+  });
+});
+
+describe('the tune as notation', () => {
+  it('labels the call and the answer, each turn, and still reads as the same music', async () => {
+    const session = await LstmSession.load('models/abc');
+    try {
+      const abc = new AbcImproviser(session, createRng(3), { temperature: 1, topK: 0, topP: 1 });
+      const chordAt = () => analyzeChord([60, 64, 67]);
+      const call = [62, 64, 66, 67].map((midi, i) => ({ start: i * 6, dur: 6, midi }));
+      for (let turn = 0; turn < 2; turn++) {
+        await abc.listen(call, chordAt, 48);
+        await abc.play(96 * (turn + 1), 96 * (turn + 1) + 48, chordAt);
+      }
+      const tune = abc.tune;
+      const labels = [...tune.matchAll(/"\^(you|improviser)"/g)].map((m) => m[1]);
+      expect(labels).toEqual(['you', 'improviser', 'you', 'improviser']);
+      // the call's notes follow its label
+      expect(tune).toContain(`"^you"${phraseToAbc(call, 48)}|`);
+      // annotations are not music: the same notes with and without them
+      const plain = tune.replace(/"\^(you|improviser)"/g, '');
+      const notes = (text: string) =>
+        readAbc(text).events.flatMap((e) => (e.type === 'note' ? [[e.pitch, e.start]] : []));
+      expect(notes(tune)).toEqual(notes(plain));
+      expect(notes(tune).length).toBeGreaterThan(8);
+    } finally {
+      await session.dispose();
+    }
   });
 });
 

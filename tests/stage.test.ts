@@ -22,6 +22,8 @@ if (!available && process.env.IMPROV_REQUIRE_BROWSER === '1')
 const pause = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 interface PageState {
+  axisLabels: string[];
+  countIn: string;
   frames: number;
   notes: { who: 'call' | 'answer'; note: number; at: number }[];
   drawnChords: string[];
@@ -108,9 +110,33 @@ describe.skipIf(!available)('the stage page in chromium', () => {
     expect(s.notes.filter((n) => n.who === 'answer').length).toBeGreaterThan(0);
     expect(new Set(s.drawnChords)).toEqual(new Set(['Dm7', 'G7', 'Cmaj7']));
     expect(await page.locator('#chord').textContent()).toMatch(/^(Dm7|G7|Cmaj7)$/);
+    // the pitch axis names the notes: every C at least, and the rows of the call where there is room
+    const labels = (await pageState()).axisLabels;
+    expect(labels).toContain('C4');
+    expect(labels.filter((l) => /^C\d$/.test(l)).length).toBeGreaterThan(0);
     await pause(300);
     mkdirSync('out', { recursive: true });
     await page.screenshot({ path: 'out/stage-page.png' });
+  }, 30_000);
+
+  it('counts in while it waits for a call, when asked: the beats of the bar, 1 to 4', async () => {
+    await until('the engine to wait for a call', () => d.live.engine.currentState === 'idle', 10_000);
+    expect((await pageState()).countIn).toBe(''); // off by default
+    await page.locator('#c-countin').check();
+    const seen = new Set<string>();
+    await until(
+      'a whole count',
+      async () => {
+        seen.add((await pageState()).countIn);
+        return ['1', '2', '3', '4'].every((c) => seen.has(c));
+      },
+      10_000,
+      () => `(seen ${JSON.stringify([...seen])})`,
+    );
+    expect(seen.has('5')).toBe(false); // a 4/4 bar
+    expect(await page.locator('#countin').textContent()).toMatch(/^[1-4]$/);
+    await page.locator('#c-countin').uncheck();
+    await until('the count to go', async () => (await pageState()).countIn === '', 2000);
   }, 30_000);
 
   it('its temperature control changes the engine and /status', async () => {

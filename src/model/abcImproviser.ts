@@ -93,6 +93,11 @@ export class AbcImproviser implements Improviser {
   private readonly whole: boolean;
   /** The tune as written so far (what was heard and played), its last TUNE_KEPT characters. */
   private written = '';
+  /**
+   * Where in `written` the player's call and the improviser's answer begin: the notation labels them
+   * (`"^you"`, `"^improviser"`) so the two read apart on one staff.
+   */
+  private spans: { at: number; who: 'call' | 'answer' }[] = [];
 
   private copies: CopyGuard | null = null;
 
@@ -132,6 +137,7 @@ export class AbcImproviser implements Improviser {
     this.guide = this.newGuide();
     this.started = false;
     this.written = '';
+    this.spans = [];
     this.copies?.reset();
   }
 
@@ -156,15 +162,26 @@ export class AbcImproviser implements Improviser {
 
   /** The tune being played, as ABC (for notation on the stage page), from its header on. */
   get tune(): string {
-    const from = this.written.lastIndexOf('X:');
-    return from >= 0
-      ? this.written.slice(from)
-      : `${this.header}${this.written.slice(this.written.indexOf('\n') + 1)}`;
+    let text = this.written;
+    for (const { at, who } of [...this.spans].reverse())
+      text = `${text.slice(0, at)}"^${who === 'call' ? 'you' : 'improviser'}"${text.slice(at)}`;
+    const from = text.lastIndexOf('X:');
+    return from >= 0 ? text.slice(from) : `${this.header}${text.slice(text.indexOf('\n') + 1)}`;
   }
 
   private write(text: string): void {
     this.written += text;
-    if (this.written.length > 2 * TUNE_KEPT) this.written = this.written.slice(-TUNE_KEPT);
+    if (this.written.length > 2 * TUNE_KEPT) {
+      const cut = this.written.length - TUNE_KEPT;
+      this.written = this.written.slice(cut);
+      this.spans = this.spans.map((m) => ({ ...m, at: m.at - cut })).filter((m) => m.at >= 0);
+    }
+  }
+
+  /** Marks where the call or the answer begins, once per turn (solo lines are not labelled). */
+  private mark(who: 'call' | 'answer', at: number): void {
+    const last = this.spans.at(-1)?.who;
+    if (who === 'call' ? last !== 'call' : last === 'call') this.spans.push({ at, who });
   }
 
   private async feed(text: string): Promise<void> {
@@ -183,7 +200,9 @@ export class AbcImproviser implements Improviser {
     _chordAt: (t: Twelfths) => ChordAnalysis,
     barLength: Twelfths,
   ): Promise<{ tokens: number; outOfVocabulary: number }> {
-    const body = `${this.started ? '' : this.header}${phraseToAbc(notes, barLength)}|\n`;
+    const head = this.started ? '' : this.header;
+    const body = `${head}${phraseToAbc(notes, barLength)}|\n`;
+    this.mark('call', this.written.length + head.length);
     await this.feed(body);
     return { tokens: body.length, outOfVocabulary: 0 };
   }
@@ -194,6 +213,7 @@ export class AbcImproviser implements Improviser {
     chordAt: (t: Twelfths) => ChordAnalysis,
   ): Promise<{ notes: { start: Twelfths; dur: Twelfths; midi: Midi; type: NoteType }[]; end: Twelfths }> {
     if (!this.started) await this.feed(this.header);
+    this.mark('answer', this.written.length);
     this.next ??= await this.session.step(this.session.startToken);
     const vocab = this.session.vocabulary;
     let base = this.guide.now * TWELFTHS_PER_QUARTER; // reader time (twelfths) that maps to `from`

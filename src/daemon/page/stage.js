@@ -22,10 +22,18 @@ const stage = {
   frames: 0,
   drawnChords: [],
   lastTune: '',
+  /** The pitch axis's labels as last drawn, and the count-in as shown (tests read both). */
+  axisLabels: [],
+  countIn: '',
 };
 window.improvStage = stage;
 
 const $ = (id) => document.getElementById(id);
+const NAMES = ['C', 'C♯', 'D', 'E♭', 'E', 'F', 'F♯', 'G', 'A♭', 'A', 'B♭', 'B'];
+/** A MIDI number's name, middle C (60) as C4. */
+const noteName = (n) => `${NAMES[n % 12]}${Math.floor(n / 12) - 1}`;
+const BLACK = new Set([1, 3, 6, 8, 10]);
+const AXIS = 48; // px: the pitch axis's gutter
 const serverNow = () => performance.now() + stage.offset;
 
 function onFrame(f) {
@@ -137,8 +145,9 @@ function draw() {
   ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
   ctx.clearRect(0, 0, w, h);
   const now = serverNow();
-  const nowX = w * (PAST_MS / (PAST_MS + AHEAD_MS));
-  const x = (t) => nowX + ((t - now) / (PAST_MS + AHEAD_MS)) * w;
+  const span = w - AXIS;
+  const nowX = AXIS + span * (PAST_MS / (PAST_MS + AHEAD_MS));
+  const x = (t) => nowX + ((t - now) / (PAST_MS + AHEAD_MS)) * span;
   const visible = stage.notes.filter((n) => (n.end ?? now) >= now - PAST_MS && n.at <= now + AHEAD_MS);
   let low = 55;
   let high = 84;
@@ -149,6 +158,18 @@ function draw() {
   const top = 44;
   const row = (h - top) / (high - low + 1);
   const y = (note) => top + (high - note) * row;
+  // the pitch axis: black-key rows shaded, a line at every C; the names are drawn last
+  stage.axisLabels = [];
+  for (let n = low; n <= high; n++) {
+    if (BLACK.has(n % 12)) {
+      ctx.fillStyle = '#151515';
+      ctx.fillRect(AXIS, y(n), span, row);
+    }
+    if (n % 12 === 0) {
+      ctx.fillStyle = '#333';
+      ctx.fillRect(AXIS, y(n) + row, span, 1);
+    }
+  }
   const f = stage.frame;
   stage.drawnChords = [];
   if (f && f.status.bpm > 0) {
@@ -176,6 +197,12 @@ function draw() {
     $('chord').textContent = f.bars.length
       ? f.bars[((bar % f.bars.length) + f.bars.length) % f.bars.length]
       : '–';
+    // the count-in: while it waits for a call, the beat of the bar counted aloud (1 2 3 4), so the
+    // player knows where the one falls
+    const waiting = f.status.state === 'idle' && !f.status.stopped && f.status.mode === 'call-response';
+    const beat = Math.floor(p - bar * f.barQuarters);
+    stage.countIn = $('c-countin').checked && waiting ? String(beat + 1) : '';
+    $('countin').textContent = stage.countIn;
   }
   for (const n of visible) {
     ctx.fillStyle = COLORS[n.who];
@@ -184,6 +211,16 @@ function draw() {
     ctx.fillRect(x0, y(n.note) + 1, Math.max(3, x(n.end ?? now) - x0), Math.max(3, row - 2));
   }
   ctx.globalAlpha = 1;
+  // the axis's names last, over a gutter of their own (notes scroll out under it)
+  ctx.fillStyle = '#1a1a1a';
+  ctx.fillRect(0, 0, AXIS, h);
+  ctx.font = `bold ${Math.min(18, Math.max(13, row * 0.9))}px system-ui, sans-serif`;
+  for (let n = low; n <= high; n++) {
+    if (n % 12 !== 0 && row < 16) continue;
+    ctx.fillStyle = n % 12 === 0 ? '#ccc' : '#777';
+    ctx.fillText(noteName(n), 4, y(n) + row * 0.8);
+    stage.axisLabels.push(noteName(n));
+  }
   ctx.fillStyle = '#fff';
   ctx.fillRect(nowX - 1, 0, 3, h);
 }
