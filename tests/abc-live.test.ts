@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { readAbc } from '../src/music/abc/reader.ts';
 import { AbcImproviser, phraseToAbc } from '../src/model/abcImproviser.ts';
+import { snapshotOf } from '../src/model/jazzImproviser.ts';
 import { LstmSession } from '../src/model/lstmSession.ts';
 import { analyzeChord } from '../src/music/chord.ts';
 import { createRng } from '../src/music/rng.ts';
@@ -89,5 +90,36 @@ describe('the char model in the live engine', () => {
     expect(noteOns(h.out).length).toBeGreaterThan(0);
     await h.close();
     expect(hanging(h.out)).toBe(0);
+  });
+
+  it('MUTATE after the model CC switched models: the new model answers the call, nothing fails', async () => {
+    const h = await liveHarness({ models: ['models/jazz', 'models/abc'] });
+    await h.play(call);
+    await h.run(4000);
+    expect(h.live.engine.stats.responses).toBe(1);
+    await h.send([0xb0, 21, 127]); // to the ABC model, which cannot go back to the jazz model's state
+    await h.send([0xb0, 23, 127]); // MUTATE
+    await h.run(4000);
+    expect(h.live.stats.failures).toBe(0);
+    expect(h.live.engine.stats.responses).toBe(2);
+    await h.close();
+    expect(hanging(h.out)).toBe(0);
+  });
+});
+
+describe('improviser snapshots', () => {
+  it('are tagged with their kind, and one of another kind is refused', async () => {
+    const session = await LstmSession.load('models/abc');
+    try {
+      const abc = new AbcImproviser(session, createRng(1), { temperature: 1, topK: 0, topP: 1 });
+      const snap = abc.snapshot();
+      expect(snap.kind).toBe('abc');
+      abc.restore(snap);
+      expect(() => snapshotOf(snap, 'grammar')).toThrow(
+        'a grammar improviser cannot restore an abc snapshot',
+      );
+    } finally {
+      await session.dispose();
+    }
   });
 });

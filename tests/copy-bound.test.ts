@@ -20,7 +20,7 @@ import {
 import { readManifest } from '../src/music/bundle.ts';
 import { createRng } from '../src/music/rng.ts';
 import { CopyGuard, CopyIndex, copyLimitFor } from '../src/model/copyGuard.ts';
-import { JazzImproviser } from '../src/model/jazzImproviser.ts';
+import { JazzImproviser, snapshotOf } from '../src/model/jazzImproviser.ts';
 import { LstmSession } from '../src/model/lstmSession.ts';
 import { generateSolo } from '../src/model/solo.ts';
 import { generateAbc } from '../src/model/tune.ts';
@@ -322,7 +322,9 @@ describe('the shipped grammar models under the bound', () => {
         await im.listen(notes, chordAt, jazz.barLength);
         // the guard heard the call: its match is the call's last run, as brute force finds it
         if (maxCopy > 0)
-          expect(im.snapshot().copies?.tokenLength).toBe(bruteRunEndingAt(seqs, heard, heard.length - 1));
+          expect(snapshotOf(im.snapshot(), 'grammar').copies?.tokenLength).toBe(
+            bruteRunEndingAt(seqs, heard, heard.length - 1),
+          );
         const answer = await im.play(t, t + 4 * jazz.barLength, chordAt);
         const line = [...heard, ...answer.tokens.map((a) => index.get(a) as number)];
         // brute force, position by position: the longest run that ends in the answer

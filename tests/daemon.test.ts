@@ -9,6 +9,7 @@ import { jzzSendTo } from '../src/midi/ports.ts';
 import { pairsHanging, spawnDaemon, tempDir } from './helpers.ts';
 import { midoAvailable, midoCheck } from './judges.ts';
 import { until } from './until.ts';
+import { statusSchema } from '../src/daemon/statusSchema.ts';
 
 const writeConfig = (dir: string, config: object, name = 'improv.config.json'): string => {
   const file = join(dir, name);
@@ -110,10 +111,7 @@ describe('daemon at run time', () => {
     await until(
       'three notes sent, one sounding',
       async () => {
-        const s = (await (await fetch(`http://127.0.0.1:${port}/status`)).json()) as {
-          notesSent: number;
-          sounding: number;
-        };
+        const s = statusSchema.parse(await (await fetch(`http://127.0.0.1:${port}/status`)).json());
         return s.notesSent > 2 && s.sounding > 0;
       },
       30_000,
@@ -172,10 +170,8 @@ describe('daemon at run time', () => {
     try {
       expect((await fetch(url('/health'))).status).toBe(401);
       expect(await (await fetch(url('/health'), { headers: auth })).json()).toEqual({ ok: true });
-      const status = (await (await fetch(url('/status'), { headers: auth })).json()) as Record<
-        string,
-        unknown
-      >;
+      // the public contract: every field, and no other (statusSchema is strict)
+      const status = statusSchema.parse(await (await fetch(url('/status'), { headers: auth })).json());
       expect(status).toMatchObject({
         mode: 'call-response',
         temperature: 1,
@@ -266,7 +262,7 @@ describe('daemon at run time', () => {
         for (let i = 0; i < 1000; i++) send(i % 2 ? [0x80, 40 + (i % 40), 0] : [0x90, 40 + (i % 40), 100]);
         await new Promise((r) => setTimeout(r, 100));
       }
-      const status = d.status() as { droppedInput: number };
+      const status = d.status();
       expect(status.droppedInput).toBeGreaterThan(20_000);
       expect(process.memoryUsage().rss - rss0).toBeLessThan(200 * 1024 * 1024);
     } finally {

@@ -138,7 +138,7 @@ describe.skipIf(!available)('the daemon in a Link session', () => {
       await until(
         'the daemon to see the peer, and play',
         () => {
-          const clock = d.status().clock as { running: boolean; link: { peers: number } | null };
+          const clock = d.status().clock;
           return clock.running && clock.link?.peers === 1;
         },
         10_000, // Link's discovery, on a box busy with the rest of the suite

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { tempDir } from './helpers.ts';
 import { until } from './until.ts';
+import { statusSchema, type LiveStatus } from '../src/daemon/statusSchema.ts';
 
 const children: ChildProcess[] = [];
 afterAll(() => children.forEach((c) => c.kill('SIGKILL')));
@@ -34,8 +35,8 @@ describe('improv live --ui', () => {
     expect(page.status).toBe(200);
     expect(await page.text()).toContain('stage.js');
 
-    const status = async (): Promise<Record<string, unknown>> =>
-      (await (await fetch(`${base}/status`)).json()) as Record<string, unknown>;
+    const status = async (): Promise<LiveStatus> =>
+      statusSchema.parse(await (await fetch(`${base}/status`)).json());
     expect(await status()).toMatchObject({
       mode: 'solo',
       bpm: 120,

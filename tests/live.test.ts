@@ -7,7 +7,7 @@ import { parseSetup } from '../src/live/setup.ts';
 import { openInput, openOutput, PortError } from '../src/midi/ports.ts';
 import { VirtualClock } from '../src/midi/clock.ts';
 import { STATE_CC } from '../src/live/engine.ts';
-import { JazzImproviser, type ImproviserState } from '../src/model/jazzImproviser.ts';
+import { JazzImproviser, snapshotOf } from '../src/model/jazzImproviser.ts';
 import { LstmSession } from '../src/model/lstmSession.ts';
 import { parseProgression } from '../src/music/chordSymbols.ts';
 import { advance, hanging, liveHarness, noteOns } from './liveHarness.ts';
@@ -120,7 +120,7 @@ describe('call and response', () => {
     const secondAnswer = noteOns(h.out)
       .slice(firstAnswer.length)
       .map((o) => o.message.note);
-    const carried = (h.live.engine.improviser.snapshot() as ImproviserState).session.h;
+    const carried = snapshotOf(h.live.engine.improviser.snapshot(), 'grammar').session.h;
     await h.close();
     // a fresh session that hears the same call once
     const fresh = await LstmSession.load('models/jazz');
@@ -137,7 +137,7 @@ describe('call and response', () => {
       chordAt,
       48,
     );
-    const freshH = im.snapshot().session.h;
+    const freshH = snapshotOf(im.snapshot(), 'grammar').session.h;
     await fresh.dispose();
     expect(secondAnswer.length).toBeGreaterThan(0);
     expect(secondAnswer).not.toEqual(firstAnswer);

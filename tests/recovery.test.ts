@@ -16,6 +16,7 @@ import { VirtualClock } from '../src/midi/clock.ts';
 import { LstmSession } from '../src/model/lstmSession.ts';
 import { pairsHanging, spawnDaemon, tempDir, tinyTrainArgs } from './helpers.ts';
 import { midoAvailable, midoCheck } from './judges.ts';
+import { statusSchema } from '../src/daemon/statusSchema.ts';
 
 const cli = (args: string[], env: Record<string, string> = {}) => {
   // node itself, through the real entry point, so that a SIGKILL ends the process that trains
@@ -43,8 +44,8 @@ describe('improv panic', () => {
       }),
     );
     const { child, port } = await spawnDaemon(file);
-    const status = async (): Promise<{ sounding: number }> =>
-      (await (await fetch(`http://127.0.0.1:${port}/status`)).json()) as { sounding: number };
+    const status = async () =>
+      statusSchema.parse(await (await fetch(`http://127.0.0.1:${port}/status`)).json());
     const until = Date.now() + 20_000;
     while ((await status()).sounding === 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
     await new Promise((r) => setTimeout(r, 150)); // the sink writes every 100 ms

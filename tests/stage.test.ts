@@ -13,6 +13,7 @@ import { parseMessage, type MidiMessage } from '../src/midi/messages.ts';
 import { jzzListen, jzzSendTo } from '../src/midi/ports.ts';
 import { tempDir } from './helpers.ts';
 import { until } from './until.ts';
+import { stageFrameSchema, statusSchema } from '../src/daemon/statusSchema.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
 const available = existsSync(CHROMIUM);
@@ -110,6 +111,8 @@ describe.skipIf(!available)('the stage page in chromium', () => {
     expect(s.notes.filter((n) => n.who === 'answer').length).toBeGreaterThan(0);
     expect(new Set(s.drawnChords)).toEqual(new Set(['Dm7', 'G7', 'Cmaj7']));
     expect(await page.locator('#chord').textContent()).toMatch(/^(Dm7|G7|Cmaj7)$/);
+    // what the page received is the stage frame's contract, whole (the schema is strict)
+    expect(stageFrameSchema.parse((await pageState()).frame).status.mode).toBe('call-response');
     // the pitch axis names the notes: every C at least, and the rows of the call where there is room
     const labels = (await pageState()).axisLabels;
     expect(labels).toContain('C4');
@@ -145,9 +148,7 @@ describe.skipIf(!available)('the stage page in chromium', () => {
       el.dispatchEvent(new Event('input', { bubbles: true }));
     });
     await until('the engine to take 0.4', () => d.live.engine.improviser.sampler.temperature === 0.4);
-    const status = (await (await fetch(`http://127.0.0.1:${d.port}/status`)).json()) as {
-      temperature: number;
-    };
+    const status = statusSchema.parse(await (await fetch(`http://127.0.0.1:${d.port}/status`)).json());
     expect(status.temperature).toBe(0.4);
     // and a change from elsewhere (here HTTP, as a CC would) shows on the page
     await fetch(`http://127.0.0.1:${d.port}/control`, {

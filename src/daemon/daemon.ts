@@ -4,6 +4,7 @@
  * and send All Notes Off before exiting 0; SIGHUP reloads config and models without closing ports,
  * and keeps the old ones playing when the new ones fail to load. Logs are JSON lines (pino).
  */
+import type { LiveStatus } from './statusSchema.ts';
 import pino from 'pino';
 import type { LiveSession } from '../live/liveSession.ts';
 import { QuietCollector } from '../live/quietCollector.ts';
@@ -19,7 +20,7 @@ import { createServer } from 'node:net';
 export interface Daemon {
   readonly live: LiveSession;
   readonly port: number;
-  status(): Record<string, unknown>;
+  status(): LiveStatus;
   control(c: Control): void;
   reload(): Promise<boolean>;
   stop(): Promise<void>;

@@ -9,6 +9,7 @@ import type { QuietCollector } from '../live/quietCollector.ts';
 import type { Rig } from '../live/rig.ts';
 import type { Clock } from '../midi/clock.ts';
 import type { Rejection, ServerHandlers } from './server.ts';
+import type { LiveStatus, StageFrame } from './statusSchema.ts';
 
 export interface StatusSource {
   /** The rig: its live session, the setup it plays, what its input dropped. */
@@ -19,13 +20,13 @@ export interface StatusSource {
   readonly started: number;
 }
 
-export function liveStatus(s: StatusSource): Record<string, unknown> {
+/** `/status` (its schema: statusSchema.ts). */
+export function liveStatus(s: StatusSource): LiveStatus {
   const { live, setup } = s.rig;
   const controls = live.controls.values;
   return {
     mode: controls.mode,
     state: live.engine.currentState,
-    /** STOP or PANIC: silent until resumed (`/control {"stop": false}`, the page, CC 29 up). */
     stopped: controls.stopped,
     model: { index: controls.model, bundles: setup.models },
     bpm: controls.bpm,
@@ -55,7 +56,7 @@ export function liveStatus(s: StatusSource): Record<string, unknown> {
 }
 
 /** The stage page's status frame: the status, and where the music is (to draw bars and the cursor). */
-export function stageStatus(s: StatusSource): { now: number; [key: string]: unknown } {
+export function stageStatus(s: StatusSource): Omit<StageFrame, 't'> {
   const now = s.clock.now();
   const engine = s.rig.live.engine;
   const status = liveStatus(s);
@@ -63,7 +64,7 @@ export function stageStatus(s: StatusSource): { now: number; [key: string]: unkn
     now,
     position: engine.twelfthsAt(now) / TWELFTHS_PER_QUARTER,
     barQuarters: engine.barLength / TWELFTHS_PER_QUARTER,
-    bars: progressionBars(status.chords as string),
+    bars: progressionBars(status.chords),
     tune: engine.improviser.tune ?? null,
     status,
   };

@@ -15,7 +15,7 @@ import { TWELFTHS_PER_QUARTER, type Twelfths } from '../music/time.ts';
 import { answerSpan, CallCapture, clipTo } from './callCapture.ts';
 import { CcMap, type ControlAction } from './ccMap.ts';
 import type { Clock, Millis } from '../midi/clock.ts';
-import type { Improviser, PlayedNote } from '../model/jazzImproviser.ts';
+import type { Improviser, ImproviserSnapshot, PlayedNote } from '../model/jazzImproviser.ts';
 import { LeftHand } from './leftHand.ts';
 import { Timeline } from './timeline.ts';
 
@@ -132,7 +132,8 @@ export class Engine {
   private horizon: Twelfths | null = null;
   private busy = false;
   private responseEnd: Millis = 0;
-  private lastCall: { notes: PlayedNote[]; before: ReturnType<Improviser['snapshot']> } | null = null;
+  /** The last call, and the improviser that heard it as it stood before (what MUTATE goes back to). */
+  private lastCall: { notes: PlayedNote[]; by: Improviser; before: ImproviserSnapshot } | null = null;
   private modelIndex = 0;
   private responseBars: number;
   private progression: readonly (readonly ChordEvent[])[];
@@ -480,7 +481,7 @@ export class Engine {
     this.busy = true;
     try {
       const before = this.improviser.snapshot();
-      this.lastCall = { notes, before };
+      this.lastCall = { notes, by: this.improviser, before };
       const epoch = this.epoch;
       const heard = await this.improviser.listen(notes, this.chordAt, this.opts.barLength);
       this.stats.outOfVocabulary += heard.outOfVocabulary;
@@ -519,7 +520,8 @@ export class Engine {
     this.busy = true;
     const epoch = this.epoch;
     try {
-      this.improviser.restore(this.lastCall.before);
+      // the model CC may have switched models since: the new one hears the call from where it stands
+      if (this.lastCall.by === this.improviser) this.improviser.restore(this.lastCall.before);
       await this.improviser.listen(this.lastCall.notes, this.chordAt, this.opts.barLength);
       await this.answer(this.lastCall.notes, this.clock.now(), epoch);
     } finally {

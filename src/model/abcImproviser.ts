@@ -12,7 +12,7 @@ import type { Rng } from '../music/rng.ts';
 import { TWELFTHS_PER_QUARTER, type Twelfths } from '../music/time.ts';
 import { copyStatsOf, rebound, type CopyGuard, type CopyState } from './copyGuard.ts';
 import { drawGuided, primeIds } from './tune.ts';
-import type { Improviser, PlayedNote } from './jazzImproviser.ts';
+import { snapshotOf, type Improviser, type ImproviserSnapshot, type PlayedNote } from './jazzImproviser.ts';
 import type { SamplerOptions } from './sampler.ts';
 import type { LstmSession, SessionState, StepOutput } from './lstmSession.ts';
 
@@ -72,7 +72,7 @@ export function phraseToAbc(notes: readonly PlayedNote[], barLength: Twelfths): 
   return out;
 }
 
-interface AbcState {
+export interface AbcState {
   readonly session: SessionState;
   readonly next: StepOutput | null;
   readonly guide: AbcGuide;
@@ -141,18 +141,19 @@ export class AbcImproviser implements Improviser {
     this.copies?.reset();
   }
 
-  snapshot(): AbcState {
-    return {
+  snapshot(): ImproviserSnapshot {
+    const state: AbcState = {
       session: this.session.snapshot(),
       next: this.next,
       guide: this.guide.clone(),
       started: this.started,
       copies: this.copies?.state() ?? null,
     };
+    return { kind: 'abc', state };
   }
 
-  restore(state: unknown): void {
-    const s = state as AbcState;
+  restore(snapshot: ImproviserSnapshot): void {
+    const s = snapshotOf(snapshot, 'abc');
     this.session.restore(s.session);
     this.next = s.next;
     this.guide = s.guide.clone();

@@ -29,6 +29,7 @@ import { quantizeTicks, TWELFTHS_PER_QUARTER, type Twelfths } from '../music/tim
 import { copyStatsOf, rebound, type CopyGuard, type CopyState } from './copyGuard.ts';
 import { sample, type SamplerOptions } from './sampler.ts';
 import type { LstmSession, SessionState, StepOutput } from './lstmSession.ts';
+import type { AbcState } from './abcImproviser.ts';
 
 /** A note as played, on the twelfths timeline (not yet quantized). */
 export interface PlayedNote {
@@ -114,6 +115,25 @@ export function encodePhrase(
 }
 
 /** What the live engine needs from a model: hear a phrase, then play on from the state it left. */
+/** An improviser's state, tagged with its kind: a grammar line's or an ABC tune's. */
+export type ImproviserSnapshot =
+  | { readonly kind: 'grammar'; readonly state: ImproviserState }
+  | { readonly kind: 'abc'; readonly state: AbcState };
+
+/** Refuses a snapshot of another kind of improviser (a model switched between snapshot and restore). */
+export function snapshotOf(s: ImproviserSnapshot, kind: 'grammar'): ImproviserState;
+export function snapshotOf(s: ImproviserSnapshot, kind: 'abc'): AbcState;
+export function snapshotOf(
+  s: ImproviserSnapshot,
+  kind: ImproviserSnapshot['kind'],
+): ImproviserState | AbcState {
+  if (s.kind !== kind)
+    throw new TypeError(
+      `a ${kind} improviser cannot restore ${s.kind === 'abc' ? 'an' : 'a'} ${s.kind} snapshot`,
+    );
+  return s.state;
+}
+
 export interface Improviser {
   sampler: SamplerOptions;
   /** An ABC model's tune as written so far (notation for the stage page); others have none. */
@@ -123,8 +143,10 @@ export interface Improviser {
   setMaxCopy(maxCopy: number | null): void;
   /** How often the bound masked a draw, and how often it had to keep the shortest copy instead. */
   readonly copyStats: { readonly binding: number; readonly fallbacks: number } | null;
-  snapshot(): unknown;
-  restore(state: unknown): void;
+  /** Where the line stands (model state, what it heard, its copy bound), to go back to (MUTATE). */
+  snapshot(): ImproviserSnapshot;
+  /** Goes back to a snapshot this improviser took (one of another kind is refused). */
+  restore(state: ImproviserSnapshot): void;
   listen(
     notes: readonly PlayedNote[],
     chordAt: (t: Twelfths) => ChordAnalysis,
@@ -318,8 +340,8 @@ export class JazzImproviser implements Improviser {
     if (!this.fixedKey) this.conditioner.setKey(inferKey(this.keyWeights));
   }
 
-  snapshot(): ImproviserState {
-    return {
+  snapshot(): ImproviserSnapshot {
+    const state: ImproviserState = {
       session: this.session.snapshot(),
       next: this.next,
       prev: this.prev,
@@ -328,10 +350,11 @@ export class JazzImproviser implements Improviser {
       copies: this.guard?.state() ?? null,
       keyWeights: [...this.keyWeights],
     };
+    return { kind: 'grammar', state };
   }
 
-  restore(state: unknown): void {
-    const s = state as ImproviserState;
+  restore(snapshot: ImproviserSnapshot): void {
+    const s = snapshotOf(snapshot, 'grammar');
     this.session.restore(s.session);
     this.next = s.next;
     this.prev = s.prev;
