@@ -1,9 +1,7 @@
 /**
  * `npm run bench [-- section …]`: prints figures and their ratio to the targets. Sections:
  * jazz-step, jazz-train, abc-step, train, live-jitter, call-to-note, smf-write, clock-follow, link-phase,
- * soak (all by
- * default; soak
- * runs SOAK_MINUTES, 1 by default). Targets are reported, never asserted.
+ * startup, soak (all by default; soak runs SOAK_MINUTES, 1 by default). Targets are reported, never asserted.
  */
 import { spawn } from 'node:child_process';
 import { cpus } from 'node:os';
@@ -47,6 +45,7 @@ const sections: Record<string, () => Promise<string[]>> = {
   'smf-write': async () => (await import('./smf.ts')).benchSmf(),
   'clock-follow': async () => (await import('./clockFollow.ts')).benchClockFollow(),
   'link-phase': async () => (await import('./linkPhase.ts')).benchLinkPhase(),
+  startup: async () => (await import('./startup.ts')).benchStartup(5),
   soak: soakAsDeployed,
 };
 

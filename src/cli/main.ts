@@ -2,32 +2,29 @@
 /** The `improv` command line: train, generate, eval, demo. */
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
-import { BACKEND_ORDER, type BackendName } from '../train/backend.ts';
-import { ABC_DEFAULTS, indexAbcBundle, trainAbc } from '../train/abc.ts';
-import { JAZZ_DEFAULTS, trainJazz } from '../train/jazz.ts';
+import {
+  ABC_DEFAULTS,
+  BACKEND_ORDER,
+  JAZZ_DEFAULTS,
+  TRAIN_DEVICES,
+  TRAINERS,
+  type BackendName,
+  type TrainDevice,
+  type TrainerName,
+} from '../train/defaults.ts';
 import type { FeatureGroup } from '../music/conditioning.ts';
 import { keyName, type MusicalKey } from '../music/musicalKey.ts';
 import type { CommonTrainOptions } from '../train/pipeline.ts';
-import { TRAINERS, type TrainerName } from '../train/trainer.ts';
-import { TRAIN_DEVICES, type TrainDevice } from '../train/ortTrainer.ts';
 import { reportError, UsageError } from './errors.ts';
-import { evalJazz, generateJazz } from './jazzCommands.ts';
-import { evalAbc, generateAbcFiles, qualityAbc } from './abcCommands.ts';
 import { DEFAULT_FORM } from '../music/abc/form.ts';
 import { DEFAULT_FORM_BIAS } from '../music/abc/guide.ts';
-import { formLines } from '../eval/tuneForm.ts';
-import { formatLine, qualityLines } from '../eval/abcQuality.ts';
-import { evaluateGrammar, grammarEvalLines } from '../eval/grammarEval.ts';
 import { validateSampler } from '../model/sampler.ts';
 import { readManifest, recordEvaluation } from '../music/bundle.ts';
 import { InputFileError } from '../music/errors.ts';
-import { runDemo } from './demo.ts';
-import { runAuto, runLive } from './live.ts';
 import { liveCliOptions, liveFlags } from './liveFlags.ts';
 import { SETUP_DEFAULTS } from '../live/setup.ts';
 import { listPorts } from '../midi/ports.ts';
 import { loadConfig } from '../daemon/config.ts';
-import { startDaemon } from '../daemon/daemon.ts';
 import { detachDaemon } from './detach.ts';
 import { panicFromConfig, runPanic } from './panic.ts';
 import {
@@ -184,6 +181,7 @@ train
   .option('--resume', 'continue from the checkpoint in the output folder', false)
   .option('--no-progress', 'no progress bar')
   .action(async (o: Record<string, unknown>) => {
+    const { trainJazz } = await import('../train/jazz.ts');
     await trainJazz({
       ...commonTraining(o, o.tx as number),
       profile: o.profile as 'full' | 'faithful',
@@ -230,6 +228,7 @@ train
   .option('--resume', 'continue from the checkpoint in the output folder', false)
   .option('--no-progress', 'no progress bar')
   .action(async (o: Record<string, unknown>) => {
+    const { trainAbc } = await import('../train/abc.ts');
     await trainAbc({
       ...commonTraining(o, o.seq as number),
       embedding: o.embedding as number,
@@ -343,6 +342,7 @@ program
     if (o.chords !== undefined && o.leadsheet !== undefined)
       throw new UsageError('--chords and --leadsheet both give the progression: use one');
     if (abc) {
+      const { generateAbcFiles } = await import('./abcCommands.ts');
       const r = await generateAbcFiles({
         model,
         ...abcDrawOptions(o),
@@ -365,6 +365,7 @@ program
       );
       return;
     }
+    const { generateJazz } = await import('./jazzCommands.ts');
     const r = await generateJazz({
       model,
       bars: (o.bars as number | undefined) ?? 16,
@@ -434,6 +435,9 @@ program
     const abc = readManifest(model).kind === 'abc-char';
     if (o.generate !== undefined) {
       if (!abc) throw new UsageError('--generate needs an ABC model (--model models/abc)');
+      const { qualityAbc } = await import('./abcCommands.ts');
+      const { formLines } = await import('../eval/tuneForm.ts');
+      const { formatLine, qualityLines } = await import('../eval/abcQuality.ts');
       const r = await qualityAbc(
         model,
         { ...abcDrawOptions(o), tunes: o.generate as number, start: 'X:1', maxCharsPerTune: 3000 },
@@ -452,6 +456,7 @@ program
     }
     if (o.data === undefined && !abc) {
       // a grammar model without --data: judged on what its trainer held out
+      const { evaluateGrammar, grammarEvalLines } = await import('../eval/grammarEval.ts');
       const r = await evaluateGrammar(model, {
         seed: o.seed as number,
         sampler: validateSampler({
@@ -480,8 +485,10 @@ program
       );
     const data = o.data as string;
     const r = abc
-      ? await evalAbc(model, data)
-      : await evalJazz({
+      ? await (await import('./abcCommands.ts')).evalAbc(model, data)
+      : await (
+          await import('./jazzCommands.ts')
+        ).evalJazz({
           model,
           data,
           profile: oneOf(['full', 'faithful'] as const)(o.profile as string),
@@ -526,6 +533,7 @@ liveFlags(program.command('live'))
   )
   .action(async (o: Record<string, unknown>) => {
     const options = liveCliOptions(o, log);
+    const { runAuto, runLive } = await import('./live.ts');
     await (o.auto ? runAuto(options) : runLive(options));
   });
 
@@ -551,6 +559,7 @@ program
       await detachDaemon(file);
       return;
     }
+    const { startDaemon } = await import('../daemon/daemon.ts');
     const daemon = await startDaemon(file, { logLevel: o.logLevel as string | undefined });
     const stop = (signal: string) => (): void => {
       process.stderr.write(`${JSON.stringify({ level: 30, msg: `${signal}: stopping` })}\n`);
@@ -623,7 +632,8 @@ program
     float(0, 0.9),
     ABC_DEFAULTS.validation,
   )
-  .action((o: Record<string, unknown>) => {
+  .action(async (o: Record<string, unknown>) => {
+    const { indexAbcBundle } = await import('../train/abc.ts');
     const m = indexAbcBundle(o.model as string, { validation: o.validation as number });
     const b = m.copyBound;
     process.stdout.write(
@@ -639,6 +649,7 @@ program
   .option('--model <dir>', 'bundle folder', 'models/jazz')
   .option('--seed <n>', 'random seed', int(0), 7)
   .action(async (o: Record<string, unknown>) => {
+    const { runDemo } = await import('./demo.ts');
     await runDemo({ model: o.model as string, seed: o.seed as number, log });
   });
 

@@ -36,19 +36,7 @@ export interface AbcTrainOptions extends CommonTrainOptions {
   readonly schedule?: LearningSchedule;
 }
 
-export const ABC_DEFAULTS = {
-  embedding: 64,
-  units: 256,
-  layers: 1,
-  dropout: 0,
-  epochs: 20,
-  batchesPerEpoch: 32,
-  learningRate: 5e-3,
-  batchSize: 32,
-  sequenceLength: 100,
-  validation: 0.05,
-  seed: 1,
-} as const;
+export { ABC_DEFAULTS } from './defaults.ts';
 
 /** Reads every file's tunes; a file with no `X:` tune is refused by name. */
 export function readTunes(files: readonly string[]): string[] {

@@ -5,8 +5,8 @@
  */
 import * as tf from '@tensorflow/tfjs';
 
-export type BackendName = 'tfjs-node-gpu' | 'tfjs-node' | 'wasm' | 'cpu';
-export const BACKEND_ORDER: readonly BackendName[] = ['tfjs-node-gpu', 'tfjs-node', 'wasm', 'cpu'];
+import { BACKEND_ORDER, type BackendName } from './defaults.ts';
+export { BACKEND_ORDER, type BackendName };
 
 /** Optional packages, imported by a computed name so a machine without them still type-checks and runs. */
 const importOptional = (pkg: string): Promise<unknown> => import(pkg);

@@ -41,19 +41,7 @@ export interface JazzTrainOptions extends CommonTrainOptions {
   readonly oversample?: Readonly<Record<string, number>>;
 }
 
-export const JAZZ_DEFAULTS = {
-  profile: 'full',
-  units: 64,
-  layers: 1,
-  dropout: 0,
-  epochs: 100,
-  learningRate: 0.01,
-  batchSize: 32,
-  sequenceLength: 30,
-  stride: 3,
-  validation: 0.1,
-  seed: 1,
-} as const;
+export { JAZZ_DEFAULTS } from './defaults.ts';
 
 /** Share of melody tokens (not rests) typed C or S. */
 export function chordScaleShare(corpora: readonly JazzCorpus[]): number {

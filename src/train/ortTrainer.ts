@@ -23,8 +23,8 @@ import {
 } from './ortGraph.ts';
 
 /** Where the training graph runs: the CPU, or an NVIDIA GPU through onnxruntime's CUDA provider. */
-export type TrainDevice = 'cpu' | 'cuda';
-export const TRAIN_DEVICES: readonly TrainDevice[] = ['cpu', 'cuda'];
+import { TRAIN_DEVICES, type TrainDevice } from './defaults.ts';
+export { TRAIN_DEVICES, type TrainDevice };
 
 export class DeviceError extends Error {
   override readonly name = 'DeviceError';

@@ -24,8 +24,8 @@ import { paramSpecs } from './ortGraph.ts';
 import { DeviceError, ORT_TRAINER_DEFAULTS, OrtLmTrainer, type TrainDevice } from './ortTrainer.ts';
 
 /** `ort`: onnxruntime runs hand-built gradient graphs (fast); `tfjs`: TensorFlow.js autodiff (the reference). */
-export type TrainerName = 'ort' | 'tfjs';
-export const TRAINERS: readonly TrainerName[] = ['ort', 'tfjs'];
+import { TRAINERS, type TrainerName } from './defaults.ts';
+export { TRAINERS, type TrainerName };
 
 export interface TrainOptions {
   readonly spec: LstmLmSpec;
