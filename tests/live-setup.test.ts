@@ -8,6 +8,7 @@ import { parseSetup, SETUP_DEFAULTS } from '../src/live/setup.ts';
 import { SETUP_LIMITS } from '../src/live/limits.ts';
 import { VirtualClock } from '../src/midi/clock.ts';
 import { LstmSession } from '../src/model/lstmSession.ts';
+import { snapshotOf } from '../src/model/jazzImproviser.ts';
 import { feedInput } from './rigs.ts';
 
 /** `improv live`'s flags as parsed (commander's own parsers and defaults), without running anything. */
@@ -326,7 +327,7 @@ describe('the control surface and the setup share limits', () => {
       expect(rig.live.controls.values.responseBars).toBe(2);
       // the copy bound: the bundle's own by default, a number, none, or back to the default
       expect(rig.live.controls.values.maxCopy).toBeNull();
-      const guarded = (): unknown => rig.live.engine.improviser.snapshot();
+      const guarded = (): unknown => snapshotOf(rig.live.engine.improviser.snapshot(), 'grammar');
       expect(guarded()).toMatchObject({ copies: { tokenLength: 0 } });
       expect(() => rig.live.controls.apply({ maxCopy: SETUP_LIMITS.maxCopy[1] + 1 })).toThrow(ControlError);
       rig.live.controls.apply({ maxCopy: 8 });

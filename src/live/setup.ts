@@ -8,7 +8,7 @@ import { z } from 'zod';
 import { parseKeyName } from '../music/musicalKey.ts';
 import { ChordSymbolError, parseProgression } from '../music/chordSymbols.ts';
 import { firstIssue } from '../music/errors.ts';
-import { TWELFTHS_PER_QUARTER, type Twelfths } from '../music/time.ts';
+import { barTwelfths, type Twelfths } from '../music/time.ts';
 import { DEFAULT_CC_MAP, DEFAULT_ENGINE_OPTIONS, ENGINE_MODES } from './engine.ts';
 import { CLOCK_SOURCES, DEFAULT_LIVE_OPTIONS } from './liveSession.ts';
 import { limited } from './limits.ts';
@@ -165,5 +165,5 @@ export function parseSetup(raw: unknown): LiveSetup {
 
 /** The bar's length in twelfths of a quarter. */
 export function barLength(meter: Meter): Twelfths {
-  return Math.round((meter.numerator * 4 * TWELFTHS_PER_QUARTER) / meter.denominator);
+  return barTwelfths(meter.numerator, meter.denominator);
 }

@@ -30,7 +30,7 @@
 import type { ChordAnalysis } from './chord.ts';
 import { modeSteps, type MusicalKey } from './musicalKey.ts';
 import { pitchClass, type Midi } from './pitch.ts';
-import { TWELFTHS_PER_QUARTER, type Twelfths } from './time.ts';
+import { barTwelfths, TWELFTHS_PER_QUARTER, type Twelfths } from './time.ts';
 
 /** Bar and beat length; a pickup bar's notes are placed at the end of their bar (negative times). */
 export interface Meter {
@@ -40,7 +40,7 @@ export interface Meter {
 
 /** The beat of a time signature: a dotted quarter in compound time (6/8, 9/8, 12/8), else 1/denominator. */
 export function meterOf(numerator: number, denominator: number): Meter {
-  const barLength = Math.round((numerator * 4 * TWELFTHS_PER_QUARTER) / denominator);
+  const barLength = barTwelfths(numerator, denominator);
   const compound = denominator === 8 && numerator % 3 === 0 && numerator > 3;
   const beat = compound ? (3 * 4 * TWELFTHS_PER_QUARTER) / 8 : (4 * TWELFTHS_PER_QUARTER) / denominator;
   return { barLength, beat: Math.max(1, Math.round(beat)) };

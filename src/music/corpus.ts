@@ -21,7 +21,7 @@ import { groupAndQuantize, type TimedObject } from './group.ts';
 import { addPitchWeight, inferKey, type MusicalKey } from './musicalKey.ts';
 import type { Midi } from './pitch.ts';
 import type { SmfSong } from './smf.ts';
-import { TWELFTHS_PER_QUARTER, type Twelfths } from './time.ts';
+import { barTwelfths, TWELFTHS_PER_QUARTER, type Twelfths } from './time.ts';
 import { findChordTrack, findMelodyTrack } from './tracks.ts';
 
 export type CorpusProfile = 'faithful' | 'full';
@@ -184,7 +184,7 @@ const stripAnalysis = (c: AnalyzedChord): ChordEvent => ({ onset: c.onset, pitch
 
 /** Whole melody, monophonic: the top note of a double-stop, each note clipped at the next onset, gaps as rests. */
 function fullBars(song: SmfSong, melodyObjects: TimedObject[], chordObjects: TimedObject[]): Built {
-  const barLength = Math.round((song.meter.numerator * 4 * TWELFTHS_PER_QUARTER) / song.meter.denominator);
+  const barLength = barTwelfths(song.meter.numerator, song.meter.denominator);
   const byOnset = runs(melodyObjects, (o) => o.onset).map((r) => ({
     onset: r.key,
     dur: Math.max(...r.items.map((o) => o.dur)),

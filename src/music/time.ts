@@ -11,6 +11,11 @@ export type Quarters = number;
 
 export const TWELFTHS_PER_QUARTER = 12;
 
+/** A bar of `numerator`/`denominator` in twelfths of a quarter: the one bar-length formula. */
+export function barTwelfths(numerator: number, denominator: number): Twelfths {
+  return Math.round((numerator * 4 * TWELFTHS_PER_QUARTER) / denominator);
+}
+
 /**
  * Snaps ticks to the nearest point of the 1/4 ∪ 1/3 quarter grid, ties to the lower point (§2.3, P78).
  * @example quantizeTicks(13, 96) // => 3 (13 ticks snap to 24 ticks, a sixteenth)
