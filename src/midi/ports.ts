@@ -366,7 +366,8 @@ export function listPorts(): PortListing[] {
       backend: 'easymidi',
       inputs: [],
       outputs: [],
-      error: err instanceof Error ? err.message : String(err),
+      // listed under the backend's name: the message's own "easymidi: " would say it twice
+      error: (err instanceof Error ? err.message : String(err)).replace(/^easymidi: /, ''),
     });
   }
   jzz().refresh();
