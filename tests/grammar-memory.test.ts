@@ -18,7 +18,7 @@ import { decodeToken } from '../src/music/decode.ts';
 import { inferKey, inKey, keyName, parseKeyName } from '../src/music/musicalKey.ts';
 import { createRng } from '../src/music/rng.ts';
 import { intervalPatterns, motifShare, pairedTest, pitchClassCloseness } from '../src/eval/callResponse.ts';
-import { bundleMeter } from '../src/cli/jazzCommands.ts';
+import { bundleMeter } from '../src/music/conditioning.ts';
 import { featureGroups, meterList, readLeadsheet } from '../src/cli/options.ts';
 import { chordSegments, harmonize } from '../src/music/harmonize.ts';
 import { LstmSession } from '../src/model/lstmSession.ts';

@@ -10,6 +10,7 @@ import { VirtualClock } from '../src/midi/clock.ts';
 import { LstmSession } from '../src/model/lstmSession.ts';
 import { snapshotOf } from '../src/model/jazzImproviser.ts';
 import { feedInput } from './rigs.ts';
+import { until } from './until.ts';
 
 /** `improv live`'s flags as parsed (commander's own parsers and defaults), without running anything. */
 function flags(args: string[]): Record<string, unknown> {
@@ -226,9 +227,8 @@ describe('the rig built from a setup', () => {
       expect(waiting).toBe(true); // the old engine is generating, inside a model step
       const oldEngine = rig.live.engine;
       const reloaded = rig.reload(parseSetup({ mode: 'solo' }));
-      for (let i = 0; i < 500 && rig.live.engine === oldEngine; i++)
-        await new Promise((r) => setTimeout(r, 2));
-      expect(rig.live.engine).not.toBe(oldEngine);
+      // the new models load from disk: wait for the swap, not for a time
+      await until('the reload to swap the engine', () => rig.live.engine !== oldEngine, 30_000);
       await wakes(4);
       expect(disposedAt).toBeNull(); // not under the step still running
       released = true;

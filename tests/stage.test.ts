@@ -133,14 +133,14 @@ describe.skipIf(!available)('the stage page in chromium', () => {
         seen.add((await pageState()).countIn);
         return ['1', '2', '3', '4'].every((c) => seen.has(c));
       },
-      10_000,
+      20_000, // a bound: five bars at 120 BPM, while a loaded box may miss a beat's poll
       () => `(seen ${JSON.stringify([...seen])})`,
     );
     expect(seen.has('5')).toBe(false); // a 4/4 bar
     expect(await page.locator('#countin').textContent()).toMatch(/^[1-4]$/);
     await page.locator('#c-countin').uncheck();
     await until('the count to go', async () => (await pageState()).countIn === '', 2000);
-  }, 30_000);
+  }, 45_000);
 
   it('its temperature control changes the engine and /status', async () => {
     await page.locator('#c-temperature').evaluate((el: HTMLInputElement) => {

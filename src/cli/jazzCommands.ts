@@ -16,7 +16,7 @@ import { validateSampler, type SamplerOptions } from '../model/sampler.ts';
 import { withBundle } from './bundle.ts';
 import { writeSmf } from '../music/smfWriter.ts';
 import { BundleError } from '../music/errors.ts';
-import { meterOf } from '../music/conditioning.ts';
+import { bundleMeter, meterOf } from '../music/conditioning.ts';
 import type { MusicalKey } from '../music/musicalKey.ts';
 
 export interface GenerateJazzOptions {
@@ -118,23 +118,6 @@ export async function generateJazz(opts: GenerateJazzOptions): Promise<Generated
       key: solo.key,
     };
   });
-}
-
-/**
- * A bundle's time signature from its bar and beat (twelfths): a dotted-quarter beat is compound
- * (6/8, 9/8), else the beat is the denominator (a quarter: /4, an eighth: /8, a half: /2).
- * @example bundleMeter(36, 12) // => { numerator: 3, denominator: 4 }
- */
-export function bundleMeter(
-  barLength: number,
-  beat: number | undefined,
-): { numerator: number; denominator: number } {
-  const Q = TWELFTHS_PER_QUARTER;
-  if (beat === (3 * Q) / 2 && barLength % (Q / 2) === 0)
-    return { numerator: barLength / (Q / 2), denominator: 8 };
-  const b = beat && [Q / 2, Q, 2 * Q].includes(beat) && barLength % beat === 0 ? beat : Q;
-  const numerator = Math.max(1, Math.round(barLength / b));
-  return { numerator, denominator: (4 * Q) / b };
 }
 
 /** A file's NLL under a model, and the same file against the model's training part (null: no index). */

@@ -5,13 +5,15 @@
  * the parse, naming the field.
  */
 import { z } from 'zod';
+import { ENGINE_MODES, type EngineMode } from '../live/engine.ts';
+import { CLOCK_SOURCES, type ClockSource } from '../live/liveSession.ts';
 
 const count = z.number().int().nonnegative();
 const port = z.object({ name: z.string(), state: z.enum(['open', 'lost', 'none']) });
 
 export const statusSchema = z
   .object({
-    mode: z.enum(['call-response', 'solo', 'follow']),
+    mode: z.enum(ENGINE_MODES as [EngineMode, ...EngineMode[]]),
     state: z.enum(['idle', 'listening', 'responding']),
     /** STOP or PANIC: silent until resumed (`/control {"stop": false}`, the page, CC 29 up). */
     stopped: z.boolean(),
@@ -22,7 +24,7 @@ export const statusSchema = z
     responseBars: count,
     chords: z.string(),
     clock: z.object({
-      source: z.enum(['internal', 'follow', 'lead', 'link']),
+      source: z.enum(CLOCK_SOURCES as [ClockSource, ...ClockSource[]]),
       running: z.boolean(),
       link: z.object({ peers: count, playing: z.boolean() }).nullable(),
     }),

@@ -30,7 +30,7 @@ import { governingChord } from '../music/grammar.ts';
 import { inKey, inKeyOrChord } from '../music/musicalKey.ts';
 import type { Midi } from '../music/pitch.ts';
 import { ONSET_PLACES, RhythmByMeter, type MeterRhythm } from './meterRhythm.ts';
-import { meterName } from '../music/conditioning.ts';
+import { meterName, mod } from '../music/conditioning.ts';
 
 export const RHYTHM_N = 8;
 
@@ -208,7 +208,7 @@ function keyOrChordShare(held: readonly JazzCorpus[]): number {
         if (p === null) return;
         n++;
         const chord = governingChord(b.chords, b.onsets[i] as number).pitches;
-        if (inKeyOrChord(p, c.key, new Set(chord.map((q) => ((q % 12) + 12) % 12)))) fit++;
+        if (inKeyOrChord(p, c.key, new Set(chord.map((q) => mod(q, 12))))) fit++;
       });
   return n ? fit / n : 0;
 }

@@ -3,6 +3,7 @@
  * so that a waltz is judged against waltzes and a hornpipe's triplets against hornpipes. The same
  * code counts the generated lines and the held-out melodies, so the two figures sit side by side.
  */
+import { mod } from '../music/conditioning.ts';
 import { TWELFTHS_PER_QUARTER, type Twelfths } from '../music/time.ts';
 
 /** Where a note starts within its quarter note (the grammar's lengths are in twelfths of one). */
@@ -10,7 +11,7 @@ export const ONSET_PLACES = ['quarter', 'eighth', 'triplet', 'sixteenth', 'other
 export type OnsetPlace = (typeof ONSET_PLACES)[number];
 
 export function onsetPlace(t: Twelfths): OnsetPlace {
-  const q = ((t % TWELFTHS_PER_QUARTER) + TWELFTHS_PER_QUARTER) % TWELFTHS_PER_QUARTER;
+  const q = mod(t, TWELFTHS_PER_QUARTER);
   if (q === 0) return 'quarter';
   if (q === TWELFTHS_PER_QUARTER / 2) return 'eighth';
   if (q === TWELFTHS_PER_QUARTER / 3 || q === (2 * TWELFTHS_PER_QUARTER) / 3) return 'triplet';

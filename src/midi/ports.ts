@@ -91,25 +91,31 @@ function alsaSequencerMissing(): string | null {
   }
 }
 
-/** Loads easymidi, or throws PortError saying why and what to use instead. */
-function easymidi(what: string): EasyMidi {
-  let mod: EasyMidi;
+/** Loads easymidi, or says why it cannot start and what to use instead. */
+function loadEasymidi(): EasyMidi | string {
   const missing = alsaSequencerMissing();
   if (missing)
-    throw new PortError(
-      `${what}: easymidi cannot start (${missing}). ` +
-        `Use jzz:Name for an in-process port or file:out.mid to record to a file.`,
+    return (
+      `easymidi cannot start (${missing}). ` +
+      `Use jzz:Name for an in-process port or file:out.mid to record to a file.`
     );
   try {
-    mod = require_('easymidi') as EasyMidi;
+    const mod = require_('easymidi') as EasyMidi;
     mod.getOutputs();
+    return mod;
   } catch (err) {
     const why = err instanceof Error ? err.message.split('\n')[0] : String(err);
-    throw new PortError(
-      `${what}: easymidi cannot start (${why}); this machine has no usable MIDI system (on Linux: no ALSA sequencer, /dev/snd/seq). ` +
-        `Use jzz:Name for an in-process port or file:out.mid to record to a file; on Windows, create a loopMIDI port and open it with easymidi:Name.`,
+    return (
+      `easymidi cannot start (${why}); this machine has no usable MIDI system (on Linux: no ALSA sequencer, /dev/snd/seq). ` +
+      `Use jzz:Name for an in-process port or file:out.mid to record to a file; on Windows, create a loopMIDI port and open it with easymidi:Name.`
     );
   }
+}
+
+/** easymidi, or a PortError for the port `what` saying why not. */
+function easymidi(what: string): EasyMidi {
+  const mod = loadEasymidi();
+  if (typeof mod === 'string') throw new PortError(`${what}: ${mod}`);
   return mod;
 }
 
@@ -358,18 +364,27 @@ export interface PortListing {
 /** What each backend can see now. */
 export function listPorts(): PortListing[] {
   const out: PortListing[] = [];
+  const em = loadEasymidi();
+  const unavailable = (error: string): PortListing => ({
+    backend: 'easymidi',
+    inputs: [],
+    outputs: [],
+    error,
+  });
   try {
-    const em = easymidi('easymidi');
-    out.push({ backend: 'easymidi', inputs: em.getInputs(), outputs: em.getOutputs() });
+    out.push(
+      typeof em === 'string'
+        ? unavailable(em)
+        : { backend: 'easymidi', inputs: em.getInputs(), outputs: em.getOutputs() },
+    );
   } catch (err) {
-    out.push({
-      backend: 'easymidi',
-      inputs: [],
-      outputs: [],
-      // listed under the backend's name: the message's own "easymidi: " would say it twice
-      error: (err instanceof Error ? err.message : String(err)).replace(/^easymidi: /, ''),
-    });
+    out.push(unavailable(err instanceof Error ? err.message : String(err)));
   }
+  out.push(
+    typeof em === 'string'
+      ? { backend: 'easymidi', inputs: [], outputs: [], error: em }
+      : { backend: 'easymidi', inputs: em.getInputs(), outputs: em.getOutputs() },
+  );
   jzz().refresh();
   const info = jzz().info();
   out.push({

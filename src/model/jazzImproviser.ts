@@ -7,6 +7,7 @@ import { classifyNote, type ChordAnalysis, type NoteType } from '../music/chord.
 import {
   Conditioner,
   LOOKBACK_FEATURES,
+  mod,
   repeatLagOf,
   type ConditionerState,
   type Meter,
@@ -114,7 +115,6 @@ export function encodePhrase(
   return { tokens, pitches, last: prev, start: mono[0]?.start ?? 0 };
 }
 
-/** What the live engine needs from a model: hear a phrase, then play on from the state it left. */
 /** An improviser's state, tagged with its kind: a grammar line's or an ABC tune's. */
 export type ImproviserSnapshot =
   | { readonly kind: 'grammar'; readonly state: ImproviserState }
@@ -134,6 +134,7 @@ export function snapshotOf(
   return s.state;
 }
 
+/** What the live engine needs from a model: hear a phrase, then play on from the state it left. */
 export interface Improviser {
   sampler: SamplerOptions;
   /** An ABC model's tune as written so far (notation for the stage page); others have none. */
@@ -231,7 +232,7 @@ export class JazzImproviser implements Improviser {
   private gridMask(at: Twelfths): Uint8Array | null {
     const grid = this.grid;
     if (!grid || !this.rhythmGuide) return null;
-    const place = ((at % this.meter.barLength) + this.meter.barLength) % this.meter.barLength;
+    const place = mod(at, this.meter.barLength);
     let mask = this.gridMasks.get(place);
     if (!mask) {
       mask = Uint8Array.from(this.tokens, (t) => (t === null || grid(place + t.dur) ? 1 : 0));

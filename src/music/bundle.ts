@@ -193,15 +193,18 @@ export type BundleManifest = z.infer<typeof manifestSchema>;
 /** Reads and validates `<dir>/manifest.json`; throws BundleError naming the field that is wrong. */
 export function readManifest(dir: string): BundleManifest {
   const file = join(dir, BUNDLE_MANIFEST);
+  return parseManifest(file, manifestText(file));
+}
+
+/** A manifest file's text, read only if it is a regular file (reading a FIFO would block). */
+function manifestText(file: string): string {
   const fail = (why: string): BundleError => new BundleError(file, '(file)', why);
   requireRegularSync(file, fail);
-  let text: string;
   try {
-    text = readFileSync(file, 'utf8');
+    return readFileSync(file, 'utf8');
   } catch (err) {
     throw fail(`cannot read (${ioReason(err)})`);
   }
-  return parseManifest(file, text);
 }
 
 /**
@@ -209,9 +212,10 @@ export function readManifest(dir: string): BundleManifest {
  * every other field is kept as written, and the manifest is written whole or not at all.
  */
 export function recordEvaluation(dir: string, entry: { command: string; lines: readonly string[] }): void {
-  readManifest(dir); // a valid bundle, or the error naming what is wrong
   const file = join(dir, BUNDLE_MANIFEST);
-  const raw = JSON.parse(readFileSync(file, 'utf8')) as { evaluation?: unknown[] };
+  const text = manifestText(file);
+  parseManifest(file, text); // a valid bundle, or the error naming what is wrong
+  const raw = JSON.parse(text) as { evaluation?: unknown[] };
   const kept = (raw.evaluation ?? []).filter((e) => (e as { command?: string }).command !== entry.command);
   raw.evaluation = [
     ...kept,

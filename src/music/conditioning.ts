@@ -46,12 +46,27 @@ export function meterOf(numerator: number, denominator: number): Meter {
   return { barLength, beat: Math.max(1, Math.round(beat)) };
 }
 
-/** A meter's name from its bar and beat: 6/8 and 9/8 where the beat is a dotted quarter, 2/2 a half. */
+/**
+ * A bundle's time signature from its bar and beat (twelfths): a dotted-quarter beat is compound
+ * (6/8, 9/8), else the beat is the denominator (a quarter: /4, an eighth: /8, a half: /2).
+ * @example bundleMeter(36, 12) // => { numerator: 3, denominator: 4 }
+ */
+export function bundleMeter(
+  barLength: number,
+  beat: number | undefined,
+): { numerator: number; denominator: number } {
+  const Q = TWELFTHS_PER_QUARTER;
+  if (beat === (3 * Q) / 2 && barLength % (Q / 2) === 0)
+    return { numerator: barLength / (Q / 2), denominator: 8 };
+  const b = beat && [Q / 2, Q, 2 * Q].includes(beat) && barLength % beat === 0 ? beat : Q;
+  const numerator = Math.max(1, Math.round(barLength / b));
+  return { numerator, denominator: (4 * Q) / b };
+}
+
+/** A meter's name from its bar and beat (bundleMeter's signature, as `--meter` writes it). */
 export function meterName(barLength: Twelfths, beat: Twelfths): string {
-  const q = TWELFTHS_PER_QUARTER;
-  if (beat === (3 * q) / 2) return `${barLength / (q / 2)}/8`;
-  if (beat === 2 * q) return `${barLength / (2 * q)}/2`;
-  return `${barLength / q}/4`;
+  const { numerator, denominator } = bundleMeter(barLength, beat);
+  return `${numerator}/${denominator}`;
 }
 
 const PCS = Array.from({ length: 12 }, (_, i) => i);
@@ -136,7 +151,8 @@ export function featuresOf(groups: readonly FeatureGroup[]): string[] {
 export const unknownFeatures = (features: readonly string[]): string[] =>
   features.filter((f) => !INDEX.has(f));
 
-const mod = (a: number, n: number): number => ((a % n) + n) % n;
+/** `a` modulo `n`, never negative (a pickup's times are). */
+export const mod = (a: number, n: number): number => ((a % n) + n) % n;
 
 /** One element of the line's past, on the lookback timeline. */
 interface Heard {

@@ -62,18 +62,21 @@ export async function readRegularWithin(
   ms: number,
   fail: (why: string) => Error,
 ): Promise<Buffer> {
+  // a time limit says so in its own words; the system's errors by their code
+  const why = (err: unknown): Error =>
+    fail(err instanceof Error && !('code' in err) ? err.message : `cannot read (${ioReason(err)})`);
   let st: Stats;
   try {
     st = await within(stat(file), ms, () => new Error(`could not be looked at within ${ms / 1000} s`));
   } catch (err) {
-    throw fail(err instanceof Error && !('code' in err) ? err.message : `cannot read (${ioReason(err)})`);
+    throw why(err);
   }
   const what = notRegular(st);
   if (what) throw fail(`is ${what}, not a regular file`);
   try {
     return await readWithin(file, ms);
   } catch (err) {
-    throw fail(err instanceof Error && !('code' in err) ? err.message : `cannot read (${ioReason(err)})`);
+    throw why(err);
   }
 }
 

@@ -7,7 +7,7 @@
  * Hand-written: a table of counts, read from the corpus at training time and kept in the bundle.
  */
 import type { Twelfths } from './time.ts';
-import type { Meter } from './conditioning.ts';
+import { mod, type Meter } from './conditioning.ts';
 
 /** One meter's grid: the places (twelfths from the bar's start) where elements start. */
 export interface OnsetGrid {
@@ -18,8 +18,6 @@ export interface OnsetGrid {
 
 /** A place holding less than this share of a meter's onsets is left out (a typo, an ornament). */
 export const GRID_MIN_SHARE = 0.01;
-
-const mod = (t: number, n: number): number => ((t % n) + n) % n;
 
 /**
  * The grid of each meter in `lines` (each a meter and its elements' onsets, from the bar's start):
