@@ -37,7 +37,8 @@ const sections: Record<string, () => Promise<string[]>> = {
     return [...(await benchJazzStep('models/jazz', 20_000)), ...(await benchJazzStep('models/folk', 20_000))];
   },
   'jazz-train': async () => (await import('./jazz.ts')).benchJazzTraining(3),
-  'abc-step': async () => (await import('./abc.ts')).benchAbcStep('models/abc', 5_000),
+  'abc-step': async () =>
+    (await import('./abc.ts')).benchAbcStep(process.env.ABC_MODEL ?? 'models/abc', 5_000),
   train: async () => (await import('./train.ts')).benchTrain(),
   'live-jitter': async () =>
     (await import('./live.ts')).benchJitter(10, existsSync('models/abc/manifest.json') ? 'models/abc' : null),

@@ -5,6 +5,7 @@ import { parseForm } from '../src/music/abc/form.ts';
 import { AbcGuide } from '../src/music/abc/guide.ts';
 import { createRng } from '../src/music/rng.ts';
 import { sampleMasked } from '../src/model/sampler.ts';
+import { readManifest } from '../src/music/bundle.ts';
 
 // the rules are the guide's, not a model's: the lab corpus's characters, whatever models/abc learnt
 const VOCAB = charVocabulary([readFileSync('data/irish.abc', 'utf8')]);
@@ -99,6 +100,52 @@ describe('the bar-true mask', () => {
 
   it('the body keeps to folk notation: no quotes, grace notes, slurs or stray letters', () => {
     expect(after(`${head('4/4')}GABc `).next('"{}()HTK%B')).toBe('(B');
+  });
+});
+
+describe('the mask without its probes where the settled text answers', () => {
+  it('allows what probing every character class allows, step by step, on tunes and on random walks under the mask', () => {
+    const lengths = readManifest('models/abc').abcLengths;
+    const pair = (form: string | null) => [
+      new AbcGuide(VOCAB, { form: form === null ? null : parseForm(form), ...(lengths ? { lengths } : {}) }),
+      new AbcGuide(VOCAB, {
+        form: form === null ? null : parseForm(form),
+        ...(lengths ? { lengths } : {}),
+        probeAll: true,
+      }),
+    ];
+    const a = new Uint8Array(VOCAB.length);
+    const b = new Uint8Array(VOCAB.length);
+    const logits = new Float32Array(VOCAB.length);
+    let steps = 0;
+    const compare = (fast: AbcGuide, full: AbcGuide): void => {
+      fast.guide(logits, a);
+      full.guide(logits, b);
+      steps++;
+      if (a.join() !== b.join())
+        throw new Error(`step ${steps}: ${VOCAB.filter((_, i) => a[i] !== b[i]).join('')} differ`);
+    };
+    // the corpus's own text (the guide refuses some of it; both read on alike)
+    const tunes = readFileSync('data/abc-folk/irish.abc', 'utf8').split('\n\n').slice(0, 25);
+    const [fast, full] = pair(null) as [AbcGuide, AbcGuide];
+    for (const ch of `${tunes.join('\n\n')}\n\n`) {
+      compare(fast, full);
+      fast.push(ch);
+      full.push(ch);
+    }
+    // random walks: any allowed character, so spaces and ties come where no fiddler writes them
+    const rng = createRng(12);
+    for (const form of [null, 'AABB']) {
+      const [f, g] = pair(form) as [AbcGuide, AbcGuide];
+      for (let i = 0; i < 2500; i++) {
+        compare(f, g);
+        const ok = VOCAB.filter((_, k) => a[k] === 1);
+        const ch = ok[rng.int(ok.length)] as string;
+        f.push(ch);
+        g.push(ch);
+      }
+    }
+    expect(steps).toBeGreaterThan(5000);
   });
 });
 

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -9,7 +9,10 @@ import { buildModel, extractWeights, layerNames, oneHotBatch, type LstmLmSpec } 
 import { dropoutName, paramSpecs } from '../src/train/ortGraph.ts';
 import { checkDevice, OrtLmTrainer } from '../src/train/ortTrainer.ts';
 import { evaluateLoss, trainLm } from '../src/train/trainer.ts';
-import { trainAbc } from '../src/train/abc.ts';
+import { quantizeAbcBundle, trainAbc } from '../src/train/abc.ts';
+import { buildOnnx, readOnnxWeights } from '../src/train/onnxGraph.ts';
+import { quantizeBlocks } from '../src/train/onnxQuant.ts';
+import { readManifest } from '../src/music/bundle.ts';
 import { LstmSession } from '../src/model/lstmSession.ts';
 import { tempDir } from './helpers.ts';
 
@@ -308,7 +311,7 @@ describe('improv train --device cuda', () => {
   });
 });
 
-describe('the int8 variant (improv train abc --quantize)', () => {
+describe('the quantized variant (improv train abc --quantize)', () => {
   it('is written beside the fp32 graph, plays in its place, and costs next to nothing in bits per character', async () => {
     const out = join(tempDir('quant'), 'bundle');
     const manifest = await trainAbc({
@@ -331,16 +334,97 @@ describe('the int8 variant (improv train abc --quantize)', () => {
       log: () => undefined,
     });
     const q = manifest.quantized;
-    expect(q?.model).toMatch(/^model-[0-9a-f]{12}\.int8\.onnx$/);
+    expect(q?.model).toMatch(/^model-[0-9a-f]{12}\.int4\.onnx$/);
+    expect(q).toMatchObject({ bits: 4, blockSize: 32 });
     expect(existsSync(join(out, q?.model ?? ''))).toBe(true);
     expect(q?.maxAbsDiff).toBeLessThan(0.01);
     expect(Math.abs((q?.bitsPerToken ?? 0) - (q?.fp32BitsPerToken ?? 1))).toBeLessThan(0.02);
     // both graphs load with the same inputs and outputs, and agree on a step
-    const int8 = await LstmSession.load(out);
+    const quantized = await LstmSession.load(out);
     const fp32 = await LstmSession.load(out, 'fp32');
-    const a = await int8.prime([int8.startToken, 3, 5, 7]);
+    const a = await quantized.prime([quantized.startToken, 3, 5, 7]);
     const b = await fp32.prime([fp32.startToken, 3, 5, 7]);
     a.probs.forEach((p, k) => expect(p).toBeCloseTo(b.probs[k] as number, 2));
-    await Promise.all([int8.dispose(), fp32.dispose()]);
+    await Promise.all([quantized.dispose(), fp32.dispose()]);
+  });
+
+  it('stores 4-bit blocks as MatMulNBits reads them: two a byte, low nibble first, within half a step of each weight', () => {
+    // 40 inputs (one whole block of 32 and a part block of 8) by 3 columns
+    const rows = 40;
+    const cols = 3;
+    const rng = createRng(5);
+    const m = Float32Array.from({ length: rows * cols }, () => rng.next() * 2 - 1);
+    const { packed, scales, blocks } = quantizeBlocks(m, rows, cols);
+    expect(blocks).toBe(2);
+    expect(packed).toHaveLength(cols * blocks * 16);
+    for (let c = 0; c < cols; c++)
+      for (let r = 0; r < rows; r++) {
+        const b = Math.floor(r / 32);
+        const j = r % 32;
+        const byte = packed[(c * blocks + b) * 16 + (j >> 1)] as number;
+        const q = (j & 1 ? byte >> 4 : byte & 0x0f) - 8;
+        const scale = scales[c * blocks + b] as number;
+        expect(Math.abs(q * scale - (m[r * cols + c] as number))).toBeLessThanOrEqual(scale / 2 + 1e-7);
+      }
+    // the part block's padding is zero (stored as 8)
+    expect(packed[(0 * blocks + 1) * 16 + 4]).toBe(0x88);
+  });
+
+  it('reads back the weights of the fp32 graph it wrote', () => {
+    const spec: LstmLmSpec = { vocabSize: 7, units: 5, layers: 2, dropout: 0, embedding: 3, seed: 1 };
+    const rng = createRng(9);
+    const r = (n: number): Float32Array => Float32Array.from({ length: n }, () => rng.next() - 0.5);
+    const w = {
+      embedding: r(7 * 3),
+      lstm: [
+        { kernel: r(3 * 20), recurrent: r(5 * 20), bias: r(20) },
+        { kernel: r(5 * 20), recurrent: r(5 * 20), bias: r(20) },
+      ],
+      outputKernel: r(5 * 7),
+      outputBias: r(7),
+    };
+    expect(readOnnxWeights(buildOnnx(spec, w, 'test'), spec)).toEqual(w);
+    expect(() => readOnnxWeights(buildOnnx(spec, w, 'test'), { ...spec, units: 6 })).toThrow(
+      /'B0' has 40 values, the spec needs 48/,
+    );
+  });
+
+  it('improv quantize gives a bundle trained without a variant the one this version plays, measured, and nothing else changes', async () => {
+    const out = join(tempDir('requant'), 'bundle');
+    const options = {
+      data: ['data/irish.abc'],
+      out,
+      units: 24,
+      layers: 1,
+      dropout: 0,
+      embedding: 8,
+      epochs: 1,
+      learningRate: 5e-3,
+      batchSize: 16,
+      sequenceLength: 50,
+      validation: 0.05,
+      seed: 3,
+      batchesPerEpoch: 3,
+      resume: false,
+      progress: false,
+      log: () => undefined,
+    };
+    const before = await trainAbc(options);
+    expect(before.quantized).toBeUndefined();
+    const after = await quantizeAbcBundle(out, { validation: 0.05 });
+    expect(after.quantized).toMatchObject({ bits: 4, blockSize: 32 });
+    expect(after.quantized?.maxAbsDiff).toBeLessThan(0.01);
+    expect(after.quantized?.bitsPerToken).toBeGreaterThan(0);
+    expect(
+      Math.abs((after.quantized?.bitsPerToken ?? 0) - (after.quantized?.fp32BitsPerToken ?? 1)),
+    ).toBeLessThan(0.02);
+    expect({ ...after, quantized: undefined }).toEqual({ ...before, quantized: undefined });
+    expect(readManifest(out)).toEqual(after);
+    const played = await LstmSession.load(out);
+    expect(played.manifest.quantized?.model).toBe(after.quantized?.model);
+    await played.dispose();
+    // the same again replaces the variant by an identical one: one quantized graph in the folder
+    await quantizeAbcBundle(out, { validation: 0.05 });
+    expect(readdirSync(out).filter((f) => f.endsWith('.int4.onnx'))).toEqual([after.quantized?.model]);
   });
 });

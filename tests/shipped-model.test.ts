@@ -47,11 +47,12 @@ describe('the shipped ABC bundle (models/abc)', () => {
     expect(manifest.training.split).toMatchObject({ by: 'tunes', share: 0.05 });
     expect(manifest.training.split?.heldOut).toBeGreaterThan(200);
     expect(manifest.fidelity.maxAbsDiff).toBeLessThanOrEqual(1e-4);
-    // the MIT lab's size, trained by the project's ORT trainer on whole tunes, with the int8 variant it plays live
+    // the MIT lab's size, trained by the project's ORT trainer on whole tunes, with the 4-bit variant it plays live
     expect(manifest.hyperparameters).toMatchObject({ embedding: 256, units: 1024, wholeSequences: true });
     expect(manifest.training.backend).toBe('onnxruntime');
     const q = manifest.quantized;
-    expect(q?.model).toMatch(/\.int8\.onnx$/);
+    expect(q?.model).toMatch(/\.int4\.onnx$/);
+    expect(q).toMatchObject({ bits: 4, blockSize: 32 });
     expect((q?.bitsPerToken ?? Infinity) - (q?.fp32BitsPerToken ?? 0)).toBeLessThanOrEqual(0.02);
     // the house style's characters: no titles' punctuation, no decorations, no chord quotes
     expect(manifest.vocabulary).toHaveLength(71);
@@ -61,6 +62,9 @@ describe('the shipped ABC bundle (models/abc)', () => {
     // the mask's note lengths by meter, learnt from the training tunes: a jig writes no 3/2
     expect(manifest.abcLengths?.['6:3:0.5']).toEqual(expect.arrayContaining(['', '2', '3']));
     expect(manifest.abcLengths?.['6:3:0.5']).not.toContain('3/2');
+    // and its share of notes under an eighth by meter (the short-note bias): jigs fewer than 2/4 tunes
+    expect(manifest.abcShortShare?.['6/8|0.5']).toBeGreaterThan(0);
+    expect(manifest.abcShortShare?.['6/8|0.5']).toBeLessThan(manifest.abcShortShare?.['2/4|0.5'] ?? 0);
     // every file of the bundle together under 30 MB
     const bytes = readdirSync('models/abc').reduce((n, f) => n + statSync(join('models/abc', f)).size, 0);
     expect(bytes).toBeLessThan(30_000_000);

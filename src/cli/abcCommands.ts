@@ -34,6 +34,8 @@ export interface GenerateAbcOptions {
   readonly guide: boolean;
   /** The form memory's bias (see music/abc/memory.ts); absent: the default. */
   readonly formBias?: number;
+  /** The short-note bias (see music/abc/shortNotes.ts); absent: the default. */
+  readonly shortBias?: number;
   /** The copy bound (null: the bundle's default, 0: none). */
   readonly maxCopy?: number | null;
   /** The .abc file; the MIDI files are written beside it as <name>-<n>.mid. */
@@ -48,6 +50,7 @@ function draw(session: Parameters<typeof generateAbc>[0], opts: DrawOptions): Pr
     ? {
         form: parseForm(opts.form, opts.bars),
         ...(opts.formBias === undefined ? {} : { formBias: opts.formBias }),
+        ...(opts.shortBias === undefined ? {} : { shortBias: opts.shortBias }),
       }
     : false;
   return generateAbc(session, {

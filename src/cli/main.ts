@@ -17,7 +17,7 @@ import { keyName, type MusicalKey } from '../music/musicalKey.ts';
 import type { CommonTrainOptions } from '../train/pipeline.ts';
 import { reportError, UsageError } from './errors.ts';
 import { DEFAULT_FORM } from '../music/abc/form.ts';
-import { DEFAULT_FORM_BIAS } from '../music/abc/guide.ts';
+import { DEFAULT_FORM_BIAS, DEFAULT_SHORT_BIAS } from '../music/abc/guide.ts';
 import { validateSampler } from '../model/sampler.ts';
 import { readManifest, recordEvaluation } from '../music/bundle.ts';
 import { InputFileError } from '../music/errors.ts';
@@ -216,7 +216,11 @@ train
   .addOption(threadsOption())
   .addOption(patienceOption())
   .addOption(deviceOption())
-  .option('--quantize', 'also export an int8 variant for live play (the runtime plays it)', false)
+  .option(
+    '--quantize',
+    'also export a quantized variant (4-bit blocks) for live play (the runtime plays it)',
+    false,
+  )
   .option('--licence <text>', "the training data's licence, recorded in the manifest")
   .option(
     '--whole-tunes',
@@ -269,6 +273,7 @@ function abcDrawOptions(o: Record<string, unknown>) {
     guide: o.guide as boolean,
     maxCopy: maxCopyOf(o.maxCopy),
     ...(o.formBias === undefined ? {} : { formBias: o.formBias as number }),
+    ...(o.shortBias === undefined ? {} : { shortBias: o.shortBias as number }),
   };
 }
 
@@ -324,6 +329,11 @@ program
   .option(
     '--form-bias <n>',
     `ABC: how strongly a bar restates an earlier one where folk forms restate (0: not at all; default ${DEFAULT_FORM_BIAS})`,
+    float(0, 20),
+  )
+  .option(
+    '--short-bias <n>',
+    `ABC: how strongly notes shorter than an eighth keep to the corpus's share for the meter (0: not at all; default ${DEFAULT_SHORT_BIAS})`,
     float(0, 20),
   )
   .option('--max-copy <n|off|default>', MAX_COPY_HELP, maxCopyOption, 'default')
@@ -411,6 +421,11 @@ program
   .option(
     '--form-bias <n>',
     `ABC --generate: form memory's bias (default ${DEFAULT_FORM_BIAS})`,
+    float(0, 20),
+  )
+  .option(
+    '--short-bias <n>',
+    `ABC --generate: the short-note bias (default ${DEFAULT_SHORT_BIAS})`,
     float(0, 20),
   )
   .option(
@@ -638,6 +653,27 @@ program
     const b = m.copyBound;
     process.stdout.write(
       `${o.model as string}: copy index ${m.training.copyIndex?.file ?? '-'} (${m.training.copyIndex?.tokens ?? 0} characters); default --max-copy ${b?.tokens ?? '-'} (${b?.rule ?? ''}; held-out tunes' longest copies: median ${b?.heldOut.tokens?.median ?? '-'}, max ${b?.heldOut.tokens?.max ?? '-'}); note lengths for ${Object.keys(m.abcLengths ?? {}).length} meters\n`,
+    );
+  });
+
+program
+  .command('quantize')
+  .description(
+    'give a char bundle the quantized variant this version plays live (4-bit blocks), built from its fp32 graph and measured against it and on the held-out tunes its manifest records',
+  )
+  .requiredOption('--model <dir>', 'bundle folder (abc-char)')
+  .option(
+    '--validation <share>',
+    'the share the model was trained with',
+    float(0, 0.9),
+    ABC_DEFAULTS.validation,
+  )
+  .action(async (o: Record<string, unknown>) => {
+    const { quantizeAbcBundle } = await import('../train/abc.ts');
+    const m = await quantizeAbcBundle(o.model as string, { validation: o.validation as number });
+    const q = m.quantized;
+    process.stdout.write(
+      `${o.model as string}: ${q?.model ?? '-'} (${q?.bits ?? 8}-bit, blocks of ${q?.blockSize ?? '-'}): max |Δ| ${q?.maxAbsDiff.toExponential(2) ?? '-'} against fp32; held-out ${q?.bitsPerToken?.toFixed(4) ?? '-'} bits/token against ${q?.fp32BitsPerToken?.toFixed(4) ?? '-'} in fp32\n`,
     );
   });
 

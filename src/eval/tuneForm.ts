@@ -10,6 +10,7 @@
  */
 import { readAbc } from '../music/abc/reader.ts';
 import { shapeOf } from '../music/abc/shape.ts';
+import { isShortNote, meterText } from '../music/abc/shortNotes.ts';
 
 export interface FormFigures {
   readonly tunes: number;
@@ -40,10 +41,6 @@ export function barTexts(tune: string): string[] {
     .filter((b) => /[A-Ga-gz]/.test(b));
 }
 
-/** A note's length is a tuplet's when it is no sum of binary fractions of a quarter. */
-const isTupletLength = (quarters: number): boolean =>
-  Math.abs(quarters * 64 - Math.round(quarters * 64)) > 1e-6;
-
 export function formFigures(tunes: readonly string[]): FormFigures {
   let bars = 0;
   let recurringBars = 0;
@@ -68,12 +65,12 @@ export function formFigures(tunes: readonly string[]): FormFigures {
     let meter = '';
     let unit = '';
     for (const e of events) {
-      if (e.type === 'header' && e.field === 'M' && !meter) meter = e.value.split(/\s+/)[0] ?? '';
+      if (e.type === 'header' && e.field === 'M' && !meter) meter = meterText(e.value);
       if (e.type === 'header' && e.field === 'L' && !unit) unit = e.value.split(/\s+/)[0] ?? '';
       if (e.type !== 'note' || unit !== '1/8') continue;
       const m = (shortNotes[meter] ??= { short: 0, notes: 0 });
       m.notes++;
-      if (e.dur < 0.5 - 1e-6 && !isTupletLength(e.dur)) m.short++;
+      if (isShortNote(e.dur)) m.short++;
     }
   }
   return {

@@ -4,7 +4,7 @@
  * Pure: it says what to do and the engine does it, so the shared controls (temperature, model,
  * mode, tempo, panic) reach the live session's one control surface with its one set of limits.
  */
-import type { EngineControl, EngineMode } from './engine.ts';
+import type { EngineControl, EngineMode } from './engineControl.ts';
 
 export type ControlAction =
   'temperature' | 'model' | 'length' | 'mutate' | 'panic' | 'mode' | 'endCall' | 'tempo' | 'stop';

@@ -7,8 +7,7 @@
 import { z } from 'zod';
 import { parseProgression } from '../music/chordSymbols.ts';
 import { firstIssue } from '../music/errors.ts';
-import { ENGINE_MODES, type EngineControl } from './engine.ts';
-import type { LiveSession } from './liveSession.ts';
+import { ENGINE_MODES, type Engine, type EngineControl } from './engine.ts';
 import { limited } from './limits.ts';
 
 export const controlSchema = z
@@ -62,11 +61,21 @@ export interface ControlValues {
   readonly stopped: boolean;
 }
 
+/**
+ * What the controls reach: the engine that plays now (a reload replaces it) and whoever owns the
+ * tempo (the live session: it sets the tempo, proposes it to Link, or refuses it while following
+ * MIDI clock). The surface needs no more of the live session than this.
+ */
+export interface ControlTarget {
+  readonly engine: Engine;
+  proposeTempo(bpm: number): void;
+}
+
 export class ControlSurface {
   private chordsText: string;
 
   constructor(
-    private readonly live: LiveSession,
+    private readonly live: ControlTarget,
     chords: string,
   ) {
     this.chordsText = chords;

@@ -18,11 +18,11 @@ import type { Clock, Millis } from '../midi/clock.ts';
 import type { Improviser, ImproviserSnapshot, PlayedNote } from '../model/jazzImproviser.ts';
 import { LeftHand } from './leftHand.ts';
 import { Timeline } from './timeline.ts';
+import { ENGINE_MODES, type EngineControl, type EngineMode } from './engineControl.ts';
 
 export { DEFAULT_CC_MAP, TEMPO_CC_BASE, type ControlAction } from './ccMap.ts';
+export { ENGINE_MODES, type EngineControl, type EngineMode } from './engineControl.ts';
 
-export type EngineMode = 'call-response' | 'solo' | 'follow';
-export const ENGINE_MODES: readonly EngineMode[] = ['call-response', 'solo', 'follow'];
 export type EngineState = 'idle' | 'listening' | 'responding';
 
 /** The CC on which the engine reports its state: 0 idle, 64 listening, 127 responding. */
@@ -54,25 +54,6 @@ export type EngineOutput =
    * the live session's control surface applies it, with its one set of limits.
    */
   | { readonly kind: 'control'; readonly control: EngineControl };
-
-/** What the shared controls change (CC, HTTP and the stage page all come through these). */
-export interface EngineControl {
-  readonly temperature?: number;
-  readonly topP?: number;
-  readonly model?: number;
-  readonly mode?: EngineMode;
-  readonly bpm?: number;
-  /** Answer length in bars; 0 answers as long as the call. */
-  readonly responseBars?: number;
-  /** The looping progression, as chord symbols (one bar each). */
-  readonly chords?: string;
-  /** The copy bound (model/copyGuard.ts): null the bundle's default, 0 none, N tokens. */
-  readonly maxCopy?: number | null;
-  /** All notes off now, and stopped (as `stop: true`). */
-  readonly panic?: true;
-  /** true: silence and hold (no answers, no solo) until resumed; false: resume. */
-  readonly stop?: boolean;
-}
 
 export interface EngineOptions {
   readonly bpm: number;

@@ -6,7 +6,7 @@
  * it plays adds up to the meter.
  */
 import { classifyNote, type ChordAnalysis, type NoteType } from '../music/chord.ts';
-import { AbcGuide } from '../music/abc/guide.ts';
+import { AbcGuide, corpusTables } from '../music/abc/guide.ts';
 import type { Midi } from '../music/pitch.ts';
 import type { Rng } from '../music/rng.ts';
 import { TWELFTHS_PER_QUARTER, type Twelfths } from '../music/time.ts';
@@ -127,8 +127,7 @@ export class AbcImproviser implements Improviser {
   }
 
   private newGuide(): AbcGuide {
-    const lengths = this.session.manifest.abcLengths;
-    return new AbcGuide(this.session.vocabulary, { form: null, ...(lengths ? { lengths } : {}) });
+    return new AbcGuide(this.session.vocabulary, { form: null, ...corpusTables(this.session.manifest) });
   }
 
   reset(): void {

@@ -57,6 +57,14 @@ export function sampleMasked(
   return { id, changed: allowed[own] !== 1 };
 }
 
+/**
+ * Scratch for pick: the candidates in order and their weights, grown to the largest vocabulary seen.
+ * A live char step draws hundreds of times a second; arrays built per draw (and a sort's) were most of
+ * the step's garbage, and the collections of it most of its worst case.
+ */
+let order = new Int32Array(0);
+let weights = new Float64Array(0);
+
 /** The draw for the uniform number `u` in [0, 1). */
 function pick(
   logits: Float32Array,
@@ -64,27 +72,44 @@ function pick(
   u: number,
   allowed?: (i: number) => boolean,
 ): number {
-  const ids: number[] = [];
-  for (let i = 0; i < logits.length; i++) if (!allowed || allowed(i)) ids.push(i);
-  if (ids.length === 0) throw new RangeError('sample: every token is masked out');
-  ids.sort((a, b) => (logits[b] as number) - (logits[a] as number));
-  if (opts.temperature === 0) return ids[0] as number;
-  let kept = opts.topK > 0 ? ids.slice(0, opts.topK) : ids;
-  const max = logits[kept[0] as number] as number;
-  let weights = kept.map((i) => Math.exp(((logits[i] as number) - max) / opts.temperature));
-  let total = weights.reduce((a, b) => a + b, 0);
+  if (order.length < logits.length) {
+    order = new Int32Array(logits.length);
+    weights = new Float64Array(logits.length);
+  }
+  // the allowed ids by logit, highest first, ties in id order (an insertion sort: stable, in place)
+  let n = 0;
+  for (let i = 0; i < logits.length; i++) {
+    if (allowed && !allowed(i)) continue;
+    const v = logits[i] as number;
+    let j = n++;
+    while (j > 0 && (logits[order[j - 1] as number] as number) < v) {
+      order[j] = order[j - 1] as number;
+      j--;
+    }
+    order[j] = i;
+  }
+  if (n === 0) throw new RangeError('sample: every token is masked out');
+  if (opts.temperature === 0) return order[0] as number;
+  let kept = opts.topK > 0 ? Math.min(opts.topK, n) : n;
+  const max = logits[order[0] as number] as number;
+  let total = 0;
+  for (let j = 0; j < kept; j++) {
+    const w = Math.exp(((logits[order[j] as number] as number) - max) / opts.temperature);
+    weights[j] = w;
+    total += w;
+  }
   if (opts.topP < 1) {
     let acc = 0;
-    let n = 0;
-    while (n < weights.length && acc < opts.topP * total) acc += weights[n++] as number;
-    kept = kept.slice(0, Math.max(n, 1));
-    weights = weights.slice(0, kept.length);
-    total = weights.reduce((a, b) => a + b, 0);
+    let m = 0;
+    while (m < kept && acc < opts.topP * total) acc += weights[m++] as number;
+    kept = Math.max(m, 1);
+    total = 0;
+    for (let j = 0; j < kept; j++) total += weights[j] as number;
   }
   let r = u * total;
-  for (let j = 0; j < kept.length; j++) {
+  for (let j = 0; j < kept; j++) {
     r -= weights[j] as number;
-    if (r < 0) return kept[j] as number;
+    if (r < 0) return order[j] as number;
   }
-  return kept[kept.length - 1] as number;
+  return order[kept - 1] as number;
 }

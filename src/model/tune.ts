@@ -10,7 +10,7 @@
  */
 import { vectorize } from '../music/abc/corpus.ts';
 import type { FormSpec } from '../music/abc/form.ts';
-import { AbcGuide } from '../music/abc/guide.ts';
+import { AbcGuide, corpusTables } from '../music/abc/guide.ts';
 import { lintTune } from '../music/abc/lint.ts';
 import { AbcStreamReader, type AbcEvent } from '../music/abc/reader.ts';
 import { RepeatExpander } from '../music/abc/repeats.ts';
@@ -40,7 +40,13 @@ export interface AbcGenerateOptions {
    * undefined or `false`: no mask at all (the model's raw text).
    */
   readonly guide?:
-    { readonly form: FormSpec | null; readonly tonicBias?: number; readonly formBias?: number } | false;
+    | {
+        readonly form: FormSpec | null;
+        readonly tonicBias?: number;
+        readonly formBias?: number;
+        readonly shortBias?: number;
+      }
+    | false;
   /** The copy bound (copyGuard.ts): null or undefined the bundle's default, 0 none, N characters. */
   readonly maxCopy?: number | null;
 }
@@ -148,8 +154,7 @@ export async function generateAbc(session: LstmSession, opts: AbcGenerateOptions
   for (const id of ids) copies?.push(id);
   /** Samples one tune from the current state; `prefix` is its text so far (its X: line). */
   const drawTune = async (prefix: string, first: StepOutput): Promise<{ draw: Draw; next: StepOutput }> => {
-    const lengths = session.manifest.abcLengths;
-    const guide = guided ? new AbcGuide(vocab, lengths ? { ...guided, lengths } : guided) : null;
+    const guide = guided ? new AbcGuide(vocab, { ...guided, ...corpusTables(session.manifest) }) : null;
     // the guide reads the text with its own streaming reader, which then serves here too
     const reader: Pick<AbcStreamReader, 'push' | 'end'> = guide ?? new AbcStreamReader();
     const expander = new RepeatExpander();

@@ -121,9 +121,10 @@ export const manifestSchema = z.object({
     })
     .optional(),
   /**
-   * An int8 variant for live play (onnxQuant.ts), which the runtime loads in place of `model`: its
-   * file, its max |Δ| in probabilities against the trainer on the fidelity sequences, and the bits per
-   * token of both graphs on the held-out data.
+   * A quantized variant for live play (onnxQuant.ts), which the runtime loads in place of `model`: its
+   * file, its max |Δ| in probabilities against the trainer (or, requantized, the fp32 graph) on the
+   * fidelity sequences, and the bits per token of both graphs on the held-out data. `bits` and
+   * `blockSize` say how its kernels are stored (absent: int8 with a scale per column, the first kind).
    */
   quantized: z
     .object({
@@ -131,6 +132,8 @@ export const manifestSchema = z.object({
       maxAbsDiff: z.number(),
       bitsPerToken: z.number().nullable(),
       fp32BitsPerToken: z.number().nullable(),
+      bits: z.number().int().positive().optional(),
+      blockSize: z.number().int().positive().optional(),
     })
     .optional(),
   /**
@@ -143,6 +146,11 @@ export const manifestSchema = z.object({
    * bar-true mask keeps to them. Absent: every length the mask knows.
    */
   abcLengths: z.record(z.string(), z.array(z.string())).optional(),
+  /**
+   * A char model's share of notes shorter than an eighth by meter and unit, learnt from its training
+   * tunes (music/abc/shortNotes.ts): the mask's short-note bias steers toward it. Absent: no bias.
+   */
+  abcShortShare: z.record(z.string(), z.number().min(0).max(1)).optional(),
   /**
    * Figures judged from outside on what the trainer held out (`improv eval --record`): the command and
    * the report's lines, one entry per command.

@@ -20,6 +20,7 @@ import { createRng } from '../music/rng.ts';
 import { trainAndExport, type CommonTrainOptions } from './pipeline.ts';
 import type { LearningSchedule } from './trainer.ts';
 import { lengthTable } from '../music/abc/lengths.ts';
+import { shortShareTable } from '../music/abc/shortNotes.ts';
 
 export interface AbcTrainOptions extends CommonTrainOptions {
   readonly embedding: number;
@@ -82,13 +83,13 @@ function copyMaterial(
 }
 
 /**
- * Gives an older char bundle (one trained before bundles carried their training data) its copy index
- * and its measured copy bound, and any char bundle without one its note-length table (lengths.ts),
- * from the files and the split its manifest records: each file's sha256
- * must match, and the split must give the vocabulary and the number of training characters the
- * manifest records, or nothing is written. The index file goes first, then the manifest (the commit).
+ * A char bundle's split, re-made from the files and the share its manifest records: each file's
+ * sha256 must match, and the split must give the manifest's vocabulary and training characters.
  */
-export function indexAbcBundle(dir: string, opts: { validation: number }): BundleManifest {
+function recordedSplit(
+  dir: string,
+  opts: { validation: number },
+): { manifest: BundleManifest; where: string; split: ReturnType<typeof abcSplit> } {
   const manifest = readManifest(dir);
   const where = join(dir, BUNDLE_MANIFEST);
   if (manifest.kind !== 'abc-char')
@@ -121,10 +122,34 @@ export function indexAbcBundle(dir: string, opts: { validation: number }): Bundl
       'training.tokens',
       `the split gives ${split.trainIds.length} training characters, the manifest ${manifest.training.tokens}: another --validation?`,
     );
+  return { manifest, where, split };
+}
+
+/**
+ * Gives a char bundle the quantized variant the trainer writes now (onnxQuant.ts), from its fp32
+ * graph, measured against it and on the held-out tunes of the split its manifest records.
+ */
+export async function quantizeAbcBundle(dir: string, opts: { validation: number }): Promise<BundleManifest> {
+  const { manifest, split } = recordedSplit(dir, opts);
+  const heldOut = split.validation.flatMap((t) => vectorize(`${t}\n\n`, split.vocabulary).ids);
+  const { requantizeBundle } = await import('./exportBundle.ts');
+  return requantizeBundle(dir, manifest, heldOut);
+}
+
+/**
+ * Gives an older char bundle (one trained before bundles carried their training data) its copy index
+ * and its measured copy bound, and any char bundle without one its note-length table (lengths.ts),
+ * from the files and the split its manifest records: each file's sha256
+ * must match, and the split must give the vocabulary and the number of training characters the
+ * manifest records, or nothing is written. The index file goes first, then the manifest (the commit).
+ */
+export function indexAbcBundle(dir: string, opts: { validation: number }): BundleManifest {
+  const { manifest, where, split } = recordedSplit(dir, opts);
   const abcLengths = lengthTable(split.train);
+  const abcShortShare = shortShareTable(split.train);
   if (manifest.training.copyIndex && manifest.copyBound) {
-    // it has its index and bound already: only the length table, where it lacks one
-    const next: BundleManifest = { ...manifest, abcLengths };
+    // it has its index and bound already: only the length and short-note tables
+    const next: BundleManifest = { ...manifest, abcLengths, abcShortShare };
     writeFileAtomicSync(where, `${JSON.stringify(next, null, 2)}\n`);
     return next;
   }
@@ -138,6 +163,7 @@ export function indexAbcBundle(dir: string, opts: { validation: number }): Bundl
     },
     copyBound: chooseCopyBound(material.copyTrain, material.copyHeldOut, null, 'tunes'),
     abcLengths,
+    abcShortShare,
   };
   writeFileAtomicSync(join(dir, index.name), index.bytes);
   writeFileAtomicSync(where, `${JSON.stringify(next, null, 2)}\n`);
@@ -176,6 +202,7 @@ export async function trainAbc(opts: AbcTrainOptions): Promise<BundleManifest> {
     profile: 'abc-tunes',
     split: { by: 'tunes', share: opts.validation, training: train.length, heldOut: validation.length },
     abcLengths: lengthTable(train),
+    abcShortShare: shortShareTable(train),
     ...(opts.wholeTunes
       ? { train: tuneIds(train), validation: tuneIds(validation), wholeStreams: true }
       : { train: [trainIds], validation: valIds.length > opts.sequenceLength ? [valIds] : [] }),

@@ -4,7 +4,7 @@
  * agree within tolerance is refused and nothing is written.
  */
 import { createHash } from 'node:crypto';
-import { mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { writeFileAtomicSync } from '../music/files.ts';
 import { crashPoint } from './crashPoint.ts';
 import { join } from 'node:path';
@@ -13,12 +13,12 @@ import * as ort from 'onnxruntime-node';
 import { BUNDLE_MANIFEST, type BundleManifest } from '../music/bundle.ts';
 import { createRng } from '../music/rng.ts';
 import { conditionWidth, extractWeights, oneHotBatch, type LstmLmSpec } from './model.ts';
-import { buildOnnx, ONNX_IO } from './onnxGraph.ts';
+import { buildOnnx, ONNX_IO, readOnnxWeights } from './onnxGraph.ts';
 import { CONDITION_INPUT } from './ortGraph.ts';
-import { buildQuantizedOnnx } from './onnxQuant.ts';
+import { buildQuantizedOnnx, QUANT_BITS, QUANT_BLOCK } from './onnxQuant.ts';
 
 /**
- * The graph files are named by their content (`model-<sha256 12>.onnx`, `….int8.onnx`), so a new
+ * The graph files are named by their content (`model-<sha256 12>.onnx`, `….int4.onnx`), so a new
  * export never overwrites a file the old manifest names: see writeBundle.
  */
 const modelFileFor = (bytes: Uint8Array, suffix: string): string =>
@@ -71,11 +71,12 @@ export class FidelityError extends Error {
 }
 
 /**
- * Max |Δ| between the trainer's probabilities and ONNX's over `count` random sequences of `length`
- * tokens, each starting from the start token with zero state.
+ * Max |Δ| between the reference's probabilities (the trainer's model, or another ONNX graph of the
+ * same model) and ONNX's over `count` random sequences of `length` tokens, each starting from the
+ * start token with zero state.
  */
 export async function fidelityCheck(
-  model: tf.LayersModel,
+  reference: tf.LayersModel | Uint8Array,
   spec: LstmLmSpec,
   onnxBytes: Uint8Array,
   opts: { count: number; length: number; seed: number },
@@ -90,17 +91,47 @@ export async function fidelityCheck(
   const conditions = rows.map(() =>
     Float32Array.from({ length: opts.length * C }, (_, i) => (i % 2 ? rng.int(2) : rng.next() * 2 - 1)),
   );
-  const expected = tf.tidy(() =>
-    (
-      model.predict(
-        oneHotBatch(rows, spec.vocabSize, C > 0 ? { rows: conditions, width: C } : undefined),
-      ) as tf.Tensor
-    ).dataSync(),
-  );
+  const T = opts.length;
+  const B = opts.count;
+  const V = spec.vocabSize;
+  // the trainer's output is [batch, seq, V]; an ONNX graph's [seq, batch, V]
+  const expected =
+    reference instanceof Uint8Array
+      ? await onnxBatch(reference, spec, rows, conditions)
+      : tf.tidy(() =>
+          (
+            reference.predict(
+              oneHotBatch(rows, spec.vocabSize, C > 0 ? { rows: conditions, width: C } : undefined),
+            ) as tf.Tensor
+          ).dataSync(),
+        );
+  const at = (b: number, t: number): number =>
+    reference instanceof Uint8Array ? (t * B + b) * V : (b * T + t) * V;
+  const probs = await onnxBatch(onnxBytes, spec, rows, conditions);
+  let max = 0;
+  for (let b = 0; b < B; b++) {
+    for (let t = 0; t < T; t++) {
+      for (let v = 0; v < V; v++) {
+        const d = Math.abs((expected[at(b, t) + v] as number) - (probs[(t * B + b) * V + v] as number));
+        if (!(d <= max)) max = Number.isNaN(d) ? Infinity : d;
+      }
+    }
+  }
+  return max;
+}
+
+/** An ONNX graph's probabilities for a batch of rows of equal length, from zero state: [seq, batch, V]. */
+async function onnxBatch(
+  onnxBytes: Uint8Array,
+  spec: LstmLmSpec,
+  rows: readonly (readonly number[])[],
+  conditions: readonly Float32Array[],
+): Promise<Float32Array> {
+  const C = conditionWidth(spec);
+  const T = rows[0]?.length ?? 0;
+  const B = rows.length;
   const session = await ort.InferenceSession.create(onnxBytes, { intraOpNumThreads: 1 });
   try {
-    const T = opts.length;
-    const B = opts.count;
     const tokens = new BigInt64Array(T * B);
     rows.forEach((row, b) => row.forEach((id, t) => (tokens[t * B + b] = BigInt(id))));
     const state = (): ort.Tensor =>
@@ -115,20 +146,7 @@ export async function fidelityCheck(
       [ONNX_IO.inputs.c]: state(),
       ...(C > 0 ? { [CONDITION_INPUT]: new ort.Tensor('float32', cond, [T, B, C]) } : {}),
     });
-    const probs = out[ONNX_IO.outputs.probs]?.data as Float32Array;
-    const V = spec.vocabSize;
-    let max = 0;
-    for (let b = 0; b < B; b++) {
-      for (let t = 0; t < T; t++) {
-        for (let v = 0; v < V; v++) {
-          const d = Math.abs(
-            (expected[(b * T + t) * V + v] as number) - (probs[(t * B + b) * V + v] as number),
-          );
-          if (!(d <= max)) max = Number.isNaN(d) ? Infinity : d;
-        }
-      }
-    }
-    return max;
+    return out[ONNX_IO.outputs.probs]?.data as Float32Array;
   } finally {
     await session.release();
   }
@@ -157,7 +175,7 @@ export async function exportBundle(opts: ExportOptions): Promise<BundleManifest>
     `improv ${opts.manifest.kind} language model`,
   );
   if (opts.tamper) bytes = opts.tamper(bytes);
-  const sequences = 100;
+  const sequences = FIDELITY_SEQUENCES;
   const maxAbsDiff = await fidelityCheck(opts.model, spec, bytes, {
     count: sequences,
     length: 16,
@@ -168,28 +186,9 @@ export async function exportBundle(opts: ExportOptions): Promise<BundleManifest>
       `ONNX export disagrees with the trainer: max |Δ| = ${maxAbsDiff} over ${sequences} sequences (limit ${FIDELITY_TOLERANCE}); no bundle written to ${opts.outDir}`,
     );
   }
-  let quantized: { bytes: Uint8Array; entry: NonNullable<BundleManifest['quantized']> } | null = null;
-  if (opts.quantize) {
-    const q = buildQuantizedOnnx(
-      spec,
-      extractWeights(opts.model, spec),
-      `improv ${opts.manifest.kind} language model, int8`,
-    );
-    const held = opts.quantize.heldOut;
-    quantized = {
-      bytes: q,
-      entry: {
-        model: modelFileFor(q, '.int8.onnx'),
-        maxAbsDiff: await fidelityCheck(opts.model, spec, q, {
-          count: sequences,
-          length: 16,
-          seed: spec.seed,
-        }),
-        bitsPerToken: held?.length ? await bitsPerToken(q, spec, held) : null,
-        fp32BitsPerToken: held?.length ? await bitsPerToken(bytes, spec, held) : null,
-      },
-    };
-  }
+  const quantized = opts.quantize
+    ? await quantizedVariant(opts.model, bytes, spec, opts.manifest.kind, opts.quantize.heldOut)
+    : null;
   const manifest: BundleManifest = {
     format: 'improv-bundle',
     version: 1,
@@ -210,6 +209,67 @@ export async function exportBundle(opts: ExportOptions): Promise<BundleManifest>
     ...(opts.files ?? []),
   ]);
   return manifest;
+}
+
+const FIDELITY_SEQUENCES = 100;
+
+/** The quantized graph of a model and its manifest entry, measured against `reference` and on `heldOut`. */
+async function quantizedVariant(
+  reference: tf.LayersModel | Uint8Array,
+  fp32: Uint8Array,
+  spec: LstmLmSpec,
+  kind: string,
+  heldOut: readonly number[] | null,
+): Promise<{ bytes: Uint8Array; entry: NonNullable<BundleManifest['quantized']> }> {
+  const q = buildQuantizedOnnx(
+    spec,
+    reference instanceof Uint8Array ? readOnnxWeights(reference, spec) : extractWeights(reference, spec),
+    `improv ${kind} language model, ${QUANT_BITS}-bit`,
+  );
+  return {
+    bytes: q,
+    entry: {
+      model: modelFileFor(q, `.int${QUANT_BITS}.onnx`),
+      maxAbsDiff: await fidelityCheck(reference, spec, q, {
+        count: FIDELITY_SEQUENCES,
+        length: 16,
+        seed: spec.seed,
+      }),
+      bitsPerToken: heldOut?.length ? await bitsPerToken(q, spec, heldOut) : null,
+      fp32BitsPerToken: heldOut?.length ? await bitsPerToken(fp32, spec, heldOut) : null,
+      bits: QUANT_BITS,
+      blockSize: QUANT_BLOCK,
+    },
+  };
+}
+
+/**
+ * Gives a bundle the quantized variant this trainer writes now, built from its fp32 graph (a bundle
+ * trained with the int8 variant of before, or without one): the new graph is written, then the
+ * manifest that names it, then the old variant is removed. Returns the new manifest.
+ */
+export async function requantizeBundle(
+  dir: string,
+  manifest: BundleManifest,
+  heldOut: readonly number[] | null,
+): Promise<BundleManifest> {
+  const h = manifest.hyperparameters;
+  const spec: LstmLmSpec = {
+    vocabSize: manifest.vocabulary.length,
+    units: h.units,
+    layers: h.layers,
+    dropout: h.dropout,
+    embedding: h.embedding,
+    seed: h.seed,
+  };
+  const fp32 = new Uint8Array(readFileSync(join(dir, manifest.model)));
+  const { bytes, entry } = await quantizedVariant(fp32, fp32, spec, manifest.kind, heldOut);
+  const next: BundleManifest = { ...manifest, quantized: entry };
+  writeFileAtomicSync(join(dir, entry.model), bytes);
+  writeFileAtomicSync(join(dir, BUNDLE_MANIFEST), `${JSON.stringify(next, null, 2)}\n`);
+  const old = manifest.quantized?.model;
+  if (old && old !== entry.model) rmSync(join(dir, old), { force: true });
+  return next;
 }
 
 /**

@@ -84,6 +84,59 @@ function reorderBias(bias: Float32Array, units: number): Float32Array {
   return out;
 }
 
+/** Keras [in, 4H] (i f c o) back from ONNX [4H, in] (i o f c): reorderGates undone. */
+function kerasGates(onnxKernel: Float32Array, inputs: number, units: number): Float32Array {
+  const out = new Float32Array(4 * units * inputs);
+  for (let g = 0; g < 4; g++) {
+    const kg = KERAS_GATE[g] as number;
+    for (let u = 0; u < units; u++) {
+      for (let k = 0; k < inputs; k++)
+        out[k * 4 * units + kg * units + u] = onnxKernel[(g * units + u) * inputs + k] as number;
+    }
+  }
+  return out;
+}
+
+/**
+ * The weights of a graph buildOnnx wrote, read back (to build another graph of the same model, such
+ * as its quantized variant, without its trainer). Throws naming the tensor that is missing or of
+ * another size than the spec says.
+ */
+export function readOnnxWeights(bytes: Uint8Array, spec: LstmLmSpec): LstmLmWeights {
+  const graph = onnx.ModelProto.decode(bytes).graph;
+  const V = spec.vocabSize;
+  const H = spec.units;
+  const tokenWidth = spec.embedding > 0 ? spec.embedding : V;
+  const tensor = (name: string, size: number): Float32Array => {
+    const t = graph?.initializer?.find((i) => i.name === name);
+    const raw = t?.rawData;
+    if (!raw || t.dataType !== onnx.TensorProto.DataType.FLOAT)
+      throw new RangeError(`the ONNX graph has no float tensor '${name}'`);
+    const data = new Float32Array(raw.buffer.slice(raw.byteOffset, raw.byteOffset + raw.byteLength));
+    if (data.length !== size)
+      throw new RangeError(`the ONNX tensor '${name}' has ${data.length} values, the spec needs ${size}`);
+    return data;
+  };
+  const inputWidth = tokenWidth + conditionWidth(spec);
+  return {
+    embedding:
+      spec.embedding > 0 ? tensor('input_table', (V + 1) * tokenWidth).slice(0, V * tokenWidth) : null,
+    lstm: Array.from({ length: spec.layers }, (_, l) => {
+      const inW = l === 0 ? inputWidth : H;
+      const b = tensor(`B${l}`, 8 * H);
+      const bias = new Float32Array(4 * H);
+      for (let g = 0; g < 4; g++) bias.set(b.subarray(g * H, (g + 1) * H), (KERAS_GATE[g] as number) * H);
+      return {
+        kernel: kerasGates(tensor(`W${l}`, 4 * H * inW), inW, H),
+        recurrent: kerasGates(tensor(`R${l}`, 4 * H * H), H, H),
+        bias,
+      };
+    }),
+    outputKernel: tensor('Wd', H * V),
+    outputBias: tensor('bd', V),
+  };
+}
+
 /** Serialises the model to ONNX bytes. */
 export function buildOnnx(spec: LstmLmSpec, w: LstmLmWeights, docString: string): Uint8Array {
   const V = spec.vocabSize;

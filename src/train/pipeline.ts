@@ -74,6 +74,7 @@ export interface PipelineOptions extends Omit<
   readonly licence?: string;
   /** A char model's note lengths by meter (recorded in the manifest). */
   readonly abcLengths?: BundleManifest['abcLengths'];
+  readonly abcShortShare?: BundleManifest['abcShortShare'];
   /** How a char model's data was split (recorded in the manifest). */
   readonly split?: NonNullable<BundleManifest['training']['split']>;
   /**
@@ -191,6 +192,7 @@ export async function trainAndExport(opts: PipelineOptions): Promise<PipelineRes
       ...(opts.conditioning ? { conditioning: opts.conditioning } : {}),
       ...(opts.jazz ? { jazz: opts.jazz } : {}),
       ...(opts.abcLengths ? { abcLengths: opts.abcLengths } : {}),
+      ...(opts.abcShortShare ? { abcShortShare: opts.abcShortShare } : {}),
     },
   });
   model.dispose();
@@ -202,7 +204,7 @@ export async function trainAndExport(opts: PipelineOptions): Promise<PipelineRes
       `, ${result.secondsPerEpoch.toFixed(2)} s/epoch, ${Math.round(result.tokensPerSecond)} tokens/s on ${engine}, ` +
       `ONNX max |Δ| ${manifest.fidelity.maxAbsDiff.toExponential(2)}` +
       (manifest.quantized
-        ? `; int8 variant: max |Δ| ${manifest.quantized.maxAbsDiff.toExponential(2)}, held-out ${manifest.quantized.bitsPerToken?.toFixed(4) ?? '-'} bits/token against ${manifest.quantized.fp32BitsPerToken?.toFixed(4) ?? '-'} in fp32`
+        ? `; ${manifest.quantized.bits ?? 8}-bit variant: max |Δ| ${manifest.quantized.maxAbsDiff.toExponential(2)}, held-out ${manifest.quantized.bitsPerToken?.toFixed(4) ?? '-'} bits/token against ${manifest.quantized.fp32BitsPerToken?.toFixed(4) ?? '-'} in fp32`
         : ''),
   );
   opts.log(

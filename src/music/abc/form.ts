@@ -93,6 +93,11 @@ export class FormTracker {
     return Object.assign(new FormTracker(this.spec), this);
   }
 
+  /** Becomes `src` at its point (the tracker's state is all plain values). */
+  copyFrom(src: FormTracker): this {
+    return Object.assign(this, src);
+  }
+
   /** Whether a note may sound now (not after the last part, nor between a first and second ending). */
   get takesMusic(): boolean {
     return !this.done && !this.awaitingSecondEnding && this.broken === null;

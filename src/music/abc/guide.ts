@@ -14,9 +14,11 @@
  *
  * Hand-written: no ABC library reads text one character at a time, let alone says what may follow.
  */
+import type { BundleManifest } from '../bundle.ts';
 import { FormTracker, type FormSpec } from './form.ts';
 import { FormMemory } from './memory.ts';
 import { LengthRules, type LengthTable, type MeterLengths } from './lengths.ts';
+import { isShortNote, ShortNoteBias, type ShortShareTable } from './shortNotes.ts';
 import {
   ACCIDENTALS,
   NOTE_LETTERS,
@@ -29,6 +31,13 @@ import {
   type Lex,
 } from './notation.ts';
 import { AbcStreamReader, RIGHT_FITS, TIME_EPSILON, type AbcEvent, type BarState } from './reader.ts';
+
+/** Patterns the hot paths test (a literal in a function is a new RegExp each time it runs). */
+const FIELD_LINE = /^[A-Za-z]:/;
+const BAR_LINE_CHAR = /^[|:\][12]$/;
+const LENGTH_CHAR = /^[0-9/]$/;
+const BAR_TOKEN_TAIL = /[|\]:]\d*$/;
+const LENGTH_OR_REST_CHAR = /[0-9/zx]/;
 
 export interface GuideOptions {
   /** The shape to write; null keeps bars true but leaves the form to the model. */
@@ -46,6 +55,15 @@ export interface GuideOptions {
    * length in LENGTHS, any completion.
    */
   readonly lengths?: LengthTable;
+  /**
+   * The corpus's share of notes shorter than an eighth, by meter (shortNotes.ts): the characters
+   * that write one are made likelier while the tune is below it, unlikelier above. Absent: no bias.
+   */
+  readonly shortShare?: ShortShareTable;
+  /** The most that bias adds to or takes from a logit (0: none; default DEFAULT_SHORT_BIAS). */
+  readonly shortBias?: number;
+  /** Probe every character class, even those the settled text answers (tests compare the two). */
+  readonly probeAll?: boolean;
 }
 
 /** About e⁴ ≈ 55 times the odds: the corpus ends 76 % of its tunes on the tonic, the raw model 22 %. */
@@ -53,6 +71,19 @@ export const DEFAULT_TONIC_BIAS = 4;
 
 /** Measured on the shipped model (docs/models.md): at 5 recurring bars come near the corpus's share (41 % against 47 %; 1: 0.6 %, 3: 12 %, 6: 57 %). */
 export const DEFAULT_FORM_BIAS = 5;
+
+/** The guide's tables a char bundle carries (its training tunes' note lengths and short-note shares). */
+export function corpusTables(
+  manifest: Pick<BundleManifest, 'abcLengths' | 'abcShortShare'>,
+): Pick<GuideOptions, 'lengths' | 'shortShare'> {
+  return {
+    ...(manifest.abcLengths ? { lengths: manifest.abcLengths } : {}),
+    ...(manifest.abcShortShare ? { shortShare: manifest.abcShortShare } : {}),
+  };
+}
+
+/** Measured on the shipped model (seed 41, 400 tunes; docs/models.md): 0 left short notes at 5.2 % against the corpus's 8.3 %, 4 at 6.7 %, 6 at 7.7 %, each meter with a share nearer it. */
+export const DEFAULT_SHORT_BIAS = 6;
 
 /** What one step's characters share: the settled text, the probes' answers, the line's end. */
 interface Step {
@@ -82,9 +113,19 @@ export interface GuideStats {
 
 export class AbcGuide {
   private reader = new AbcStreamReader();
+  /** One step's probe answers by character class (fill clears it). */
+  private cache = new Map<string, boolean>();
+  /** The reader and tracker the probes copy into (probe's `reuse`). */
+  private scratch: { reader: AbcStreamReader; tracker: FormTracker | null } = {
+    reader: new AbcStreamReader(),
+    tracker: null,
+  };
   private tracker: FormTracker | null;
   private memory: FormMemory;
   private readonly rules: LengthRules | null;
+  private shortNotes: ShortNoteBias | null;
+  /** The lexical reading of the step fill last judged (the short-note bias reads it). */
+  private stepLex: Lex | null = null;
   /** The current line as written (the lexical rules look at its end). */
   private line = '';
   private tonic: string | null = null;
@@ -103,6 +144,9 @@ export class AbcGuide {
     this.tracker = opts.form ? new FormTracker(opts.form) : null;
     this.memory = new FormMemory(opts.form?.barsPerPart ?? null);
     this.rules = opts.lengths ? new LengthRules(opts.lengths) : null;
+    this.shortNotes = opts.shortShare
+      ? new ShortNoteBias(opts.shortShare, opts.shortBias ?? DEFAULT_SHORT_BIAS)
+      : null;
   }
 
   /** An independent guide at the same point (for an improviser's snapshots). */
@@ -111,6 +155,9 @@ export class AbcGuide {
       reader: this.reader.clone(),
       tracker: this.tracker?.clone() ?? null,
       memory: this.memory.clone(),
+      shortNotes: this.shortNotes?.clone() ?? null,
+      scratch: { reader: new AbcStreamReader(), tracker: null },
+      cache: new Map<string, boolean>(),
       fields: new Set(this.fields),
       stats: { ...this.stats },
     });
@@ -132,6 +179,7 @@ export class AbcGuide {
     for (const ch of text) this.memory.push(ch);
     for (const raw of events) {
       this.memory.event(raw);
+      this.shortNotes?.event(raw);
       const e = this.forgiven(raw);
       if (e.type === 'bar') this.forgive = false;
       if (e.type === 'tune') {
@@ -184,17 +232,41 @@ export class AbcGuide {
     // the cadence is the tonic's: where the tonic bias applies, the form memory keeps out of it
     if (!this.biasTonic(logits, base))
       this.memory.bias(logits, this.vocabulary, this.opts.formBias ?? DEFAULT_FORM_BIAS);
+    this.biasShort(logits, base);
     return true;
   }
 
+  /**
+   * The short-note bias (shortNotes.ts) on the characters that would make a note shorter than an
+   * eighth of one that is not: '/' on a note whose length is still unwritten, '>' and '<' after a
+   * whole note (the pair's shorter note is half the written length).
+   */
+  private biasShort(logits: Float32Array, base: Probe | null): void {
+    const lex = this.stepLex;
+    if (!this.shortNotes || !base || !lex || base.bar.section !== 'body') return;
+    const { bar } = base;
+    if (bar.last <= 0 || bar.lastInTuplet || isShortNote(bar.last) || !isShortNote(bar.last / 2)) return;
+    const amount = this.shortNotes.amount(bar.unit);
+    if (!amount) return;
+    const slash = lex.noteLength === '';
+    const pair = lex.complete && !lex.inPair;
+    for (let i = 0; i < this.vocabulary.length; i++) {
+      const ch = this.vocabulary[i];
+      if ((ch === '/' && slash) || ((ch === '>' || ch === '<') && pair))
+        logits[i] = (logits[i] as number) + amount;
+    }
+  }
+
   private fill(allowed: Uint8Array, base: Probe | null): boolean {
-    const step: Step = { base, cache: new Map(), lex: null };
+    this.cache.clear();
+    const step: Step = { base, cache: this.cache, lex: null };
     let any = false;
     for (let i = 0; i < this.vocabulary.length; i++) {
       const ok = this.allows(this.vocabulary[i] as string, step);
       allowed[i] = ok ? 1 : 0;
       any ||= ok;
     }
+    this.stepLex = step.lex;
     return any;
   }
 
@@ -209,42 +281,46 @@ export class AbcGuide {
     const { base, cache } = step;
     const line = this.line;
     const section = this.reader.section;
-    step.fieldLine ??= section !== 'body' || /^[A-Za-z]:/.test(line);
+    step.fieldLine ??= section !== 'body' || FIELD_LINE.test(line);
     if (step.fieldLine) return headerAllows(ch, line, section, this.fields, this.kind);
     // the rules look at the end of the line only: a note, a tie, a pair, a bar line (regexes stay cheap)
-    const tail = line.slice(-TAIL);
     step.lex ??= readLex(
-      tail,
+      line.slice(-TAIL),
       base?.tracker?.done ?? false,
       (base ? this.meterLengths(base.bar) : null)?.lengths,
     );
     const lex = step.lex;
     if (!bodyAllows(ch, lex)) return false;
     // a bar past saving is closed at once: only a bar line may come (its length is then let go)
-    if (this.forgive && !/^[|:\][12]$/.test(ch)) return false;
+    if (this.forgive && !BAR_LINE_CHAR.test(ch)) return false;
     if (ch === '(' && (base?.bar.tupletLeft ?? 0) > 0) return false; // no tuplet inside a tuplet
     // no broken rhythm on tuplet notes: abc2midi finds the pair's durations unequal
     if ((ch === '>' || ch === '<') && (base?.bar.lastInTuplet ?? false)) return false;
-    if (base && !this.forgive && /^[0-9/]$/.test(ch) && lex.noteLength !== null)
+    if (base && !this.forgive && LENGTH_CHAR.test(ch) && lex.noteLength !== null)
       return this.lengthFits(base, lex, ch);
     if ((ch === '|' || ch === ':') && base && !this.forgive && !this.mayClose(base)) return false;
-    const [key, stand] = this.classOf(ch, tail);
+    // a space or a tie leaves the bar as the settled text has it (a space only ends the open note's
+    // length, which settling did; a tie holds the open note): the step's base answers, no probe
+    if ((ch === ' ' || ch === '-') && !this.opts.probeAll)
+      return base !== null && this.fits(base, ch, '', lex);
+    if (ch === '(' && base && !this.opts.probeAll) return this.tupletFits(base);
+    const key = this.classOf(ch, lex);
     const hit = cache.get(key);
     if (hit !== undefined) return hit;
-    const ok = this.probeAllows(stand, lex);
+    const ok = this.probeAllows(key === NOTE_CLASS ? 'A' : ch, lex);
     cache.set(key, ok);
     return ok;
   }
 
   /**
    * Characters that a probe cannot tell apart share its answer, and one of them stands for all: every
-   * note letter, rest and accidental starts a note whose length is still open (the tie rule, which
-   * tells letters apart, is lexical).
+   * note letter, rest and accidental starts a note whose length is still open (NOTE_CLASS, which 'A'
+   * stands for; the tie rule, which tells letters apart, is lexical).
    */
-  private classOf(ch: string, line: string): [key: string, stand: string] {
-    if (/-$/.test(line)) return [ch, ch];
-    if (NOTE_LETTERS.test(ch) || ACCIDENTALS.has(ch) || ch === 'z' || ch === 'x') return ['note', 'A'];
-    return [ch, ch];
+  private classOf(ch: string, lex: Lex): string {
+    if (lex.last === '-') return ch;
+    if (NOTE_LETTERS.test(ch) || ACCIDENTALS.has(ch) || ch === 'z' || ch === 'x') return NOTE_CLASS;
+    return ch;
   }
 
   /**
@@ -294,6 +370,18 @@ export class AbcGuide {
     return room + bar.last - shortest - owed > -TIME_EPSILON;
   }
 
+  /**
+   * Whether a tuplet may open, from the settled text (what probing `(3ABc`, then `(2AB`, finds): its
+   * notes must be welcome (the form takes music), and the shorter of the two, a triplet of units in
+   * the time of two, must fit what the bar has left. The tuplet probes were a third of the mask's work.
+   */
+  private tupletFits({ bar, tracker }: Probe): boolean {
+    if (tracker && !tracker.takesMusic) return false;
+    if (bar.meter <= 0) return true;
+    const room = (tracker?.barLimit(bar.meter) ?? bar.meter) - bar.elapsed;
+    return room - 2 * bar.unit > -TIME_EPSILON;
+  }
+
   private probeAllows(ch: string, lex: Lex): boolean {
     const { line } = lex;
     // a tuplet's number is judged with all its notes written
@@ -301,7 +389,7 @@ export class AbcGuide {
     // a tied note's letter may still take the octave mark that makes it the same note
     const tieLater = NOTE_LETTERS.test(ch) || ACCIDENTALS.has(ch);
     for (const rest of completions) {
-      const p = this.probe(ch + rest, tieLater);
+      const p = this.probe(ch + rest, tieLater, true);
       if (p && this.fits(p, ch, rest, lex)) return true;
     }
     return false;
@@ -328,8 +416,8 @@ export class AbcGuide {
     const lengthOpen =
       rest === '' &&
       note !== null &&
-      !/[|\]:]\d*$/.test(written) &&
-      (NOTE_LETTERS.test(ch) || /[0-9/zx]/.test(ch));
+      !BAR_TOKEN_TAIL.test(written) &&
+      (NOTE_LETTERS.test(ch) || LENGTH_OR_REST_CHAR.test(ch));
     if (!lengthOpen || bar.last <= 0)
       return room > -TIME_EPSILON && (this.outsideTuplets(bar)?.completes(room) ?? true);
     // The note's length may still change: judge it by the shortest it can become.
@@ -350,26 +438,42 @@ export class AbcGuide {
   }
 
   /** Runs `text` through clones of the reader and the form; null when it breaks either. */
-  private probe(text: string, tieLater = false): Probe | null {
-    const reader = this.reader.clone();
-    const tracker = this.tracker?.clone() ?? null;
+  /**
+   * `reuse`: the probe's reader and tracker are this guide's scratch ones, copied into (no allocation
+   * to speak of), so its answer holds only until the next such probe: for the probes of one
+   * character's classes, not for a step's base.
+   */
+  private probe(text: string, tieLater = false, reuse = false): Probe | null {
+    const reader = reuse ? this.scratch.reader.copyFrom(this.reader) : this.reader.clone();
+    const tracker = !this.tracker
+      ? null
+      : reuse
+        ? (this.scratch.tracker ??= this.tracker.clone()).copyFrom(this.tracker)
+        : this.tracker.clone();
     const ties = reader.stats.danglingTies;
-    const events = [...reader.push(text), ...reader.settle()].map((e) => this.forgiven(e));
-    for (const e of events) {
-      if (e.type === 'skip') return null;
-      if (e.type === 'bar' && !RIGHT_FITS.has(e.fit) && e.fit !== 'empty') return null;
-      // a pickup is a lead-in: at most half a bar (the corpus's are one to three notes)
-      if (e.type === 'bar' && e.fit === 'pickup' && e.length > reader.bar.meter / 2 + TIME_EPSILON)
-        return null;
-      if (e.type === 'tune' && this.reader.bar.section !== 'idle') return null;
-      if (e.type === 'header' && this.reader.bar.section === 'body') return null; // no field lines in the body
-      tracker?.push(e);
-    }
+    if (!this.takes(reader.push(text), reader, tracker) || !this.takes(reader.settle(), reader, tracker))
+      return null;
     if (tracker?.broken) return null;
     // a note still waiting for its length has not reached the tracker as an event yet
     if (tracker && reader.bar.last > 0 && !tracker.takesMusic) return null;
     if (!tieLater && reader.stats.danglingTies > ties) return null;
     return { bar: reader.bar, tracker };
+  }
+
+  /** Passes a probe's events to its tracker; false at one the probe must not produce. */
+  private takes(events: readonly AbcEvent[], reader: AbcStreamReader, tracker: FormTracker | null): boolean {
+    for (const raw of events) {
+      const e = this.forgiven(raw);
+      if (e.type === 'skip') return false;
+      if (e.type === 'bar' && !RIGHT_FITS.has(e.fit) && e.fit !== 'empty') return false;
+      // a pickup is a lead-in: at most half a bar (the corpus's are one to three notes)
+      if (e.type === 'bar' && e.fit === 'pickup' && e.length > reader.bar.meter / 2 + TIME_EPSILON)
+        return false;
+      if (e.type === 'tune' && this.reader.section !== 'idle') return false;
+      if (e.type === 'header' && this.reader.section === 'body') return false; // no field lines in the body
+      tracker?.push(e);
+    }
+    return true;
   }
 
   /**
@@ -389,6 +493,9 @@ export class AbcGuide {
     return true;
   }
 }
+
+/** The class key of the characters that start a note (classOf). */
+const NOTE_CLASS = 'note';
 
 /** How to finish a token that a character opens, to judge it (tried in order; '' is the character alone). */
 const COMPLETIONS: Record<string, readonly string[]> = {

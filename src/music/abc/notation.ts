@@ -50,6 +50,19 @@ export const NOTE_TAIL = /(?:\^\^|\^|__|_|=)?([A-Ga-gzx])([',]*)(\d*\/*\d*)$/;
 const BROKEN_TAIL = /[A-Ga-gzx][',]*(\d*\/*\d*)[<>](?:\^\^|\^|__|_|=)?[A-Ga-gzx][',]*(\d*\/*\d*)$/;
 const BAR_TAIL = /(?:\|\]|\|\||:\||\||::|\|:)$/;
 
+/** Patterns the hot paths test (a literal in a function is a new RegExp each time it runs). */
+const TUPLET_OPEN = /\(\d$/;
+const LOWER_LETTER = /^[a-g]$/;
+const UPPER_LETTER = /^[A-G]$/;
+const DOUBLE_OR_END_BAR = /(?:\|\||:\|)$/;
+const CLOSED_BAR_FOR_PIPE = /(?:\|\||\|\]|\|:|::|:\|)$/;
+const CLOSED_BAR_FOR_COLON = /(?:\|\]|::|:\||\|:)$/;
+const ENDING_NUMBER = /[|[]\d$/;
+const BAR_NUMBER_TAIL = /[|\]:[]\d*$/;
+const PAIR_OPEN_TAIL = /[A-Ga-gzx][',]*(\d*\/*\d*)[<>](?:\^\^|\^|__|_|=)?$/;
+const TIED_TAIL = /-(?:\^\^|\^|__|_|=)?[A-Ga-g][',]*\d*\/*\d*$/;
+const LENGTH_TEXT = /^(\d*)(\/*)(\d*)$/;
+
 /** The end of the line as the lexical rules read it (see AbcGuide.lex). */
 export interface Lex {
   readonly line: string;
@@ -58,6 +71,8 @@ export interface Lex {
   readonly done: boolean;
   /** The line ends with a bar line. */
   readonly barTail: boolean;
+  /** The line without its trailing spaces (what the bar-line rules read). */
+  readonly bare: string;
   /** A tie, the note it holds and what is written of the note that continues it. */
   readonly tie: { readonly held: string; readonly typed: string } | null;
   /** The length text of the note at the end of the line, while it may still grow; else null. */
@@ -146,16 +161,18 @@ export function headerAllows(
 export function readLex(line: string, done: boolean, lengths: readonly string[] = LENGTHS): Lex {
   const tie = TIE_TAIL.exec(line);
   const note = NOTE_TAIL.exec(line);
-  const lengthOpen = note !== null && !/[|\]:[]\d*$/.test(line);
+  const lengthOpen = note !== null && !BAR_NUMBER_TAIL.test(line);
   const pair = BROKEN_TAIL.exec(line);
   const pool = pair ? [pair[1] ?? ''] : lengths;
   const noteLength = lengthOpen ? (note[3] ?? '') : null;
-  const next = /[A-Ga-gzx][',]*(\d*\/*\d*)[<>](?:\^\^|\^|__|_|=)?$/.exec(line);
+  const next = PAIR_OPEN_TAIL.exec(line);
+  const bare = line.replace(/ +$/, '');
   return {
     line,
     last: line[line.length - 1] ?? '',
     done,
-    barTail: BAR_TAIL.test(line.replace(/ +$/, '')),
+    barTail: BAR_TAIL.test(bare),
+    bare,
     tie: tie ? { held: tie[1] ?? '', typed: tie[2] ?? '' } : null,
     noteLength,
     letter: note?.[1] ?? '',
@@ -164,7 +181,7 @@ export function readLex(line: string, done: boolean, lengths: readonly string[] 
     pool,
     poolNew: next ? [next[1] ?? ''] : lengths,
     complete: noteLength !== null && pool.includes(noteLength),
-    tied: /-(?:\^\^|\^|__|_|=)?[A-Ga-g][',]*\d*\/*\d*$/.test(line),
+    tied: TIED_TAIL.test(line),
   };
 }
 
@@ -192,32 +209,38 @@ export function bodyAllows(ch: string, x: Lex): boolean {
   if (last === '[') return ch === '1' || ch === '2';
   // `:|` only: abc2midi miscounts bars around `::`, so a part closes with `:|` and the next opens with `|:`
   if (last === ':' && !line.endsWith('|:')) return ch === '|';
-  if (/\(\d$/.test(line)) return NOTE_LETTERS.test(ch) || ACCIDENTALS.has(ch);
+  if (TUPLET_OPEN.test(line)) return NOTE_LETTERS.test(ch) || ACCIDENTALS.has(ch);
   const { noteLength } = x;
   if ((ch >= '0' && ch <= '9') || ch === '/') {
-    if (noteLength !== null) return x.pool.some((l) => l.startsWith(`${noteLength}${ch}`));
+    // a length in the pool that goes on as written so far and then with ch (no string built: this
+    // runs for every digit, every step)
+    if (noteLength !== null) {
+      const n = noteLength.length;
+      for (const l of x.pool) if (l.length > n && l.startsWith(noteLength) && l[n] === ch) return true;
+      return false;
+    }
     return (ch === '1' || ch === '2') && last === '|' && !line.endsWith('|]');
   }
   // a character that ends a note's length finds it complete (abc2midi wants a pair's notes equal)
   if (noteLength !== null && ch !== "'" && ch !== ',' && !x.complete) return false;
-  if (ch === "'") return noteLength === '' && /^[a-g]$/.test(x.letter) && !x.marks.includes(',');
-  if (ch === ',') return noteLength === '' && /^[A-G]$/.test(x.letter) && !x.marks.includes("'");
+  if (ch === "'") return noteLength === '' && LOWER_LETTER.test(x.letter) && !x.marks.includes(',');
+  if (ch === ',') return noteLength === '' && UPPER_LETTER.test(x.letter) && !x.marks.includes("'");
   const rest = x.letter === 'z' || x.letter === 'x';
   // a rest holds nothing to tie; abc2midi pairs neither a tied note nor a tie from a pair's second
   if (ch === '-') return x.complete && !rest && !x.inPair;
   if (ch === '>' || ch === '<') return x.complete && !x.inPair && !x.tied;
-  if (ch === ']') return last === '|' && !/(?:\|\||:\|)$/.test(line);
+  if (ch === ']') return last === '|' && !DOUBLE_OR_END_BAR.test(line);
   if (ch === '[') return line === '' || (x.barTail && !line.endsWith('|]'));
   if (ch === ' ') return line !== '' && last !== ' ' && last !== '-';
   // bar lines: one token at a time, no empty bars between them (spaces do not separate two bar lines)
-  const bare = line.replace(/ +$/, '');
-  if (ch === '|') return !/(?:\|\||\|\]|\|:|::|:\|)$/.test(bare) && !/[|[]\d$/.test(bare);
-  if (ch === ':') return last !== ':' && !/(?:\|\]|::|:\||\|:)$/.test(bare) && !/[|[]\d$/.test(bare);
+  const { bare } = x;
+  if (ch === '|') return !CLOSED_BAR_FOR_PIPE.test(bare) && !ENDING_NUMBER.test(bare);
+  if (ch === ':') return last !== ':' && !CLOSED_BAR_FOR_COLON.test(bare) && !ENDING_NUMBER.test(bare);
   if (ch === ')') return false;
   return true; // note letters, rests, accidentals, '('
 }
 
 export function multiplierOf(length: string): number {
-  const m = /^(\d*)(\/*)(\d*)$/.exec(length) as RegExpExecArray;
+  const m = LENGTH_TEXT.exec(length) as RegExpExecArray;
   return lengthMultiplier(m[1] ?? '', m[2] ?? '', m[3] ?? '');
 }

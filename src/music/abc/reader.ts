@@ -108,6 +108,13 @@ const CHORD_RE = new RegExp(
 );
 const CHORD_NOTE_RE = /(\^\^|\^|__|_|=)?([A-Ga-g])([',]*)(\d*)(\/*)(\d*)/g;
 
+/** Patterns the hot paths test (a literal in a function is a new RegExp each time it runs). */
+const FIELD_START = /^[A-Za-z]:/;
+const BROKEN_MARKS = /^(>+|<+)/;
+const REPEAT_START = /\|:|::|:\[/;
+const COLONS = /^:{2,}$/;
+const PART_END = /\|\]|\|\||\[\|/;
+
 /**
  * The longest and shortest length multiplier read (of the unit length L:): beyond them a length is
  * a typing slip or an attack (`C9999999` would put a note past what a MIDI file can hold), and the
@@ -140,7 +147,7 @@ interface Pending {
 type Mode = 'idle' | 'header' | 'body';
 
 export class AbcStreamReader {
-  readonly stats: ReaderStats = { tunes: 0, notes: 0, skippedTokens: 0, skippedChars: 0, danglingTies: 0 };
+  private counts: ReaderStats = { tunes: 0, notes: 0, skippedTokens: 0, skippedChars: 0, danglingTies: 0 };
   private buf = '';
   private atLineStart = true;
   private line = 1;
@@ -172,14 +179,34 @@ export class AbcStreamReader {
    * read so far (which, over a night of solo, only grows).
    */
   clone(): AbcStreamReader {
-    return Object.assign(new AbcStreamReader(), this, {
-      stats: { ...this.stats },
-      out: [...this.out],
-      key: this.key, // never changed in place: a K: field replaces it
-      barAccidentals: new Map(this.barAccidentals),
-      pending: this.pending && { ...this.pending, pitches: [...this.pending.pitches] },
-      tuplet: this.tuplet && { ...this.tuplet },
-    });
+    return new AbcStreamReader().copyFrom(this);
+  }
+
+  /**
+   * Becomes an independent reader at `src`'s point, keeping its own stats, event list and accidentals
+   * (a probe reader reused step after step allocates next to nothing: the mask's probes once made
+   * most of a live step's garbage, and the young-generation collections it brought were most of the
+   * step's worst case).
+   */
+  copyFrom(src: AbcStreamReader): this {
+    const { counts, out, barAccidentals } = this;
+    Object.assign(this, src);
+    this.counts = Object.assign(counts, src.counts);
+    out.length = 0;
+    for (const e of src.out) out.push(e);
+    this.out = out;
+    // the key is never changed in place (a K: field replaces it): shared
+    barAccidentals.clear();
+    for (const [k, v] of src.barAccidentals) barAccidentals.set(k, v);
+    this.barAccidentals = barAccidentals;
+    this.pending = src.pending && { ...src.pending, pitches: [...src.pending.pitches] };
+    this.tuplet = src.tuplet && { ...src.tuplet };
+    return this;
+  }
+
+  /** What was read so far: tunes, notes, skipped tokens and characters, ties left dangling. */
+  get stats(): ReaderStats {
+    return this.counts;
   }
 
   /** Where the next note of the open tune would start (quarters, as written). */
@@ -243,6 +270,7 @@ export class AbcStreamReader {
   }
 
   private take(): AbcEvent[] {
+    if (this.out.length === 0) return NO_EVENTS as AbcEvent[];
     const out = this.out;
     this.out = [];
     return out;
@@ -253,8 +281,8 @@ export class AbcStreamReader {
   }
 
   private skip(reason: string, text: string): void {
-    this.stats.skippedTokens++;
-    this.stats.skippedChars += text.length;
+    this.counts.skippedTokens++;
+    this.counts.skippedChars += text.length;
     this.emit({ type: 'skip', reason, text, line: this.line });
   }
 
@@ -263,7 +291,7 @@ export class AbcStreamReader {
       if (this.atLineStart) {
         // A field line ("T:…") is read whole; anything else is body text, read token by token.
         if (this.buf.length < 2 && !this.buf.includes('\n') && !final) return;
-        if (/^[A-Za-z]:/.test(this.buf) || this.buf.startsWith('%')) {
+        if (FIELD_START.test(this.buf) || this.buf.startsWith('%')) {
           const nl = this.buf.indexOf('\n');
           if (nl < 0 && !final) return;
           const lineText = nl < 0 ? this.buf : this.buf.slice(0, nl);
@@ -328,11 +356,11 @@ export class AbcStreamReader {
     if (this.resync) {
       const bar = /^[^|:\n]*/.exec(b) as RegExpExecArray;
       if (bar[0].length === b.length && !final) {
-        this.stats.skippedChars += b.length;
+        this.counts.skippedChars += b.length;
         this.buf = '';
         return 0;
       }
-      this.stats.skippedChars += bar[0].length;
+      this.counts.skippedChars += bar[0].length;
       if (bar[0].length > 0) return bar[0].length;
       this.resync = false;
       // the broken bar keeps its length, silent, so later bars stay in place
@@ -369,7 +397,7 @@ export class AbcStreamReader {
       return 1;
     }
     if (c === '>' || c === '<') {
-      const m = /^(>+|<+)/.exec(b) as RegExpExecArray;
+      const m = BROKEN_MARKS.exec(b) as RegExpExecArray;
       if (m[0].length === b.length && !final) return 0;
       const n = Math.min(m[0].length, 3);
       const short = 1 / 2 ** n;
@@ -545,8 +573,8 @@ export class AbcStreamReader {
     this.pickupJustClosed = false;
     this.barBroken = false;
     this.multiRestBars = 0;
-    this.emit({ type: 'tune', index: this.stats.tunes, number: Number.parseInt(value, 10) || 0 });
-    this.stats.tunes++;
+    this.emit({ type: 'tune', index: this.counts.tunes, number: Number.parseInt(value, 10) || 0 });
+    this.counts.tunes++;
   }
 
   private endTune(): void {
@@ -630,7 +658,7 @@ export class AbcStreamReader {
       this.time += dur;
       return;
     }
-    if (p?.tied) this.stats.danglingTies++;
+    if (p?.tied) this.counts.danglingTies++;
     this.flushPending();
     this.pending = { pitches, start: this.time, dur, last: dur, tied, rest };
     this.time += dur;
@@ -646,7 +674,7 @@ export class AbcStreamReader {
     }
     for (const pitch of p.pitches) {
       this.emit({ type: 'note', pitch, start: p.start, dur: p.dur });
-      this.stats.notes++;
+      this.counts.notes++;
     }
   }
 
@@ -684,9 +712,9 @@ export class AbcStreamReader {
     if (!this.pending?.tied) this.flushPending(); // a tie may cross the bar line
     this.brokenNext = 1;
     this.barAccidentals.clear();
-    const repeatStart = /\|:|::|:\[/.test(text) || /^:{2,}$/.test(text);
+    const repeatStart = REPEAT_START.test(text) || COLONS.test(text);
     const repeatEnd = text.startsWith(':');
-    const partEnd = repeatStart || repeatEnd || /\|\]|\|\||\[\|/.test(text);
+    const partEnd = repeatStart || repeatEnd || PART_END.test(text);
     const length = this.time - this.barStart;
     // a tuplet left open across the bar line leaves the bar's notes unfinished
     if (this.tuplet) this.barBroken = true;
@@ -707,6 +735,9 @@ export class AbcStreamReader {
     });
   }
 }
+
+/** What push and settle return when nothing completed (frozen: a caller cannot fill it in). */
+const NO_EVENTS: readonly AbcEvent[] = Object.freeze([]);
 
 /** Reads a whole text in one go (the same code path as streaming). */
 export function readAbc(text: string): { events: AbcEvent[]; stats: ReaderStats } {
