@@ -31,6 +31,7 @@ import { inKey, inKeyOrChord } from '../music/musicalKey.ts';
 import type { Midi } from '../music/pitch.ts';
 import { ONSET_PLACES, RhythmByMeter, type MeterRhythm } from './meterRhythm.ts';
 import { meterName, mod } from '../music/conditioning.ts';
+import { LineForm, type LineFormFigures } from './lineForm.ts';
 
 export const RHYTHM_N = 8;
 
@@ -57,6 +58,8 @@ export interface GrammarEval {
     readonly maxCopy: { readonly tokens: number; readonly rhythm: number | null } | null;
     /** Notes a bar and onsets in the beat, meter by meter (each line in its tune's meter). */
     readonly meters: readonly MeterRhythm[];
+    /** Bars that recur within their line, and endings on the tonic (lineForm.ts). */
+    readonly form: LineFormFigures;
   };
   /**
    * Calls (a held-out tune's first two bars over its chords) and the model's answers over the next
@@ -72,6 +75,7 @@ export interface GrammarEval {
     readonly rhythmCopied: number;
     readonly longestCopy: LongestCopy;
     readonly meters: readonly MeterRhythm[];
+    readonly form: LineFormFigures;
   };
 }
 
@@ -230,6 +234,28 @@ function heldMeters(lines: readonly JazzCorpus[]): RhythmByMeter {
   return r;
 }
 
+/** The held-out melodies' form, over the same lines (their full bars, rests left out). */
+function heldForm(lines: readonly JazzCorpus[]): LineFormFigures {
+  const form = new LineForm();
+  for (const c of lines) {
+    const bars = c.bars.filter((b) => b.bar >= 0);
+    if (bars.length === 0) continue;
+    form.add(
+      bars.flatMap((b, i) =>
+        b.tokens.flatMap((t, j) => {
+          const midi = b.pitches[j];
+          return midi === null || midi === undefined || t.type === 'R'
+            ? []
+            : [{ start: i * c.barLength + (b.onsets[j] as number), dur: t.dur, midi }];
+        }),
+      ),
+      c.barLength,
+      c.key,
+    );
+  }
+  return form.summary();
+}
+
 export async function evaluateGrammar(
   modelDir: string,
   opts: {
@@ -310,6 +336,7 @@ export async function evaluateGrammar(
     let chordOrScale = 0;
     let keyOrChord = 0;
     const generatedMeters = new RhythmByMeter();
+    const generatedForm = new LineForm();
     for (const [i, c] of lines.entries()) {
       const bars = c.bars.filter((b) => b.bar >= 0);
       if (bars.length === 0) continue;
@@ -332,6 +359,7 @@ export async function evaluateGrammar(
         bars.length,
         solo.notes.map((n) => n.start),
       );
+      generatedForm.add(solo.notes, c.barLength, c.key);
       // each note as it sounds against the chord at its start (what the decoder found, fallbacks included)
       for (const n of solo.notes) {
         notes++;
@@ -373,6 +401,7 @@ export async function evaluateGrammar(
         longestCopy: longestCopy(generated),
         maxCopy: copyLimitFor(manifest, opts.maxCopy ?? null),
         meters: generatedMeters.summary(),
+        form: generatedForm.summary(),
       },
       answers: callResponse(calls, answers, createRng(`${opts.seed}:answers`)),
       tunePhrases: callResponse(
@@ -389,6 +418,7 @@ export async function evaluateGrammar(
         ),
         longestCopy: longestCopy(held.map((c) => c.bars.flatMap((b) => b.tokens))),
         meters: heldMeters(lines).summary(),
+        form: heldForm(lines),
       },
     };
   } finally {
@@ -434,6 +464,7 @@ export function grammarEvalLines(r: GrammarEval): string[] {
     `notes in the tune's key or the sounding chord: generated ${pct(r.generated.keyOrChord)}, held-out melodies ${pct(r.heldOutMelodies.keyOrChord)}`,
     ...callLines(r),
     ...meterLines(r),
+    `form: bars that recur within their line: generated ${pct(r.generated.form.recurringBars)}, held-out melodies ${pct(r.heldOutMelodies.form.recurringBars)}; lines with a recurring bar ${pct(r.generated.form.linesWithRecurring)}, ${pct(r.heldOutMelodies.form.linesWithRecurring)}; lines ending on the key's tonic ${pct(r.generated.form.tonicEndings)}, ${pct(r.heldOutMelodies.form.tonicEndings)}`,
     `${RHYTHM_N}-note rhythm n-grams found in the training data: generated ${pct(r.generated.rhythmCopied)}, held-out melodies ${pct(r.heldOutMelodies.rhythmCopied)}`,
     `longest run found in the training data (tokens / rhythm): generated ${r.generated.longestCopy.tokens} / ${r.generated.longestCopy.rhythm}` +
       ` under ${r.generated.maxCopy ? `--max-copy ${r.generated.maxCopy.tokens}${r.generated.maxCopy.rhythm !== null && r.generated.maxCopy.rhythm !== r.generated.maxCopy.tokens ? ` (rhythm ${r.generated.maxCopy.rhythm})` : ''}` : 'no bound'}` +
