@@ -635,18 +635,20 @@ program
     );
   });
 
+/** The share a char bundle was trained with: what index and quantize need to re-make its split. */
+function trainedShareOption(): Option {
+  return new Option('--validation <share>', 'the share the model was trained with')
+    .argParser(float(0, 0.9))
+    .default(ABC_DEFAULTS.validation);
+}
+
 program
   .command('index')
   .description(
     'give a char bundle trained before bundles carried their training data its copy index and copy bound (for --max-copy), and any char bundle its note lengths by meter (for the mask), from the files and the split its manifest records',
   )
   .requiredOption('--model <dir>', 'bundle folder (abc-char)')
-  .option(
-    '--validation <share>',
-    'the share the model was trained with',
-    float(0, 0.9),
-    ABC_DEFAULTS.validation,
-  )
+  .addOption(trainedShareOption())
   .action(async (o: Record<string, unknown>) => {
     const { indexAbcBundle } = await import('../train/abc.ts');
     const m = indexAbcBundle(o.model as string, { validation: o.validation as number });
@@ -662,12 +664,7 @@ program
     'give a char bundle the quantized variant this version plays live (4-bit blocks), built from its fp32 graph and measured against it and on the held-out tunes its manifest records',
   )
   .requiredOption('--model <dir>', 'bundle folder (abc-char)')
-  .option(
-    '--validation <share>',
-    'the share the model was trained with',
-    float(0, 0.9),
-    ABC_DEFAULTS.validation,
-  )
+  .addOption(trainedShareOption())
   .action(async (o: Record<string, unknown>) => {
     const { quantizeAbcBundle } = await import('../train/abc.ts');
     const m = await quantizeAbcBundle(o.model as string, { validation: o.validation as number });

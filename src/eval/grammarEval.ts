@@ -31,7 +31,7 @@ import { inKey, inKeyOrChord } from '../music/musicalKey.ts';
 import type { Midi } from '../music/pitch.ts';
 import { ONSET_PLACES, RhythmByMeter, type MeterRhythm } from './meterRhythm.ts';
 import { meterName, mod } from '../music/conditioning.ts';
-import { LineForm, type LineFormFigures } from './lineForm.ts';
+import { LineForm, type LineFormFigures, type LineNote } from './lineForm.ts';
 
 export const RHYTHM_N = 8;
 
@@ -218,42 +218,31 @@ function keyOrChordShare(held: readonly JazzCorpus[]): number {
 }
 
 /** The held-out melodies' rhythm by meter, over the same lines the model played (full bars only). */
-function heldMeters(lines: readonly JazzCorpus[]): RhythmByMeter {
-  const r = new RhythmByMeter();
-  for (const c of lines) {
-    const bars = c.bars.filter((b) => b.bar >= 0);
-    if (bars.length === 0) continue;
-    r.add(
-      meterName(c.barLength, c.beat),
-      bars.length,
-      bars.flatMap((b, i) =>
-        b.tokens.flatMap((t, j) => (t.type === 'R' ? [] : [i * c.barLength + (b.onsets[j] as number)])),
-      ),
-    );
-  }
-  return r;
-}
-
-/** The held-out melodies' form, over the same lines (their full bars, rests left out). */
-function heldForm(lines: readonly JazzCorpus[]): LineFormFigures {
+/**
+ * The held-out melodies' rhythm by meter and their form, over the same lines the generated ones
+ * were played on (their full bars; rests left out), in one pass.
+ */
+function heldFigures(lines: readonly JazzCorpus[]): { meters: MeterRhythm[]; form: LineFormFigures } {
+  const meters = new RhythmByMeter();
   const form = new LineForm();
   for (const c of lines) {
     const bars = c.bars.filter((b) => b.bar >= 0);
     if (bars.length === 0) continue;
-    form.add(
-      bars.flatMap((b, i) =>
-        b.tokens.flatMap((t, j) => {
-          const midi = b.pitches[j];
-          return midi === null || midi === undefined || t.type === 'R'
-            ? []
-            : [{ start: i * c.barLength + (b.onsets[j] as number), dur: t.dur, midi }];
-        }),
-      ),
-      c.barLength,
-      c.key,
+    const onsets: number[] = [];
+    const notes: LineNote[] = [];
+    bars.forEach((b, i) =>
+      b.tokens.forEach((t, j) => {
+        if (t.type === 'R') return;
+        const start = i * c.barLength + (b.onsets[j] as number);
+        onsets.push(start);
+        const midi = b.pitches[j];
+        if (midi !== null && midi !== undefined) notes.push({ start, dur: t.dur, midi });
+      }),
     );
+    meters.add(meterName(c.barLength, c.beat), bars.length, onsets);
+    form.add(notes, c.barLength, c.key);
   }
-  return form.summary();
+  return { meters: meters.summary(), form: form.summary() };
 }
 
 export async function evaluateGrammar(
@@ -417,8 +406,7 @@ export async function evaluateGrammar(
           known,
         ),
         longestCopy: longestCopy(held.map((c) => c.bars.flatMap((b) => b.tokens))),
-        meters: heldMeters(lines).summary(),
-        form: heldForm(lines),
+        ...heldFigures(lines),
       },
     };
   } finally {

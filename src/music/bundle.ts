@@ -229,7 +229,12 @@ export function recordEvaluation(dir: string, entry: { command: string; lines: r
     ...kept,
     { command: entry.command, at: new Date().toISOString(), lines: [...entry.lines] },
   ];
-  writeFileAtomicSync(file, `${JSON.stringify(raw, null, 2)}\n`);
+  writeManifestSync(file, raw);
+}
+
+/** Writes a manifest file whole or not at all, in the one layout every writer uses. */
+export function writeManifestSync(file: string, manifest: unknown): void {
+  writeFileAtomicSync(file, `${JSON.stringify(manifest, null, 2)}\n`);
 }
 
 /**

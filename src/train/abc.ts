@@ -7,7 +7,7 @@
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { BUNDLE_MANIFEST, readManifest, type BundleManifest } from '../music/bundle.ts';
+import { BUNDLE_MANIFEST, readManifest, writeManifestSync, type BundleManifest } from '../music/bundle.ts';
 import { abcMusicLines, encodeCopyIndex, joinLines } from '../music/copyIndex.ts';
 import { BundleError } from '../music/errors.ts';
 import { writeFileAtomicSync } from '../music/files.ts';
@@ -150,7 +150,7 @@ export function indexAbcBundle(dir: string, opts: { validation: number }): Bundl
   if (manifest.training.copyIndex && manifest.copyBound) {
     // it has its index and bound already: only the length and short-note tables
     const next: BundleManifest = { ...manifest, abcLengths, abcShortShare };
-    writeFileAtomicSync(where, `${JSON.stringify(next, null, 2)}\n`);
+    writeManifestSync(where, next);
     return next;
   }
   const index = encodeCopyIndex([split.trainIds]);
@@ -166,7 +166,7 @@ export function indexAbcBundle(dir: string, opts: { validation: number }): Bundl
     abcShortShare,
   };
   writeFileAtomicSync(join(dir, index.name), index.bytes);
-  writeFileAtomicSync(where, `${JSON.stringify(next, null, 2)}\n`);
+  writeManifestSync(where, next);
   return next;
 }
 

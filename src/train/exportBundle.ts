@@ -10,7 +10,7 @@ import { crashPoint } from './crashPoint.ts';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import * as ort from 'onnxruntime-node';
-import { BUNDLE_MANIFEST, type BundleManifest } from '../music/bundle.ts';
+import { BUNDLE_MANIFEST, writeManifestSync, type BundleManifest } from '../music/bundle.ts';
 import { createRng } from '../music/rng.ts';
 import { conditionWidth, extractWeights, oneHotBatch, type LstmLmSpec } from './model.ts';
 import { buildOnnx, ONNX_IO, readOnnxWeights } from './onnxGraph.ts';
@@ -266,7 +266,7 @@ export async function requantizeBundle(
   const { bytes, entry } = await quantizedVariant(fp32, fp32, spec, manifest.kind, heldOut);
   const next: BundleManifest = { ...manifest, quantized: entry };
   writeFileAtomicSync(join(dir, entry.model), bytes);
-  writeFileAtomicSync(join(dir, BUNDLE_MANIFEST), `${JSON.stringify(next, null, 2)}\n`);
+  writeManifestSync(join(dir, BUNDLE_MANIFEST), next);
   const old = manifest.quantized?.model;
   if (old && old !== entry.model) rmSync(join(dir, old), { force: true });
   return next;
@@ -282,7 +282,7 @@ function writeBundle(dir: string, manifest: BundleManifest, files: (readonly [st
   mkdirSync(dir, { recursive: true });
   for (const [name, bytes] of files) writeFileAtomicSync(join(dir, name), bytes);
   crashPoint('export:graphs-written');
-  writeFileAtomicSync(join(dir, BUNDLE_MANIFEST), `${JSON.stringify(manifest, null, 2)}\n`);
+  writeManifestSync(join(dir, BUNDLE_MANIFEST), manifest);
   const named = new Set(files.map(([name]) => name));
   for (const f of readdirSync(dir))
     if (/\.onnx$|^training-[0-9a-f]+\.bin$/.test(f) && !named.has(f)) rmSync(join(dir, f), { force: true });
