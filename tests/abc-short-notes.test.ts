@@ -3,8 +3,8 @@ import { describe, expect, it } from 'vitest';
 import { charVocabulary } from '../src/music/abc/corpus.ts';
 import { AbcGuide } from '../src/music/abc/guide.ts';
 import { readAbc } from '../src/music/abc/reader.ts';
-import { PRIOR_NOTES, ShortNoteBias, shortShareTable } from '../src/music/abc/shortNotes.ts';
-import { formFigures } from '../src/eval/tuneForm.ts';
+import { PRIOR_NOTES, SHORT_GAIN, ShortNoteBias, shortShareTable } from '../src/music/abc/shortNotes.ts';
+import { formFigures, shareError } from '../src/eval/tuneForm.ts';
 
 const VOCAB = charVocabulary([readFileSync('data/irish.abc', 'utf8')]);
 
@@ -13,6 +13,15 @@ const tune = (meter: string, bar: string, bars = 40): string =>
   `X:1\nM:${meter}\nL:1/8\nK:G\n${Array.from({ length: bars }, () => bar).join('|')}|]\n`;
 
 describe('short notes at the corpus rate for the meter', () => {
+  it('gives a meter’s share a standard error from its spread between tunes', () => {
+    const even = formFigures([tune('6/8', 'G/A/B G2 D'), tune('6/8', 'G/A/B G2 D')]).shortNotes['6/8']!;
+    expect(even.tunes).toBe(2);
+    expect(shareError(even)).toBe(0); // every tune at the same share
+    const split = formFigures([tune('6/8', 'G/A/B G2 D'), tune('6/8', 'GAB G2 D')]).shortNotes['6/8']!;
+    expect(shareError(split)).toBeGreaterThan(10); // 40 % and 0 %: a wide spread
+    expect(shareError(formFigures([tune('6/8', 'GAB G2 D')]).shortNotes['6/8']!)).toBe(Infinity);
+  });
+
   it('learns the share of notes under an eighth by meter as the judge counts it (tuplet notes are no short notes)', () => {
     const jigs = tune('6/8', 'G/A/B G2 D'); // 2 of 5 notes short
     const reels = tune('C', '(3GAB c2 d2 e2'); // triplet notes: none short
@@ -36,9 +45,14 @@ describe('short notes at the corpus rate for the meter', () => {
     expect(bias.amount(0.25)).toBe(0); // another unit: no entry
     const low = new ShortNoteBias(table, 2);
     readAbc(`X:1\nM:6/8\nL:1/8\nK:G\n${'GAB GAB|'.repeat(10)}`).events.forEach((e) => low.event(e)); // 60 eighths, none short
-    // running share (0 short + 0.1 × PRIOR_NOTES) / (60 + PRIOR_NOTES), its gap to 0.1 a share of 0.1
-    const running = (0.1 * PRIOR_NOTES) / (60 + PRIOR_NOTES);
-    expect(low.amount(0.5)).toBeCloseTo((2 * (0.1 - running)) / 0.1, 9);
+    // running share (0 short + 0.1 × PRIOR_NOTES) / (60 + PRIOR_NOTES): far below, the most it takes
+    expect(low.amount(0.5)).toBe(2);
+    // a few notes under the share: the gap (a share of 0.1) times the gain
+    const near = new ShortNoteBias(table, 2);
+    readAbc(`X:1\nM:6/8\nL:1/8\nK:G\nGAB GAB|`).events.forEach((e) => near.event(e)); // 6 eighths
+    const running = (0.1 * PRIOR_NOTES) / (6 + PRIOR_NOTES);
+    expect(near.amount(0.5)).toBeCloseTo((2 * SHORT_GAIN * (0.1 - running)) / 0.1, 9);
+    expect(near.amount(0.5)).toBeLessThan(2);
     const after = new ShortNoteBias(table, 2);
     readAbc(`X:1\nM:6/8\nL:1/8\nK:G\n${'G/A/B/c/ d2 e|'.repeat(10)}`).events.forEach((e) => after.event(e));
     expect(after.amount(0.5)).toBe(-2); // 4 of 7 notes short: far above, the most it takes
@@ -74,5 +88,11 @@ describe('short notes at the corpus rate for the meter', () => {
     expect(high('/')).toBeLessThan(0);
     // a note already given a length: '/' would make 3/2, no short note: no bias
     expect(guideAfter(`${head}GAB GAB|GAB GAB|G3`, 0.3)('/')).toBe(0);
+    // bar 5 restating bar 1 (form memory favours its next note): the restated bar's rhythm, no bias
+    const restating = guideAfter(`${head}GAB GAB|GAB GAB|GAB GAB|GAB GAB|G`, 0.3);
+    expect(restating('A')).toBeGreaterThan(0);
+    expect(restating('/')).toBe(0);
+    // the same bar left its source: the bias is back
+    expect(guideAfter(`${head}GAB GAB|GAB GAB|GAB GAB|GAB GAB|F`, 0.3)('/')).toBeGreaterThan(0);
   });
 });

@@ -188,7 +188,15 @@ describe('the form figures', () => {
     expect(f.recurringBars).toBe(2);
     expect(f.tunesWithRecurring).toBe(1);
     // d/ and e/ are short; the triplet's notes are not counted as short
-    expect(f.shortNotes['2/4']).toEqual({ short: 2, notes: 22 });
+    expect(f.shortNotes['2/4']).toEqual({
+      short: 2,
+      notes: 22,
+      tunes: 2,
+      perTune: [
+        [2, 14],
+        [0, 8],
+      ],
+    });
     expect(f.tonicEndings).toBe(1);
     expect(f.endingsJudged).toBe(2);
   });

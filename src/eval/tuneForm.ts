@@ -12,13 +12,21 @@ import { readAbc } from '../music/abc/reader.ts';
 import { shapeOf } from '../music/abc/shape.ts';
 import { isShortNote, meterText } from '../music/abc/shortNotes.ts';
 
+export interface ShortCount {
+  readonly short: number;
+  readonly notes: number;
+  /** Tunes in the meter, and each one's counts (what the share's spread between tunes is read from). */
+  readonly tunes: number;
+  readonly perTune: readonly (readonly [short: number, notes: number])[];
+}
+
 export interface FormFigures {
   readonly tunes: number;
   readonly bars: number;
   readonly recurringBars: number;
   readonly tunesWithRecurring: number;
   /** Per meter as written in `M:` (L:1/8 tunes only): short non-tuplet notes, and all notes. */
-  readonly shortNotes: Readonly<Record<string, { readonly short: number; readonly notes: number }>>;
+  readonly shortNotes: Readonly<Record<string, ShortCount>>;
   readonly tonicEndings: number;
   /** Tunes with a key and a last note, so that the ending could be judged. */
   readonly endingsJudged: number;
@@ -47,7 +55,10 @@ export function formFigures(tunes: readonly string[]): FormFigures {
   let tunesWithRecurring = 0;
   let tonicEndings = 0;
   let endingsJudged = 0;
-  const shortNotes: Record<string, { short: number; notes: number }> = {};
+  const shortNotes: Record<
+    string,
+    { short: number; notes: number; tunes: number; perTune: [number, number][] }
+  > = {};
   for (const tune of tunes) {
     const texts = barTexts(tune);
     const count = new Map<string, number>();
@@ -64,13 +75,23 @@ export function formFigures(tunes: readonly string[]): FormFigures {
     }
     let meter = '';
     let unit = '';
+    let own: [number, number] | null = null;
     for (const e of events) {
       if (e.type === 'header' && e.field === 'M' && !meter) meter = meterText(e.value);
       if (e.type === 'header' && e.field === 'L' && !unit) unit = e.value.split(/\s+/)[0] ?? '';
       if (e.type !== 'note' || unit !== '1/8') continue;
-      const m = (shortNotes[meter] ??= { short: 0, notes: 0 });
+      const m = (shortNotes[meter] ??= { short: 0, notes: 0, tunes: 0, perTune: [] });
+      if (!own) {
+        own = [0, 0];
+        m.tunes++;
+        m.perTune.push(own);
+      }
       m.notes++;
-      if (isShortNote(e.dur)) m.short++;
+      own[1]++;
+      if (isShortNote(e.dur)) {
+        m.short++;
+        own[0]++;
+      }
     }
   }
   return {
@@ -86,16 +107,33 @@ export function formFigures(tunes: readonly string[]): FormFigures {
 
 const pct = (n: number, of: number): string => (of > 0 ? `${((100 * n) / of).toFixed(1)} %` : '-');
 
-/** All meters' short notes together. */
-function allShort(f: FormFigures): { short: number; notes: number } {
-  return Object.values(f.shortNotes).reduce(
-    (a, m) => ({ short: a.short + m.short, notes: a.notes + m.notes }),
-    {
-      short: 0,
-      notes: 0,
-    },
-  );
+/**
+ * The standard error of a meter's share, in points, from its spread between tunes (tunes, not notes,
+ * are what is drawn: a tune's notes go short or long together).
+ */
+export function shareError(m: ShortCount): number {
+  if (m.tunes < 2 || m.notes === 0) return Infinity;
+  const share = m.short / m.notes;
+  const spread = m.perTune.reduce((a, [s, n]) => a + (s - share * n) ** 2, 0);
+  return (100 * Math.sqrt((spread * m.tunes) / (m.tunes - 1))) / m.notes;
 }
+
+/** All meters' short notes together. */
+function allShort(f: FormFigures): ShortCount {
+  const all = Object.values(f.shortNotes);
+  return {
+    short: all.reduce((a, m) => a + m.short, 0),
+    notes: all.reduce((a, m) => a + m.notes, 0),
+    tunes: all.reduce((a, m) => a + m.tunes, 0),
+    perTune: all.flatMap((m) => m.perTune),
+  };
+}
+
+/** A generated share with its standard error between tunes. */
+const shareText = (m: ShortCount): string => {
+  const e = shareError(m);
+  return `${pct(m.short, m.notes)}${Number.isFinite(e) ? ` ±${e.toFixed(1)}` : ''}`;
+};
 
 /**
  * The figures of generated tunes beside the corpus's, one line each; meters are those with at least
@@ -103,7 +141,7 @@ function allShort(f: FormFigures): { short: number; notes: number } {
  */
 export function formLines(generated: FormFigures, corpus: FormFigures, minNotes = 50): string[] {
   const row = (name: string, g: string, c: string): string =>
-    `  ${name.padEnd(52)} ${g.padEnd(10)} corpus ${c}`;
+    `  ${name.padEnd(52)} ${g.padEnd(14)} corpus ${c}`;
   const gs = allShort(generated);
   const cs = allShort(corpus);
   const lines = [
@@ -117,12 +155,12 @@ export function formLines(generated: FormFigures, corpus: FormFigures, minNotes 
       pct(generated.tunesWithRecurring, generated.tunes),
       pct(corpus.tunesWithRecurring, corpus.tunes),
     ),
-    row('short non-tuplet notes (L:1/8 tunes)', pct(gs.short, gs.notes), pct(cs.short, cs.notes)),
+    row(`short non-tuplet notes (L:1/8 tunes; ${gs.tunes} tunes)`, shareText(gs), pct(cs.short, cs.notes)),
   ];
   for (const [meter, m] of Object.entries(generated.shortNotes).sort((a, b) => b[1].notes - a[1].notes)) {
     if (m.notes < minNotes) continue;
     const c = corpus.shortNotes[meter];
-    lines.push(row(`  in M:${meter}`, pct(m.short, m.notes), c ? pct(c.short, c.notes) : '-'));
+    lines.push(row(`  in M:${meter} (${m.tunes} tunes)`, shareText(m), c ? pct(c.short, c.notes) : '-'));
   }
   lines.push(
     row(

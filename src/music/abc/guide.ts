@@ -233,10 +233,12 @@ export class AbcGuide {
       allowed.fill(1);
       return false;
     }
-    // the cadence is the tonic's: where the tonic bias applies, the form memory keeps out of it
-    if (!this.biasTonic(logits, base))
+    // the cadence is the tonic's: where the tonic bias applies, the form memory keeps out of it; a
+    // bar that restates an earlier one takes that bar's rhythm, so the short-note bias keeps out of it
+    const restating =
+      !this.biasTonic(logits, base) &&
       this.memory.bias(logits, this.vocabulary, this.opts.formBias ?? DEFAULT_FORM_BIAS);
-    this.biasShort(logits, base);
+    if (!restating) this.biasShort(logits, base);
     return true;
   }
 

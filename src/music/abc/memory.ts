@@ -193,12 +193,16 @@ export class FormMemory {
     return source.length === this.open.length ? BAR_STARTS : [source[this.open.length] as string];
   }
 
-  /** Adds `strength` to the logits of the restating characters (in place). */
-  bias(logits: Float32Array, vocabulary: readonly string[], strength: number): void {
-    if (strength === 0) return;
+  /** Adds `strength` to the logits of the restating characters (in place); whether there were any. */
+  bias(logits: Float32Array, vocabulary: readonly string[], strength: number): boolean {
+    if (strength === 0) return false;
+    let any = false;
     for (const ch of this.next()) {
       const id = vocabulary.indexOf(ch);
-      if (id >= 0) logits[id] = (logits[id] as number) + strength;
+      if (id < 0) continue;
+      logits[id] = (logits[id] as number) + strength;
+      any = true;
     }
+    return any;
   }
 }
