@@ -35,6 +35,8 @@ export interface GenerateJazzOptions {
   readonly maxCopy?: number | null;
   /** The rhythm guide (default on). */
   readonly rhythmGuide?: boolean;
+  /** Form memory's strength (default: the improviser's). */
+  readonly formBias?: number;
   readonly out: string;
 }
 
@@ -79,6 +81,7 @@ export async function generateJazz(opts: GenerateJazzOptions): Promise<Generated
       maxCopy: opts.maxCopy ?? null,
       key: opts.key ?? null,
       rhythmGuide: opts.rhythmGuide ?? true,
+      ...(opts.formBias === undefined ? {} : { formBias: opts.formBias }),
     });
     const bpm = opts.bpm ?? jazz.bpm;
     const q = (t: number): number => t / TWELFTHS_PER_QUARTER;

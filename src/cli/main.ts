@@ -18,6 +18,7 @@ import type { CommonTrainOptions } from '../train/pipeline.ts';
 import { reportError, UsageError } from './errors.ts';
 import { DEFAULT_FORM } from '../music/abc/form.ts';
 import { DEFAULT_FORM_BIAS, DEFAULT_SHORT_BIAS } from '../music/abc/guide.ts';
+import { DEFAULT_LINE_FORM_BIAS } from '../model/jazzImproviser.ts';
 import { validateSampler } from '../model/sampler.ts';
 import { readManifest, recordEvaluation } from '../music/bundle.ts';
 import { InputFileError } from '../music/errors.ts';
@@ -173,6 +174,10 @@ train
     JAZZ_DEFAULTS.validation,
   )
   .option('--seed <n>', 'random seed', int(0), JAZZ_DEFAULTS.seed)
+  .option(
+    '--init <dir>',
+    "start from this grammar bundle's weights (fine-tuning: its units and layers, its vocabulary and the data's)",
+  )
   .addOption(backendOption())
   .addOption(trainerOption())
   .addOption(threadsOption())
@@ -192,6 +197,7 @@ train
       ...(o.features === undefined ? {} : { features: o.features as FeatureGroup[] }),
       ...(o.harmonize === undefined ? {} : { harmonize: o.harmonize as string[] }),
       ...(o.oversample === undefined ? {} : { oversample: o.oversample as Record<string, number> }),
+      ...(o.init === undefined ? {} : { init: o.init as string }),
     });
   });
 
@@ -328,7 +334,7 @@ program
   )
   .option(
     '--form-bias <n>',
-    `ABC: how strongly a bar restates an earlier one where folk forms restate (0: not at all; default ${DEFAULT_FORM_BIAS})`,
+    `how strongly a bar restates an earlier one (0: not at all; ABC: where folk forms restate, default ${DEFAULT_FORM_BIAS}; grammar: a bar, two bars or a phrase back, default ${DEFAULT_LINE_FORM_BIAS})`,
     float(0, 20),
   )
   .option(
@@ -387,6 +393,7 @@ program
       ...(o.meter === undefined ? {} : { meter: parseMeterText(o.meter as string) }),
       maxCopy: maxCopyOf(o.maxCopy),
       rhythmGuide: o.guide as boolean,
+      ...(o.formBias === undefined ? {} : { formBias: o.formBias as number }),
       out: (o.out as string | undefined) ?? 'solo.mid',
     });
     const s = r.summary;
@@ -417,10 +424,14 @@ program
   .option('--form <parts>', 'ABC --generate: the parts', DEFAULT_FORM)
   .option('--bars <n>', 'ABC --generate: bars of a tune as written', int(1, 10_000))
   .option('--no-guide', 'ABC --generate: no mask, no form (the raw model); grammar: no rhythm guide')
+  .option(
+    '--changes <progressions...>',
+    "grammar: also play lines over these chord progressions ('Dm7 G7 Cmaj7 Cmaj7'; 'standard': four jazz progressions) and judge them",
+  )
   .option('--record', "grammar: write the report's figures into the bundle's manifest (evaluation)")
   .option(
     '--form-bias <n>',
-    `ABC --generate: form memory's bias (default ${DEFAULT_FORM_BIAS})`,
+    `form memory's bias (ABC --generate: default ${DEFAULT_FORM_BIAS}; grammar: default ${DEFAULT_LINE_FORM_BIAS})`,
     float(0, 20),
   )
   .option(
@@ -471,7 +482,7 @@ program
     }
     if (o.data === undefined && !abc) {
       // a grammar model without --data: judged on what its trainer held out
-      const { evaluateGrammar, grammarEvalLines } = await import('../eval/grammarEval.ts');
+      const { evaluateGrammar, grammarEvalLines, STANDARD_CHANGES } = await import('../eval/grammarEval.ts');
       const r = await evaluateGrammar(model, {
         seed: o.seed as number,
         sampler: validateSampler({
@@ -481,6 +492,12 @@ program
         }),
         maxCopy: maxCopyOf(o.maxCopy),
         rhythmGuide: o.guide as boolean,
+        ...(o.formBias === undefined ? {} : { formBias: o.formBias as number }),
+        ...(o.changes === undefined
+          ? {}
+          : {
+              changes: (o.changes as string[]).flatMap((c) => (c === 'standard' ? STANDARD_CHANGES : [c])),
+            }),
       });
       const lines = grammarEvalLines(r);
       process.stdout.write(`${model}:\n${lines.map((l) => `  ${l}`).join('\n')}\n`);
@@ -488,7 +505,8 @@ program
         const command =
           `improv eval --model ${model} --seed ${o.seed as number} --temperature ${o.temperature as number}` +
           `${(o.topK as number) ? ` --top-k ${o.topK as number}` : ''}${(o.topP as number) < 1 ? ` --top-p ${o.topP as number}` : ''}` +
-          `${o.guide ? '' : ' --no-guide'}`;
+          `${o.guide ? '' : ' --no-guide'}` +
+          `${o.changes ? ` --changes ${(o.changes as string[]).map((c) => JSON.stringify(c)).join(' ')}` : ''}`;
         recordEvaluation(model, { command, lines });
         process.stdout.write(`recorded in ${model}/manifest.json (evaluation: ${command})\n`);
       }

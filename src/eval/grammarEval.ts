@@ -32,6 +32,8 @@ import type { Midi } from '../music/pitch.ts';
 import { ONSET_PLACES, RhythmByMeter, type MeterRhythm } from './meterRhythm.ts';
 import { meterName, mod } from '../music/conditioning.ts';
 import { LineForm, type LineFormFigures, type LineNote } from './lineForm.ts';
+import { parseProgression } from '../music/chordSymbols.ts';
+import type { ChordEvent } from '../music/grammar.ts';
 
 export const RHYTHM_N = 8;
 
@@ -68,6 +70,17 @@ export interface GrammarEval {
    */
   readonly answers: CallResponse;
   readonly tunePhrases: CallResponse;
+  /** Lines over progressions the model never trained on (`changes`), where asked. */
+  readonly otherChanges?: {
+    readonly progressions: number;
+    readonly lines: number;
+    readonly notes: number;
+    readonly notesPerBar: number;
+    readonly chordTones: number;
+    readonly chordOrScale: number;
+    readonly rhythmCopied: number;
+    readonly longestCopy: LongestCopy;
+  };
   readonly heldOutMelodies: {
     readonly chordTones: number;
     readonly chordOrScale: number;
@@ -186,19 +199,19 @@ function firstPhrases(c: JazzCorpus): Phrases | null {
 async function answerCall(
   session: LstmSession,
   ph: Phrases,
-  sampler: SamplerOptions,
   rng: ReturnType<typeof createRng>,
-  rhythmGuide: boolean,
+  opts: { readonly sampler: SamplerOptions; readonly rhythmGuide?: boolean; readonly formBias?: number },
 ): Promise<Midi[]> {
-  const improviser = new JazzImproviser(session, rng, sampler, ph.range, {
+  const improviser = new JazzImproviser(session, rng, opts.sampler, ph.range, {
     barLength: ph.barLength,
     beat: ph.beat,
   });
-  improviser.rhythmGuide = rhythmGuide;
+  improviser.rhythmGuide = opts.rhythmGuide ?? true;
+  if (opts.formBias !== undefined) improviser.formBias = opts.formBias;
   improviser.reset();
   const chordAt = (t: number): ChordAnalysis => governingChord(ph.chords, t).analysis;
   await improviser.listen(ph.call, chordAt, ph.barLength);
-  const { notes } = await improviser.play(2 * ph.barLength, 4 * ph.barLength, chordAt);
+  const { notes } = await improviser.play(2 * ph.barLength, 4 * ph.barLength, chordAt, true);
   return notes.filter((n) => n.start < 4 * ph.barLength).map((n) => n.midi);
 }
 
@@ -245,6 +258,66 @@ function heldFigures(lines: readonly JazzCorpus[]): { meters: MeterRhythm[]; for
   return { meters: meters.summary(), form: form.summary() };
 }
 
+/**
+ * Jazz changes neither shipped model trained on (`improv eval --changes standard`): ii–V–I in two
+ * keys, an F blues, a minor ii–V cycle, the A section of rhythm changes (two chords a bar).
+ */
+export const STANDARD_CHANGES: readonly string[] = [
+  'Dm7 G7 Cmaj7 Cmaj7 Cm7 F7 Bbmaj7 Bbmaj7',
+  'F7 Bb7 F7 F7 Bb7 Bb7 F7 D7 Gm7 C7 F7 C7',
+  'Am7b5 D7 Gm7 Gm7 Cm7 F7 Bbmaj7 Ebmaj7',
+  'Bbmaj7,G7 Cm7,F7 Bbmaj7,G7 Cm7,F7 Fm7,Bb7 Ebmaj7,Ab7 Dm7,G7 Cm7,F7',
+];
+
+/** The bar of the `changes` lines: 4/4, in twelfths of a quarter. */
+const CHANGES_BAR = 48;
+/** Lines drawn over each of the `changes` progressions. */
+const CHANGES_SEEDS = 4;
+
+/** Lines over each progression (CHANGES_SEEDS seeds each) and their notes' figures. */
+async function overChanges(
+  changes: readonly string[],
+  play: (
+    progression: ChordEvent[][],
+    rng: ReturnType<typeof createRng>,
+  ) => Promise<{ tokens: readonly string[]; notes: readonly { type: string; start: number }[] }>,
+  seed: string,
+): Promise<{
+  figures: Omit<NonNullable<GrammarEval['otherChanges']>, 'rhythmCopied' | 'longestCopy'>;
+  tokens: GrammarToken[][];
+}> {
+  const tokens: GrammarToken[][] = [];
+  let notes = 0;
+  let bars = 0;
+  let chordTones = 0;
+  let chordOrScale = 0;
+  for (const [p, text] of changes.entries()) {
+    const progression = parseProgression(text, CHANGES_BAR);
+    for (let k = 0; k < CHANGES_SEEDS; k++) {
+      const solo = await play(progression, createRng(`${seed}:changes ${p}:${k}`));
+      tokens.push(solo.tokens.map(parseToken));
+      bars += progression.length * 2;
+      for (const n of solo.notes) {
+        notes++;
+        if (n.type === 'C') chordTones++;
+        if (n.type === 'C' || n.type === 'S') chordOrScale++;
+      }
+    }
+  }
+  const share = (k: number): number => (notes ? k / notes : 0);
+  return {
+    figures: {
+      progressions: changes.length,
+      lines: tokens.length,
+      notes,
+      notesPerBar: bars ? notes / bars : 0,
+      chordTones: share(chordTones),
+      chordOrScale: share(chordOrScale),
+    },
+    tokens,
+  };
+}
+
 export async function evaluateGrammar(
   modelDir: string,
   opts: {
@@ -256,6 +329,14 @@ export async function evaluateGrammar(
     maxCopy?: number | null;
     /** The rhythm guide (default on, where the bundle holds a grid). */
     rhythmGuide?: boolean;
+    /** Form memory's strength (default: the improviser's). */
+    formBias?: number;
+    /**
+     * Chord progressions (chord symbols, bars split by `|` or spaces: chordSymbols.ts) to play
+     * lines over beside the held-out ones, in 4/4, each twice through, four seeds each: how the
+     * model does over changes it never trained on.
+     */
+    changes?: readonly string[];
   },
 ): Promise<GrammarEval> {
   const manifest = readManifest(modelDir);
@@ -293,6 +374,7 @@ export async function evaluateGrammar(
     ),
     rhythm: lines.reduce((m, l) => Math.max(m, rhythmCopies.longest(l.map(rhythmId))), 0),
   });
+  const [melodyLow, melodyHigh] = manifest.jazz?.melodyRange ?? [60, 84];
   const session = await LstmSession.load(modelDir);
   let scored = 0;
   let total = 0;
@@ -341,6 +423,7 @@ export async function evaluateGrammar(
         maxCopy: opts.maxCopy ?? null,
         key: c.key,
         rhythmGuide: opts.rhythmGuide ?? true,
+        ...(opts.formBias === undefined ? {} : { formBias: opts.formBias }),
       });
       generated.push(solo.tokens.map(parseToken));
       generatedMeters.add(
@@ -357,18 +440,28 @@ export async function evaluateGrammar(
         if (n.type === 'C' || inKey(n.midi, c.key)) keyOrChord++;
       }
     }
+    const otherChanges = opts.changes?.length
+      ? await overChanges(
+          opts.changes,
+          (progression, rng) =>
+            generateSolo(session, {
+              bars: progression.length * 2,
+              progression,
+              barLength: CHANGES_BAR,
+              sampler: opts.sampler,
+              range: { low: melodyLow, high: Math.max(melodyHigh, melodyLow + 12) },
+              rng,
+              maxCopy: opts.maxCopy ?? null,
+              rhythmGuide: opts.rhythmGuide ?? true,
+              ...(opts.formBias === undefined ? {} : { formBias: opts.formBias }),
+            }),
+          `${opts.seed}`,
+        )
+      : null;
     const phrases = held.map(firstPhrases).filter((p): p is Phrases => p !== null);
     const answers: Midi[][] = [];
     for (const [i, ph] of phrases.entries())
-      answers.push(
-        await answerCall(
-          session,
-          ph,
-          opts.sampler,
-          createRng(`${opts.seed}:call ${i}`),
-          opts.rhythmGuide ?? true,
-        ),
-      );
+      answers.push(await answerCall(session, ph, createRng(`${opts.seed}:call ${i}`), opts));
     const calls = phrases.map((ph) => ph.call.map((n) => n.midi));
     const own = typeShares(held.flatMap((c) => c.bars.flatMap((b) => b.tokens)));
     const base = baselines.score(scoredIds);
@@ -392,6 +485,15 @@ export async function evaluateGrammar(
         meters: generatedMeters.summary(),
         form: generatedForm.summary(),
       },
+      ...(otherChanges
+        ? {
+            otherChanges: {
+              ...otherChanges.figures,
+              rhythmCopied: copiedShare(otherChanges.tokens, known),
+              longestCopy: longestCopy(otherChanges.tokens),
+            },
+          }
+        : {}),
       answers: callResponse(calls, answers, createRng(`${opts.seed}:answers`)),
       tunePhrases: callResponse(
         calls,
@@ -450,6 +552,11 @@ export function grammarEvalLines(r: GrammarEval): string[] {
     `NLL nats/token: model ${r.model.toFixed(3)}, unigram ${r.unigram.toFixed(3)}, bigram ${r.bigram.toFixed(3)} (smoothing ${r.bigramSmoothing}); the model ${beats(r.model, r.unigram)} the unigram and ${beats(r.model, r.bigram)} the bigram`,
     `generated over the held-out progressions (${r.generated.lines} lines, ${r.generated.notes} notes): chord tones ${pct(r.generated.chordTones)}, chord or scale ${pct(r.generated.chordOrScale)}; the held-out melodies: ${pct(r.heldOutMelodies.chordTones)}, ${pct(r.heldOutMelodies.chordOrScale)}`,
     `notes in the tune's key or the sounding chord: generated ${pct(r.generated.keyOrChord)}, held-out melodies ${pct(r.heldOutMelodies.keyOrChord)}`,
+    ...(r.otherChanges
+      ? [
+          `over ${r.otherChanges.progressions} other progressions (${r.otherChanges.lines} lines, ${r.otherChanges.notes} notes): chord tones ${pct(r.otherChanges.chordTones)}, chord or scale ${pct(r.otherChanges.chordOrScale)}, ${r.otherChanges.notesPerBar.toFixed(2)} notes a bar; ${RHYTHM_N}-note rhythms found in the training data ${pct(r.otherChanges.rhythmCopied)}, longest run found there (tokens / rhythm) ${r.otherChanges.longestCopy.tokens} / ${r.otherChanges.longestCopy.rhythm}`,
+        ]
+      : []),
     ...callLines(r),
     ...meterLines(r),
     `form: bars that recur within their line: generated ${pct(r.generated.form.recurringBars)}, held-out melodies ${pct(r.heldOutMelodies.form.recurringBars)}; lines with a recurring bar ${pct(r.generated.form.linesWithRecurring)}, ${pct(r.heldOutMelodies.form.linesWithRecurring)}; lines ending on the key's tonic ${pct(r.generated.form.tonicEndings)}, ${pct(r.heldOutMelodies.form.tonicEndings)}`,

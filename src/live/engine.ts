@@ -481,7 +481,7 @@ export class Engine {
     const now = this.twelfthsAt(this.clock.now());
     const { from, length } = answerSpan(notes, now, this.responseBars, this.opts.barLength);
     const end = from + length;
-    const played = await this.improviser.play(from, end, this.chordAt);
+    const played = await this.improviser.play(from, end, this.chordAt, true);
     if (epoch !== this.epoch) return; // it came while the model played
     const clipped = clipTo(played.notes, end);
     this.stats.lastResponseLatency = this.clock.now() - ended;

@@ -46,6 +46,12 @@ export interface SoloOptions {
   readonly rhythmGuide?: boolean;
   /** The key the line is in (`--key`, a leadsheet's K:); absent or null: inferred from the progression. */
   readonly key?: MusicalKey | null;
+  /** Form memory's strength (JazzImproviser.formBias; absent: its default). */
+  readonly formBias?: number;
+  /** The cadence's strength at the line's end (JazzImproviser.cadenceBias; absent: its default). */
+  readonly cadenceBias?: number;
+  /** The on-the-beat chord-tone bias (JazzImproviser.beatChordBias; absent: its default). */
+  readonly beatChordBias?: number;
 }
 
 export interface Solo {
@@ -93,10 +99,13 @@ export async function generateSolo(session: LstmSession, opts: SoloOptions): Pro
     opts.maxCopy ?? null,
   );
   improviser.rhythmGuide = opts.rhythmGuide ?? true;
+  if (opts.formBias !== undefined) improviser.formBias = opts.formBias;
+  if (opts.cadenceBias !== undefined) improviser.cadenceBias = opts.cadenceBias;
+  if (opts.beatChordBias !== undefined) improviser.beatChordBias = opts.beatChordBias;
   improviser.reset();
   improviser.setKey(opts.key ?? null);
   const end = opts.bars * opts.barLength;
-  const played = await improviser.play(0, end, (t) => governingChord(placed, t).analysis);
+  const played = await improviser.play(0, end, (t) => governingChord(placed, t).analysis, true);
   const notes = played.notes.map((n) => ({
     start: n.start,
     dur: Math.min(n.dur, end - n.start),

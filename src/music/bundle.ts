@@ -63,6 +63,8 @@ export const manifestSchema = z.object({
     data: z.array(z.object({ file: z.string(), sha256: z.string().regex(/^[0-9a-f]{64}$/) })),
     /** The training data's licence (see data/SOURCES.md). */
     licence: z.string().optional(),
+    /** The bundle the weights started from (`train jazz --init`) and the sha256 of its graph. */
+    init: z.object({ bundle: z.string(), model: z.string(), sha256: z.string() }).optional(),
     profile: z.string(),
     /**
      * How the data was split (char models): whole tunes held out by a seeded draw, the share asked

@@ -27,7 +27,7 @@
  * `chordAt(t)` lookup cannot tell, so a Conditioner is stateful and must be asked in time order (as the
  * trainer's tokens and a live line are), and told what the line played (`hear`).
  */
-import type { ChordAnalysis } from './chord.ts';
+import type { ChordAnalysis, NoteType } from './chord.ts';
 import { modeSteps, type MusicalKey } from './musicalKey.ts';
 import { pitchClass, type Midi } from './pitch.ts';
 import { barTwelfths, TWELFTHS_PER_QUARTER, type Twelfths } from './time.ts';
@@ -120,6 +120,8 @@ export const repeatLagOf = (token: string): RepeatLag | null => LAG_OF.get(token
 export interface Restatement {
   readonly dur: Twelfths;
   readonly interval: number | null;
+  /** What the restated note was against its chord then (absent: not told, or a rest). */
+  readonly type?: NoteType;
 }
 
 /** The groups a model can be trained to hear (`train jazz --features`). */
@@ -161,6 +163,8 @@ interface Heard {
   /** Semitones from the note before (null: a rest, or the line's first note). */
   readonly interval: number | null;
   readonly rest: boolean;
+  /** What the note was against the chord it sounded over (absent: not told, or a rest). */
+  readonly type?: NoteType;
 }
 
 /** The chord and line history a Conditioner keeps (for an improviser's snapshot). */
@@ -235,11 +239,12 @@ export class Conditioner {
 
   /**
    * What the line played: an element (a note, or a rest when `midi` is null) starting at `t` on the
-   * lookback timeline, in time order. Only the last phrase and a bar are kept.
+   * lookback timeline, in time order, and (`type`) what the note was against its chord. Only the
+   * last phrase and a bar are kept.
    */
-  hear(t: number, dur: Twelfths, midi: Midi | null, meter: Meter): void {
+  hear(t: number, dur: Twelfths, midi: Midi | null, meter: Meter, type?: NoteType): void {
     const interval = midi !== null && this.lastPitch !== null ? midi - this.lastPitch : null;
-    this.heard.push({ t, dur, interval, rest: midi === null });
+    this.heard.push({ t, dur, interval, rest: midi === null, ...(type && midi !== null ? { type } : {}) });
     if (midi !== null) this.lastPitch = midi;
     const keep = t - (LOOKBACK_BARS.phrase + 1) * meter.barLength;
     let drop = 0;
@@ -334,7 +339,8 @@ export class Conditioner {
   restatement(at: number, lag: RepeatLag, meter: Meter): Restatement | null {
     const then = this.startingAt(at - LOOKBACK_BARS[lag] * meter.barLength);
     if (!then || (!then.rest && then.interval === null)) return null;
-    return { dur: then.dur, interval: then.rest ? null : then.interval };
+    if (then.rest) return { dur: then.dur, interval: null };
+    return { dur: then.dur, interval: then.interval, ...(then.type ? { type: then.type } : {}) };
   }
 
   /**

@@ -13,6 +13,7 @@
  * - where the line played an interval at this place a bar, two bars or a phrase ago and the token's
  *   bracket holds it, that interval is taken (the echo), so a restatement the model chose sounds as
  *   one; otherwise a pitch of the bracket is drawn;
+ * - the line's last note goes home (the key's tonic) where its type and bracket allow (a cadence);
  * - with a key (musicalKey.ts), a scale, approach or other tone is taken in the key where the bracket
  *   holds one (G over Em in a G tune, not G♯); where it holds none, the nearest such tone in the key
  *   within a tone of the bracket, else the nearest chord tone (counted as a fallback). Chord tones stay
@@ -43,7 +44,16 @@ export interface DecodeContext {
    * the model chose to restate its past restates it note for note (else the bracket's pitch is drawn).
    */
   readonly echo?: readonly number[];
+  /**
+   * The line's last note (a cadence): the pitch class it goes home to (the key's tonic) where the
+   * token's type and bracket hold it, ahead of an echo; absent: not the last note.
+   */
+  readonly home?: number;
 }
+
+/** The candidates on the cadence's pitch class (none without one). */
+const homeOf = (candidates: readonly Midi[], ctx: DecodeContext): Midi[] =>
+  ctx.home === undefined ? [] : candidates.filter((p) => ((p % 12) + 12) % 12 === ctx.home);
 
 /** Whether a pitch is in the context's key, or a tone of its chord (always, without a key). */
 const fitsKey = (p: Midi, ctx: DecodeContext): boolean =>
@@ -110,6 +120,8 @@ export function decodeToken(token: GrammarToken, ctx: DecodeContext): DecodedPit
     for (let p = Math.ceil(center - 6); p <= Math.floor(center + 6); p++) {
       if (p >= low && p <= high && classifyNote(p, ctx.chord) === token.type && fitsKey(p, ctx)) mid.push(p);
     }
+    const home = homeOf(mid, ctx);
+    if (home.length) return { midi: ctx.rng.pick(home), fallback: false };
     if (mid.length) return { midi: ctx.rng.pick(mid), fallback: false };
     const near = nearestOfType(token.type, center, ctx) ?? nearestOfType('C', center, ctx);
     return { midi: near ?? Math.round(center), fallback: true };
@@ -135,6 +147,8 @@ export function decodeToken(token: GrammarToken, ctx: DecodeContext): DecodedPit
     const chordTone = nearestOfType('C', (lo + hi) / 2, ctx);
     return { midi: chordTone ?? Math.min(Math.max(ctx.prev, low), high), fallback: true };
   }
+  const home = homeOf(candidates, ctx);
+  if (home.length) return { midi: ctx.rng.pick(home), fallback: false };
   for (const iv of ctx.echo ?? []) {
     const p = ctx.prev + iv;
     if (candidates.includes(p)) return { midi: p, fallback: false };
@@ -226,9 +240,10 @@ export class LineDecoder {
 
   /**
    * Decodes one token; returns the note (null for a rest) and moves time on by its duration. `echo`:
-   * the intervals the line played at this place before (DecodeContext.echo).
+   * the intervals the line played at this place before (DecodeContext.echo); `home`: the pitch class
+   * the line's last note goes to (DecodeContext.home).
    */
-  push(token: GrammarToken, echo: readonly number[] = []): DecodedNote | null {
+  push(token: GrammarToken, echo: readonly number[] = [], home?: number): DecodedNote | null {
     const start = this.t;
     this.t += token.dur;
     if (token.type === 'R') return null;
@@ -241,6 +256,7 @@ export class LineDecoder {
       rng: this.rng,
       key: this.key,
       echo,
+      home,
     }) as DecodedPitch;
     this.last = pitch.midi;
     return {

@@ -19,6 +19,7 @@ import {
   type JazzCorpus,
 } from '../music/corpus.ts';
 import { InputFileError, ioReason } from '../music/errors.ts';
+import { jointVocabulary, readInitialModel, widenVocabulary } from './init.ts';
 import { createRng } from '../music/rng.ts';
 import { readSmf } from '../music/smf.ts';
 import { trainAndExport, type CommonTrainOptions } from './pipeline.ts';
@@ -39,6 +40,11 @@ export interface JazzTrainOptions extends CommonTrainOptions {
    * few tunes of, such as the waltzes beside 800 reels and jigs); validation is left as it is.
    */
   readonly oversample?: Readonly<Record<string, number>>;
+  /**
+   * A grammar bundle to start from (fine-tuning, init.ts): its weights, units and layers, and its
+   * vocabulary with this data's tokens added. It must hear what this run gives it.
+   */
+  readonly init?: string;
 }
 
 export { JAZZ_DEFAULTS } from './defaults.ts';
@@ -141,7 +147,10 @@ export async function trainJazz(opts: JazzTrainOptions): Promise<BundleManifest>
   const plainTrain = repeats
     ? corpora.filter((_, i) => mode !== 'tunes' || !heldOut.has(i)).map(corpusTokens)
     : [];
-  const vocabulary = buildVocabulary([...parts.flatMap((p) => p.train.tokens), ...plainTrain.flat()]);
+  const own = [...parts.flatMap((p) => p.train.tokens), ...plainTrain.flat()];
+  // fine-tuning: the pretrained model's tokens and this data's, its weights widened to hold both
+  const init = opts.init ? readInitialModel(opts.init, conditioned ? features : []) : null;
+  const vocabulary = init ? jointVocabulary(init.manifest.vocabulary, own) : buildVocabulary(own);
   const index = new Map(vocabulary.map((v, i) => [v, i]));
   let unseen = 0;
   const encode = (part: { tokens: string[]; cond: Float32Array }): { ids: number[]; cond: Float32Array } => {
@@ -183,20 +192,32 @@ export async function trainJazz(opts: JazzTrainOptions): Promise<BundleManifest>
   );
   const first = corpora.find((_, i) => !heldOut.has(i)) as JazzCorpus;
   const melodyRange = pitchSpan(corpora.flatMap((c) => c.melodyPitches));
+  const spec = {
+    vocabSize: vocabulary.length,
+    units: init?.spec.units ?? opts.units,
+    layers: init?.spec.layers ?? opts.layers,
+    dropout: opts.dropout,
+    embedding: 0,
+    seed: opts.seed,
+    ...(conditioned ? { conditioning: W } : {}),
+  };
+  if (init)
+    opts.log(
+      `starting from ${init.dir} (${init.spec.units} units, ${init.spec.layers} layer(s)): ` +
+        `${vocabulary.length - init.manifest.vocabulary.length} tokens new to it, of ${vocabulary.length}`,
+    );
   const { manifest } = await trainAndExport({
     ...opts,
     kind: 'jazz-grammar',
     title: 'jazz value-LSTM',
-    spec: {
-      vocabSize: vocabulary.length,
-      units: opts.units,
-      layers: opts.layers,
-      dropout: opts.dropout,
-      embedding: 0,
-      seed: opts.seed,
-      ...(conditioned ? { conditioning: W } : {}),
-    },
+    spec,
     vocabulary,
+    ...(init
+      ? {
+          initial: widenVocabulary(init.weights, init.spec, init.manifest.vocabulary, vocabulary),
+          initFrom: init.record,
+        }
+      : {}),
     ...copies,
     train: train.map((s) => s.ids),
     validation: validation.map((s) => s.ids),

@@ -72,6 +72,8 @@ export interface PipelineOptions extends Omit<
   /** Also export the int8 variant for live play, measured on the validation streams. */
   readonly quantize?: boolean;
   readonly licence?: string;
+  /** The pretrained bundle the weights started from (`initial`), for the manifest. */
+  readonly initFrom?: NonNullable<BundleManifest['training']['init']>;
   /** A char model's note lengths by meter (recorded in the manifest). */
   readonly abcLengths?: BundleManifest['abcLengths'];
   readonly abcShortShare?: BundleManifest['abcShortShare'];
@@ -166,6 +168,7 @@ export async function trainAndExport(opts: PipelineOptions): Promise<PipelineRes
       training: {
         data: opts.data.map((f) => ({ file: f, sha256: sha256(f) })),
         ...(opts.licence ? { licence: opts.licence } : {}),
+        ...(opts.initFrom ? { init: opts.initFrom } : {}),
         profile: opts.profile,
         ...(opts.split ? { split: opts.split } : {}),
         tokens: opts.train.reduce((n, s) => n + s.length, 0),

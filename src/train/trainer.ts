@@ -29,6 +29,8 @@ export { TRAINERS, type TrainerName };
 
 export interface TrainOptions {
   readonly spec: LstmLmSpec;
+  /** Weights to start from (a pretrained model, init.ts) instead of the seed's; `--trainer ort` only. */
+  readonly initial?: LstmLmWeights;
   /** Token id streams; windows never cross from one stream into the next. */
   readonly train: readonly (readonly number[])[];
   readonly validation: readonly (readonly number[])[];
@@ -508,7 +510,7 @@ async function ortEngine(opts: TrainOptions, totalSteps: number): Promise<Engine
   const { spec } = opts;
   const model = buildModel(spec); // the same initial weights as tfjs for the same seed; the export's model
   const schedule = opts.schedule;
-  const trainer = await OrtLmTrainer.create(spec, extractWeights(model, spec), {
+  const trainer = await OrtLmTrainer.create(spec, opts.initial ?? extractWeights(model, spec), {
     learningRate: opts.learningRate,
     ...(schedule ? { rateAt: (step: number) => scheduleFactor(schedule, step, totalSteps) } : {}),
     clipNorm: opts.clipNorm ?? ORT_TRAINER_DEFAULTS.clipNorm,
@@ -668,6 +670,8 @@ export async function trainLm(opts: TrainOptions): Promise<TrainResult> {
     );
   if ((opts.wholeStreams || opts.schedule) && (opts.trainer ?? 'tfjs') !== 'ort')
     throw new RangeError('whole-stream training and a learning-rate schedule need --trainer ort');
+  if (opts.initial && (opts.trainer ?? 'tfjs') !== 'ort')
+    throw new RangeError('starting from a pretrained model (--init) needs --trainer ort');
   // with random batches each epoch draws its own windows; otherwise every window at the stride, shuffled
   const windows = opts.randomBatches || opts.wholeStreams ? [] : windowStarts(opts.train, len, opts.stride);
   const batchesPerEpoch = opts.wholeStreams
