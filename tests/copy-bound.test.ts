@@ -195,6 +195,13 @@ function trainingOf(dir: string): {
   return { seqs, rhythm: rhythmProjection(m), vocab: m.vocabulary };
 }
 
+/**
+ * The jazz model as it shipped before issue 24: trained on the one solo alone (1,603 tokens, validation
+ * loss 0.05), it replays the solo for dozens of tokens when nothing stops it. The shipped model, pretrained
+ * on the folk tunes, no longer does, so the bound's own tests need the model that learnt by heart.
+ */
+const BY_HEART = 'tests/fixtures/jazz-by-heart';
+
 describe('the shipped grammar models under the bound', () => {
   it.each([
     ['models/jazz', null],
@@ -254,10 +261,10 @@ describe('the shipped grammar models under the bound', () => {
     60_000,
   );
 
-  it('unbounded, the jazz model replays its solo: the bound is what stops it', async () => {
-    const session = await LstmSession.load('models/jazz');
+  it('unbounded, a model that learnt its solo by heart replays it: the bound is what stops it', async () => {
+    const session = await LstmSession.load(BY_HEART);
     try {
-      const { seqs } = trainingOf('models/jazz');
+      const { seqs } = trainingOf(BY_HEART);
       const jazz = session.manifest.jazz!;
       const index = new Map(session.vocabulary.map((v, i) => [v, i]));
       const solo = await generateSolo(session, {
@@ -282,9 +289,9 @@ describe('the shipped grammar models under the bound', () => {
   });
 
   it('an answer does not go on with a lick the player took from the training data (the call counts toward the bound)', async () => {
-    const session = await LstmSession.load('models/jazz');
+    const session = await LstmSession.load(BY_HEART);
     try {
-      const { seqs } = trainingOf('models/jazz');
+      const { seqs } = trainingOf(BY_HEART);
       const jazz = session.manifest.jazz!;
       const vocab = session.vocabulary;
       const index = new Map(vocab.map((v, i) => [v, i]));

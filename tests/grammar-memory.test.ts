@@ -330,3 +330,36 @@ describe('chords for a melody that has none', () => {
     expect(() => meterList('3/4,waltz')).toThrow(/expected meters such as 3\/4,6\/8, or all/);
   });
 });
+
+describe('an answer that says something', () => {
+  it('a one-beat answer from the jazz model (which knows rests as long as a bar) always sounds a note; without the rule some are silent', async () => {
+    const session = await LstmSession.load('models/jazz');
+    try {
+      const dm7 = analyzeChord(voiceChord('Dm7'));
+      const { melodyRange } = session.manifest.jazz!;
+      // a call of four quarters over Dm7 (D F A C), then an answer of one beat (a rest of any length fills it), forty times from a fresh state
+      const call = [62, 65, 69, 72].map((midi, i) => ({ start: i * 12, dur: 12, midi }));
+      const silent = async (keepsSounding: boolean): Promise<number> => {
+        let n = 0;
+        for (let seed = 1; seed <= 40; seed++) {
+          const improviser = new JazzImproviser(
+            session,
+            createRng(seed),
+            { temperature: 1, topK: 0, topP: 1 },
+            { low: melodyRange[0], high: melodyRange[1] },
+          );
+          improviser.keepsSounding = keepsSounding;
+          improviser.reset();
+          await improviser.listen(call, () => dm7, 48);
+          const played = await improviser.play(48, 60, () => dm7, true);
+          if (played.notes.length === 0) n++;
+        }
+        return n;
+      };
+      expect(await silent(true)).toBe(0);
+      expect(await silent(false)).toBeGreaterThan(0); // the premise: the model alone does answer with silence
+    } finally {
+      await session.dispose();
+    }
+  }, 120_000);
+});

@@ -473,7 +473,7 @@ describe('errors that name what is wrong, exit 2, and leave nothing behind', () 
 
   it('a model file from another bundle is refused for its state shape', async () => {
     const dir = join(tempDir('swap'), 'bundle');
-    cpSync('models/jazz', dir, { recursive: true });
+    cpSync('tests/fixtures/jazz-by-heart', dir, { recursive: true }); // 64 units; folk's model has 128
     cpSync(join('models/folk', readManifest('models/folk').model), join(dir, readManifest(dir).model));
     await expect(LstmSession.load(dir)).rejects.toThrow(
       /io\.stateShape: the model's state h0 is \[1, batch, 128\], the manifest says 1 layer\(s\) of 64 units/,

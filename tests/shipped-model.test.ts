@@ -16,8 +16,21 @@ describe('the shipped jazz bundle (models/jazz)', () => {
     expect(manifest.training.data).toEqual([{ file: METHENY, sha256: sha256(METHENY) }]);
     expect(manifest.fidelity.sequences).toBe(100);
     expect(manifest.fidelity.maxAbsDiff).toBeLessThanOrEqual(1e-4);
-    expect(manifest.hyperparameters.units).toBe(64);
     expect(manifest.training.profile).toBe('full');
+  });
+
+  it('was fine-tuned from the shipped folk model: its size, its inputs and the very weights it started from', () => {
+    const folk = readManifest('models/folk');
+    expect(manifest.hyperparameters.units).toBe(folk.hyperparameters.units);
+    expect(manifest.conditioning).toEqual(folk.conditioning);
+    expect(manifest.training.init).toEqual({
+      bundle: 'models/folk',
+      model: folk.model,
+      sha256: sha256(join('models/folk', folk.model)),
+    });
+    // it knows more than the solo: the folk tokens it was pretrained on stay in its vocabulary
+    expect(manifest.vocabulary.length).toBeGreaterThan(folk.vocabulary.length);
+    expect(folk.vocabulary.every((t) => manifest.vocabulary.includes(t))).toBe(true);
   });
 
   it('generates a solo over the demo progression with mostly chord and scale tones', async () => {

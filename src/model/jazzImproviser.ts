@@ -251,6 +251,13 @@ export class JazzImproviser implements Improviser {
    * a line leans on the harmony where it is heard most. 0: the model's own choice.
    */
   beatChordBias = DEFAULT_BEAT_CHORD_BIAS;
+  /**
+   * An answer that says something: while a line that ends at `to` (an answer) has sounded no note,
+   * a rest that would reach its end is not drawn. A model that knows whole-bar rests (the jazz model,
+   * from the solo's `R,4.000`) could otherwise answer a one-bar call with silence, and the player
+   * hears nothing. Off in the faithful profile (the seed's choices).
+   */
+  keepsSounding = true;
   /** The draw's logits with the form and cadence biases added (reused). */
   private readonly biased: Float32Array;
   /** Each token's bracket in semitones (low, high), null for a rest, a marker or no bracket. */
@@ -292,6 +299,7 @@ export class JazzImproviser implements Improviser {
       this.formBias = 0;
       this.cadenceBias = 0;
       this.beatChordBias = 0;
+      this.keepsSounding = false;
     }
     this.setMaxCopy(maxCopy);
   }
@@ -328,6 +336,7 @@ export class JazzImproviser implements Improviser {
     ending: Ending | null = null,
     prev: Midi | null = null,
     chord: ChordAnalysis | null = null,
+    silentTo: Twelfths | null = null,
   ): number {
     const g = this.guard;
     let logits = modelLogits;
@@ -354,7 +363,8 @@ export class JazzImproviser implements Improviser {
     const onGrid = this.gridMask(at);
     if (onGrid) allowed.set(onGrid);
     else allowed.fill(1);
-    const masked = (g ? g.restrict(allowed) : false) || onGrid !== null;
+    const silent = silentTo !== null && this.maskSilence(allowed, at, silentTo);
+    const masked = (g ? g.restrict(allowed) : false) || onGrid !== null || silent;
     let any = false;
     for (const m of this.markers) {
       const r = this.resolved.get(m);
@@ -369,6 +379,18 @@ export class JazzImproviser implements Improviser {
     if (musicId === undefined) g?.reset();
     else g?.push(musicId);
     return id;
+  }
+
+  /** Masks each rest that, drawn at `at`, reaches `to` (a marker that plays one follows its id); true where one was. */
+  private maskSilence(allowed: Uint8Array, at: Twelfths, to: Twelfths): boolean {
+    let any = false;
+    this.tokens.forEach((t, id) => {
+      if (t?.type === 'R' && at + t.dur >= to && allowed[id] === 1) {
+        allowed[id] = 0;
+        any = true;
+      }
+    });
+    return any;
   }
 
   /**
@@ -592,6 +614,8 @@ export class JazzImproviser implements Improviser {
     const ending: Ending | null = cadence && key ? { to, tonic: key.tonic } : null;
     const homeFor = (at: Twelfths, t: GrammarToken): number | undefined =>
       ending && at + t.dur >= to ? ending.tonic : undefined;
+    // an answer (a line that ends at `to`) with no note yet does not rest to its end
+    const silentTo = (): Twelfths | null => (cadence && this.keepsSounding && notes.length === 0 ? to : null);
     const decoder = new LineDecoder(chordAt, this.range, this.rng, from, this.prev, key);
     const notes: DecodedNote[] = [];
     const tokens: string[] = [];
@@ -601,7 +625,14 @@ export class JazzImproviser implements Improviser {
         await this.feedPending(decoder.time, chordAt);
         const at = decoder.time;
         if (this.markers.length) this.resolveRepeats(at, decoder.prev, chordAt);
-        const id = this.draw((this.next as StepOutput).logits, at, ending, decoder.prev, chordAt(at));
+        const id = this.draw(
+          (this.next as StepOutput).logits,
+          at,
+          ending,
+          decoder.prev,
+          chordAt(at),
+          silentTo(),
+        );
         const repeat = this.lags[id] ? (this.resolved.get(id) as Resolved) : null;
         const token = repeat ? repeat.token : (this.tokens[id] as GrammarToken);
         tokens.push(formatToken(token));
@@ -618,7 +649,7 @@ export class JazzImproviser implements Improviser {
     this.next ??= await this.session.step(this.session.startToken);
     while (decoder.time < to) {
       const at = decoder.time;
-      const id = this.draw(this.next.logits, at, ending, decoder.prev, chordAt(at));
+      const id = this.draw(this.next.logits, at, ending, decoder.prev, chordAt(at), silentTo());
       tokens.push(this.session.vocabulary[id] as string);
       const token = this.tokens[id] as GrammarToken; // an unconditioned model has no markers
       const note = decoder.push(token, [], homeFor(at, token));
