@@ -207,15 +207,22 @@ describe('follow the left hand', () => {
     // share of notes that have, against `chord`, the type their token asked for
     const fits = (notes: { note: number; type: string }[], chord: ReturnType<typeof analyzeChord>): number =>
       notes.filter((n) => classifyNote(n.note, chord) === n.type).length / Math.max(notes.length, 1);
+    // play on under each chord until five notes have come (bounded by events, not by how fast the
+    // model's lines happen to move: a line of long notes takes longer to reach five)
+    const playUntil = async (count: () => number, from: number): Promise<void> => {
+      await h.run(from);
+      for (let i = 0; i < 60 && count() <= 4; i++) await h.run(500);
+    };
     for (const n of [48, 52, 55]) await h.send([0x90, n, 80]);
-    await h.run(4000);
+    await playUntil(() => h.live.played.filter((p) => p.time > 1500).length, 4000);
     for (const n of [48, 52, 55]) await h.send([0x80, n, 0]);
     for (const n of [42, 46, 49]) await h.send([0x90, n, 80]);
     const switched = h.clock.now();
-    await h.run(4000);
+    // what was generated after the change
+    await playUntil(() => h.live.played.filter((p) => p.time > switched + 2000).length, 4000);
     const played = h.live.played;
     const underC = played.filter((p) => p.time > 1500 && p.time < switched);
-    const underFs = played.filter((p) => p.time > switched + 2000); // what was generated after the change
+    const underFs = played.filter((p) => p.time > switched + 2000);
     await h.close();
     expect(underC.length).toBeGreaterThan(4);
     expect(underFs.length).toBeGreaterThan(4);

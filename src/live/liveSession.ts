@@ -5,21 +5,17 @@
  */
 import type { Clock, Millis, TimerHandle } from '../midi/clock.ts';
 import { Engine, type EngineOutput, type EngineState } from './engine.ts';
-import { MidiClockFollower, TICKS_PER_QUARTER } from './midiClock.ts';
-import { TWELFTHS_PER_QUARTER, type Twelfths } from '../music/time.ts';
 import type { LinkReading, LinkTransport } from '../midi/link.ts';
 import { ControlSurface } from './controls.ts';
-import { SETUP_LIMITS } from './limits.ts';
 import { StageFeed } from './stageFeed.ts';
 import { RecentSamples } from './stats.ts';
 import type { MidiMessage } from '../midi/messages.ts';
-import { EventQueue } from '../midi/eventQueue.ts';
-import { ALL_NOTES_OFF, NoteTracker } from '../midi/noteTracker.ts';
 import type { QuietCollector } from './quietCollector.ts';
 import type { MidiInPort, MidiOutPort } from '../midi/ports.ts';
+import { Sender, type SendStats } from './sender.ts';
+import { Transport, type ClockSource } from './transport.ts';
 
-export type ClockSource = 'internal' | 'follow' | 'lead' | 'link';
-export const CLOCK_SOURCES: readonly ClockSource[] = ['internal', 'follow', 'lead', 'link'];
+export { CLOCK_SOURCES, type ClockSource } from './transport.ts';
 
 export interface LiveOptions {
   readonly clock: Clock;
@@ -64,18 +60,11 @@ export const DEFAULT_LIVE_OPTIONS = {
   thruChannel: null,
 } satisfies Partial<LiveOptions>;
 
-export interface LiveStats {
-  notesSent: number;
+export interface LiveStats extends SendStats {
   messagesIn: number;
   droppedIn: number;
-  /** Sends that happened more than 1 ms after their time. */
-  late: number;
-  /** |actual − scheduled| send times, ms, the most recent 10 000. */
-  readonly jitter: RecentSamples;
   /** Generation failures recovered from. */
   failures: number;
-  /** Messages not sent because the output port was gone. */
-  droppedOut: number;
 }
 
 export class LiveSession {
@@ -93,19 +82,12 @@ export class LiveSession {
     failures: 0,
     droppedOut: 0,
   };
-  private readonly tracker = new NoteTracker();
-  /** The player's notes passed thru, apart: the improviser's clean-up never ends a note it did not play. */
-  private readonly thruTracker = new NoteTracker();
-  /** What is scheduled and not yet sent, in time order (typed arrays: no object per event). */
-  private readonly queue = new EventQueue();
-  /** The one wake-up that sends the queue's first events at their exact time, and when it is due. */
-  private sender: TimerHandle | null = null;
-  private senderDue = Infinity;
-  /** The coarse timer that fills the lookahead window, and the window's end at its last wake. */
+  /** The queue, the precise wake-up and the sends, with every sounding note tracked. */
+  private readonly sender: Sender;
+  /** Where the beat comes from and whether the music runs. */
+  private readonly transport: Transport;
+  /** The coarse timer that fills the lookahead window. */
   private waker: TimerHandle | null = null;
-  private windowEnd = -Infinity;
-  private readonly follower = new MidiClockFollower();
-  private transportRunning: boolean;
   private inputEnded = false;
   private stopped = false;
   private floodWindow: { start: Millis; count: number } = { start: 0, count: 0 };
@@ -116,14 +98,8 @@ export class LiveSession {
   private readonly held = new Uint8Array(16 * 128);
   private lastInputNote: Millis = -Infinity;
   private doneWaiters: (() => void)[] = [];
-  private nextClockTick: Millis | null = null;
-  private lastLink: LinkReading | null = null;
-  private outputLost = false;
   private inputLost = false;
   private lastProbe: Millis = -Infinity;
-  /** The last 8 notes sent (a ring: the status line reads it, sending allocates nothing). */
-  private readonly recentNotes = new Uint8Array(8);
-  private recentCount = 0;
   /** The most recent notes the engine scheduled (a ring of PLAYED_KEPT entries, reused in place). */
   private readonly playedRing: { time: Millis; note: number; type: string }[] = [];
   private playedNext = 0;
@@ -134,10 +110,17 @@ export class LiveSession {
   ) {
     this.current = makeEngine((o) => this.onEngine(o));
     this.controls = new ControlSurface(this, opts.chords ?? '');
-    // an outside transport runs the engine only once it says so (MIDI Start/Continue, Link playing)
-    this.transportRunning = opts.clockSource === 'internal' || opts.clockSource === 'lead';
-    if (opts.clockSource === 'link' && !opts.link)
-      throw new RangeError("live: clockSource 'link' needs a link");
+    this.sender = new Sender(opts.clock, opts.output, this.stats, opts.log);
+    this.transport = new Transport({
+      clock: opts.clock,
+      source: opts.clockSource,
+      link: opts.link ?? null,
+      engine: () => this.current,
+      sender: this.sender,
+      offset: opts.offset,
+      cancel: () => this.cancel(),
+      log: opts.log,
+    });
     if (!(opts.interval > 0) || !(opts.lookahead >= opts.interval))
       throw new RangeError(
         `live: need 0 < interval ≤ lookahead, got interval ${opts.interval}, lookahead ${opts.lookahead}`,
@@ -180,8 +163,7 @@ export class LiveSession {
 
   /** The last notes sent, oldest first. */
   get lastNotes(): number[] {
-    const n = Math.min(this.recentCount, 8);
-    return Array.from({ length: n }, (_, i) => this.recentNotes[(this.recentCount - n + i) % 8] as number);
+    return this.sender.lastNotes;
   }
 
   /** The most recent notes the engine scheduled, with their type against the chord they were decoded against; oldest first. */
@@ -194,58 +176,29 @@ export class LiveSession {
 
   start(): void {
     // a synth behind the port may still drone from a session that died without releasing it
-    this.allNotesOff();
-    if (this.opts.clockSource === 'lead') this.send({ type: 'start' });
+    this.sender.allNotesOff();
+    this.transport.start();
     if (this.waker) return;
     // "schedule early, stamp exactly": a coarse timer fills the window ahead; each event is then sent
-    // at its exact time by the one precise wake-up armed for the queue's first event
+    // at its exact time by the sender's one precise wake-up, armed for the queue's first event
     this.waker = this.opts.clock.setRepeatingTimer(() => this.wake(), this.opts.interval);
     this.wake();
   }
 
   private wake(): void {
     if (this.stopped) return;
-    if (this.opts.clockSource === 'link') this.syncLink();
-    this.windowEnd = this.opts.clock.now() + this.opts.lookahead;
-    this.fill(this.windowEnd);
-    this.armSender();
+    const windowEnd = this.opts.clock.now() + this.opts.lookahead;
+    this.transport.wake(windowEnd);
+    this.sender.windowEnd = windowEnd;
+    this.fill(windowEnd);
+    this.sender.arm();
     this.opts.collector?.maybeCollect();
   }
 
   /** How long until the next send, or since the last input note, whichever is less (for the collector). */
   quietFor(now: Millis): Millis {
-    return Math.min(this.queue.firstTime - now, now - this.lastInputNote);
+    return Math.min(this.sender.nextDue - now, now - this.lastInputNote);
   }
-
-  /** Arms the precise wake-up for the queue's first event, when it falls within the window. */
-  private armSender(): void {
-    const due = this.queue.firstTime;
-    if (due >= this.windowEnd || due >= this.senderDue) return;
-    if (this.sender) this.opts.clock.clearTimer(this.sender);
-    this.senderDue = due;
-    this.sender = this.opts.clock.setPreciseTimer(this.sendDue, due - this.opts.clock.now());
-  }
-
-  /** Cancels the precise wake-up (the queue was cleared or re-timed). */
-  private disarmSender(): void {
-    if (this.sender) this.opts.clock.clearTimer(this.sender);
-    this.sender = null;
-    this.senderDue = Infinity;
-  }
-
-  /** Sends every event now due, in order, and arms the wake-up for the next. */
-  private readonly sendDue = (): void => {
-    this.sender = null;
-    this.senderDue = Infinity;
-    const now = this.opts.clock.now();
-    while (this.queue.firstTime <= now) {
-      const lateBy = now - this.queue.firstTime;
-      this.stats.jitter.push(Math.abs(lateBy));
-      if (lateBy > 1) this.stats.late++;
-      this.send(this.queue.shift());
-    }
-    this.armSender();
-  };
 
   /** Resolves once a file input has ended and the last answer has finished. */
   whenDone(): Promise<void> {
@@ -254,7 +207,7 @@ export class LiveSession {
 
   /** The output port's state: 'lost' while its device is gone (output paused, nothing queued). */
   get outputState(): 'open' | 'lost' {
-    return this.outputLost ? 'lost' : 'open';
+    return this.sender.outputState;
   }
 
   /** The input port's state ('none' when there is no input). */
@@ -280,51 +233,26 @@ export class LiveSession {
     }
   }
 
-  /** Checks the ports twice a second: reports a loss, and when the output returns clears it with All Notes Off. */
+  /** Checks the ports twice a second: a loss is reported, a return cleared with All Notes Off. */
   private probePorts(): void {
     const now = this.opts.clock.now();
     if (now - this.lastProbe < 500) return;
     this.lastProbe = now;
     this.probeInput();
-    if (!this.opts.output.available) return;
-    let there: boolean;
-    try {
-      there = this.opts.output.available();
-    } catch {
-      there = false;
-    }
-    if (!there && !this.outputLost) this.lose('the device is gone');
-    else if (there && this.outputLost) {
-      this.outputLost = false;
-      this.opts.log(`output ${this.opts.output.name} is back: sending All Notes Off and resuming`);
-      this.allNotesOff();
-    }
-  }
-
-  private allNotesOff(): void {
-    for (let ch = 0; ch < 16; ch++)
-      this.send({ type: 'cc', channel: ch, controller: ALL_NOTES_OFF, value: 0 });
-  }
-
-  private lose(why: string): void {
-    this.outputLost = true;
-    this.opts.log(`output ${this.opts.output.name} lost (${why}); output paused until it returns`);
-    this.tracker.releaseAll(); // those notes died with the port
-    this.thruTracker.releaseAll();
+    this.sender.probe();
   }
 
   private fill(windowEnd: Millis): void {
     if (this.stopped) return;
     this.probePorts();
-    if (this.opts.clockSource === 'lead') this.leadClock(windowEnd);
-    if (this.transportRunning) {
+    if (this.transport.running) {
       const engine = this.engine;
       engine.fill(windowEnd).catch((err: unknown) => {
         // an engine a reload has replaced fails alone: its failure must not cut the new one
         if (engine === this.engine) this.recover(err);
       });
     }
-    if (this.inputEnded && this.engine.idle && this.queue.size === 0 && this.sender === null) {
+    if (this.inputEnded && this.engine.idle && this.sender.drained) {
       this.doneWaiters.splice(0).forEach((r) => r());
     }
   }
@@ -340,48 +268,16 @@ export class LiveSession {
     this.opts.log(`generation failed and was restarted: ${err instanceof Error ? err.message : String(err)}`);
   }
 
-  private leadClock(windowEnd: Millis): void {
-    const period = 60_000 / this.engine.tempo / TICKS_PER_QUARTER;
-    this.nextClockTick ??= this.opts.clock.now();
-    while (this.nextClockTick < windowEnd) {
-      this.queue.push(this.nextClockTick, CLOCK_TICK);
-      this.nextClockTick += period;
-    }
-  }
-
   private onInput(m: MidiMessage): void {
     this.stats.messagesIn++;
     const now = this.opts.clock.now();
     switch (m.type) {
-      case 'clock': {
-        if (this.opts.clockSource !== 'follow') return;
-        // every tick is a known position: lock the engine's beat to it (phase), at the fitted tempo
-        const r = this.follower.tick(now);
-        this.followBeat(r.bpm ?? this.engine.tempo, r.position / TICKS_PER_TWELFTH, r.at);
-        return;
-      }
+      case 'clock':
       case 'start':
-        if (this.opts.clockSource !== 'follow') return;
-        this.follower.start();
-        this.transportRunning = true;
-        this.engine.setPosition(0);
-        return;
       case 'continue':
-        if (this.opts.clockSource !== 'follow') return;
-        this.follower.continue();
-        this.transportRunning = true;
-        return;
       case 'stop':
-        if (this.opts.clockSource !== 'follow') return;
-        this.follower.stop();
-        this.transportRunning = false;
-        this.cancel();
-        return;
       case 'songposition':
-        if (this.opts.clockSource !== 'follow') return;
-        this.cancel();
-        this.follower.songPosition(m.sixteenths);
-        this.engine.setPosition(m.sixteenths * 3); // a MIDI beat is a sixteenth: 3 twelfths of a quarter
+        this.transport.input(m, now);
         return;
       case 'noteon':
       case 'noteoff':
@@ -400,7 +296,7 @@ export class LiveSession {
           if (this.held[key] !== 255) this.held[key] = (this.held[key] ?? 0) + 1;
         } else if (this.held[key]) this.held[key] -= 1;
         else return; // its note-on was dropped (or came before we listened): nothing to release
-        if (this.opts.thruChannel !== null) this.sendThru({ ...m, channel: this.opts.thruChannel });
+        if (this.opts.thruChannel !== null) this.sender.sendThru({ ...m, channel: this.opts.thruChannel });
         if (this.feed.listening)
           this.feed.publish(
             m.type === 'noteon'
@@ -419,75 +315,19 @@ export class LiveSession {
     }
   }
 
-  /**
-   * Locks the engine's timeline to an outside clock's reading, and carries what is already scheduled
-   * along: a queued note keeps its musical position under the corrected tempo and phase (an answer is
-   * scheduled whole, so without this a tempo change would reach it only at the next answer). A jump
-   * of more than half a beat (a peer moved the beat, ticks were lost) is not slid over: what was
-   * scheduled is dropped and generation starts again from the new position.
-   */
-  private followBeat(bpm: number, t: Twelfths, at: Millis): void {
-    const engine = this.engine;
-    const now = this.opts.clock.now();
-    const was0 = engine.twelfthsAt(now);
-    const perMs = (engine.twelfthsAt(now + 1000) - was0) / 1000; // twelfths a ms, before
-    engine.follow(bpm, t, at);
-    if (Math.abs(engine.twelfthsAt(now) - was0) > TWELFTHS_PER_QUARTER / 2) {
-      this.cancel();
-      engine.setPosition(engine.twelfthsAt(now));
-      return;
-    }
-    if (this.queue.size === 0) return;
-    const offset = this.opts.offset;
-    this.queue.retime((time) => engine.msAt(was0 + (time - offset - now) * perMs) + offset);
-    this.disarmSender();
-    this.armSender();
-  }
-
-  /** Follows the Link session: its playing state runs the transport, its timeline the beat. */
-  private syncLink(): void {
-    const r = (this.opts.link as LinkTransport).read();
-    this.lastLink = r;
-    if (r.playing !== this.transportRunning) {
-      this.transportRunning = r.playing;
-      this.opts.log(r.playing ? 'Link: the session plays' : 'Link: the session stopped');
-      if (!r.playing) return this.cancel();
-      this.engine.follow(r.bpm, r.beat * TWELFTHS_PER_QUARTER, r.at);
-      this.engine.setPosition(this.engine.twelfthsAt(this.opts.clock.now())); // generate from here on
-      return;
-    }
-    if (r.playing) this.followBeat(r.bpm, r.beat * TWELFTHS_PER_QUARTER, r.at);
-  }
-
   /** The last reading of the Link session (null unless following Link). */
   get link(): LinkReading | null {
-    return this.lastLink;
+    return this.transport.link;
   }
 
   /** Whether the transport runs (an outside clock's Start/Stop, Link's playing state). */
   get running(): boolean {
-    return this.transportRunning;
+    return this.transport.running;
   }
 
-  /**
-   * A tempo asked for (CC, HTTP, the page). With Link it is proposed to the session, which every peer
-   * (this one included, at its next reading) then follows; under MIDI clock follow the DAW's tempo
-   * rules and the request is refused (false).
-   */
+  /** A tempo asked for (CC, HTTP, the page): set, proposed to Link, or refused under MIDI clock follow. */
   proposeTempo(bpm: number): boolean {
-    const [min, max] = SETUP_LIMITS.bpm;
-    if (!(bpm >= min && bpm <= max)) throw new RangeError(`bpm must be within ${min}–${max}, got ${bpm}`);
-    switch (this.opts.clockSource) {
-      case 'follow':
-        this.opts.log(`tempo ${bpm} not taken: the tempo follows the incoming MIDI clock`);
-        return false;
-      case 'link':
-        (this.opts.link as LinkTransport).proposeTempo(bpm);
-        return true;
-      default:
-        this.engine.setTempo(bpm);
-        return true;
-    }
+    return this.transport.proposeTempo(bpm);
   }
 
   private onEngine(o: EngineOutput): void {
@@ -499,19 +339,19 @@ export class LiveSession {
         this.remember(time, o.note, o.type);
         if (this.feed.listening)
           this.feed.publish({ t: 'note', who: 'answer', note: o.note, at: time, dur: o.dur, type: o.type });
-        this.queue.push(time, { type: 'noteon', channel: ch, note: o.note, velocity: o.velocity });
-        this.queue.push(time + Math.max(1, o.dur - 1), {
+        this.sender.schedule(time, { type: 'noteon', channel: ch, note: o.note, velocity: o.velocity });
+        this.sender.schedule(time + Math.max(1, o.dur - 1), {
           type: 'noteoff',
           channel: ch,
           note: o.note,
           velocity: 0,
         });
-        this.armSender();
+        this.sender.arm();
         return;
       }
       case 'state':
         if (this.opts.stateCc !== null)
-          this.send({
+          this.sender.send({
             type: 'cc',
             channel: this.opts.outChannel,
             controller: this.opts.stateCc,
@@ -548,56 +388,13 @@ export class LiveSession {
     }
   }
 
-  /** Sends one message on the output; false where the port is lost (the message dropped and counted). */
-  private deliver(m: MidiMessage): boolean {
-    if (this.outputLost) {
-      this.stats.droppedOut++; // no backlog: what falls due while the port is gone is dropped
-      return false;
-    }
-    try {
-      this.opts.output.send(m);
-    } catch (err) {
-      this.stats.droppedOut++;
-      this.lose(err instanceof Error ? err.message : String(err));
-      return false;
-    }
-    return true;
-  }
-
-  private send(m: MidiMessage): void {
-    if (!this.deliver(m)) return;
-    this.tracker.note(m);
-    if (m.type === 'noteon') {
-      this.stats.notesSent++;
-      this.recentNotes[this.recentCount++ % 8] = m.note;
-    }
-  }
-
-  /** The player's note, thru: sent as it came, tracked apart, not counted as the improviser's. */
-  private sendThru(m: MidiMessage): void {
-    if (this.deliver(m)) this.thruTracker.note(m);
-  }
-
   /**
    * Drops everything scheduled and releases every note the improviser is sounding (never the player's
    * held thru notes: All Notes Off skips the thru channel while any is held).
    */
   cancel(): void {
     if (this.feed.listening) this.feed.publish({ t: 'cancel', at: this.opts.clock.now() });
-    this.queue.clear();
-    this.disarmSender();
-    const thru = this.thruTracker.count > 0 ? this.opts.thruChannel : null;
-    this.release(this.tracker.releaseAll().filter((m) => !(m.type === 'cc' && m.channel === thru)));
-  }
-
-  private release(messages: readonly MidiMessage[]): void {
-    for (const m of messages) {
-      try {
-        this.opts.output.send(m);
-      } catch {
-        // the port is gone: nothing more can be released on it
-      }
-    }
+    this.sender.cancel(this.sender.thruHeld ? this.opts.thruChannel : null);
   }
 
   /** Stops: note-offs for every sounding note and All Notes Off, then closes the ports. */
@@ -607,16 +404,15 @@ export class LiveSession {
     this.waker = null;
     this.opts.collector?.delete(this);
     this.cancel();
-    this.release(this.thruTracker.releaseAll()); // at the end, the player's held notes too
-    if (this.opts.clockSource === 'lead') this.send({ type: 'stop' });
-    this.opts.link?.close();
+    this.sender.releaseThru(); // at the end, the player's held notes too
+    this.transport.stop();
     this.stopped = true;
     await this.opts.input?.close();
     await this.opts.output.close();
   }
 
   get sounding(): number {
-    return this.tracker.count + this.thruTracker.count;
+    return this.sender.sounding;
   }
 
   get state(): EngineState {
@@ -626,9 +422,5 @@ export class LiveSession {
 
 /** How many of the engine's recent notes `played` keeps. */
 const PLAYED_KEPT = 512;
-const CLOCK_TICK = { type: 'clock' } as const;
-
-/** MIDI clock ticks in a twelfth of a quarter (24 a quarter, 12 twelfths a quarter). */
-const TICKS_PER_TWELFTH = TICKS_PER_QUARTER / TWELFTHS_PER_QUARTER;
 
 const stateValue = (s: EngineState): number => (s === 'idle' ? 0 : s === 'listening' ? 64 : 127);
