@@ -3,7 +3,7 @@ import eslint from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules', 'models', 'data', 'out', 'coverage', 'bin'] },
+  { ignores: ['node_modules', 'models', 'data', 'out', 'coverage', 'bin', 'dist'] },
   eslint.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {

@@ -1,7 +1,7 @@
 /**
  * The package's model API (`import … from 'improv/model'`): a bundle loaded as a stepping LSTM
- * session, jazz solos and ABC tunes generated from it, the improviser the live engine plays. TypeScript
- * sources, as `improv/music`.
+ * session, jazz solos and ABC tunes generated from it, the improviser the live engine plays. Built to
+ * JavaScript for the package, as `improv/music` is.
  */
 export { LstmSession, type StepOutput, type SessionState } from './lstmSession.ts';
 export { generateAbc, PrimingError, type AbcGenerateOptions, type AbcGeneration } from './tune.ts';

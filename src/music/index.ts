@@ -1,7 +1,7 @@
 /**
  * The package's music API (`import … from 'improv/music'`): ABC read as it streams, the grammar of
- * the jazz model, Standard MIDI Files read and written, bundles' manifests. TypeScript sources: run
- * them under tsx or a TypeScript-aware bundler (the project has no build step yet).
+ * the jazz model, Standard MIDI Files read and written, bundles' manifests. The package's `exports`
+ * point at the JavaScript build of this module (dist/music/index.js, written by `npm run build`).
  */
 export { AbcStreamReader, readAbc, type AbcEvent, type BarFit } from './abc/reader.ts';
 export { AbcGuide, type GuideOptions } from './abc/guide.ts';
