@@ -1,6 +1,6 @@
-import { Command } from 'commander';
+import { Command } from '@commander-js/extra-typings';
 import { describe, expect, it } from 'vitest';
-import { setupFromFlags, liveFlags } from '../src/cli/liveFlags.ts';
+import { setupFromFlags, liveFlags, type LiveFlags } from '../src/cli/liveFlags.ts';
 import { ConfigError, parseConfig, setupOf } from '../src/daemon/config.ts';
 import { ControlError } from '../src/live/controls.ts';
 import { buildRig, heldFields, SESSION_FIELDS } from '../src/live/rig.ts';
@@ -13,7 +13,7 @@ import { feedInput } from './rigs.ts';
 import { until } from './until.ts';
 
 /** `improv live`'s flags as parsed (commander's own parsers and defaults), without running anything. */
-function flags(args: string[]): Record<string, unknown> {
+function flags(args: string[]): LiveFlags {
   const cmd = liveFlags(new Command().exitOverride().configureOutput({ writeErr: () => undefined }));
   cmd.parse(args, { from: 'user' });
   return cmd.opts();

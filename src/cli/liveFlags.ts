@@ -3,11 +3,11 @@
  * the defaults and limits; the flags show them in --help and check them as they are parsed, and the
  * whole setup is then checked by the same schema the daemon's config goes through.
  */
-import { Option, type Command } from 'commander';
+import { Option, type Command, type OptionValues } from '@commander-js/extra-typings';
 import { CLOCK_SOURCES } from '../live/liveSession.ts';
 import { SETUP_LIMITS } from '../live/limits.ts';
 import { parseSetup, SetupError, SETUP_DEFAULTS as D, type LiveSetup } from '../live/setup.ts';
-import { DEFAULT_CC_MAP, ENGINE_MODES, STATE_CC, type ControlAction } from '../live/engine.ts';
+import { CONTROL_ACTIONS, ENGINE_MODES, STATE_CC, type ControlAction } from '../live/engine.ts';
 import { UsageError } from './errors.ts';
 import {
   ccMapOption,
@@ -51,8 +51,8 @@ const FLAG_OF: Readonly<Record<string, string>> = {
   'channels.thru': '--thru',
 };
 
-/** Adds the live setup's flags to a command. */
-export function liveFlags(cmd: Command): Command {
+/** Adds the live setup's flags to a command (its parsed options typed from them: LiveFlags). */
+export function liveFlags<A extends unknown[], O extends OptionValues>(cmd: Command<A, O>) {
   return cmd
     .option('--in <port>', 'input port: easymidi:Name, jzz:Name, virtual:Name or file:phrase.mid')
     .option(
@@ -124,9 +124,7 @@ export function liveFlags(cmd: Command): Command {
     )
     .option('--cc <map>', 'remap controls, e.g. temperature=74,panic=120', ccMapOption, D.cc)
     .addOption(
-      new Option('--learn <control>', 'map the next CC received to this control').choices(
-        Object.keys(DEFAULT_CC_MAP),
-      ),
+      new Option('--learn <control>', 'map the next CC received to this control').choices(CONTROL_ACTIONS),
     )
     .option('--thru <channel>', 'also send your notes to the output on this channel (1–16)', int(1, 16))
     .option('--no-status', 'no status line')
@@ -136,6 +134,9 @@ export function liveFlags(cmd: Command): Command {
       int(0, 65535),
     );
 }
+
+/** `improv live`'s flags as commander parses them, typed from their declarations above. */
+export type LiveFlags = ReturnType<ReturnType<typeof liveFlags<[], Record<never, never>>>['opts']>;
 
 /** What `improv live` adds to the setup: presentation, not how the rig plays. */
 export interface LiveCliOptions {
@@ -151,8 +152,8 @@ export interface LiveCliOptions {
 }
 
 /** The parsed flags as a live setup (checked whole by the setup schema; an error names the flag). */
-export function setupFromFlags(o: Record<string, unknown>): LiveSetup {
-  const sheet = o.leadsheet ? readLeadsheet(o.leadsheet as string) : null;
+export function setupFromFlags(o: LiveFlags): LiveSetup {
+  const sheet = o.leadsheet ? readLeadsheet(o.leadsheet) : null;
   const raw = {
     input: o.in ?? null,
     output: o.out,
@@ -190,12 +191,12 @@ export function setupFromFlags(o: Record<string, unknown>): LiveSetup {
 }
 
 /** The flags of `improv live` as its options. */
-export function liveCliOptions(o: Record<string, unknown>, log: (line: string) => void): LiveCliOptions {
+export function liveCliOptions(o: LiveFlags, log: (line: string) => void): LiveCliOptions {
   return {
     setup: setupFromFlags(o),
-    learn: (o.learn as ControlAction | undefined) ?? null,
-    status: o.status as boolean,
-    ui: o.ui === undefined ? null : o.ui === true ? DEFAULT_UI_PORT : (o.ui as number),
+    learn: o.learn ?? null,
+    status: o.status,
+    ui: o.ui === undefined ? null : o.ui === true ? DEFAULT_UI_PORT : o.ui,
     log,
     outputFallback: o.out === undefined,
   };

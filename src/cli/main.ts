@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /** The `improv` command line: train, generate, eval, demo. */
 import { readFileSync } from 'node:fs';
-import { Command, CommanderError, Option } from 'commander';
+import { Command, CommanderError, Option } from '@commander-js/extra-typings';
 import {
   ABC_DEFAULTS,
   BACKEND_ORDER,
@@ -12,7 +12,6 @@ import {
   type TrainDevice,
   type TrainerName,
 } from '../train/defaults.ts';
-import type { FeatureGroup } from '../music/conditioning.ts';
 import { keyName, type MusicalKey } from '../music/musicalKey.ts';
 import type { CommonTrainOptions } from '../train/pipeline.ts';
 import { reportError, UsageError } from './errors.ts';
@@ -51,15 +50,19 @@ const log = (line: string): void => void process.stderr.write(`${line}\n`);
 
 /** A checked "n/d" (meterOption) as numbers. */
 const parseMeterText = (s: string): { numerator: number; denominator: number } => {
-  const [n, d] = s.split('/').map(Number);
-  return { numerator: n as number, denominator: d as number };
+  const slash = s.indexOf('/');
+  return { numerator: Number(s.slice(0, slash)), denominator: Number(s.slice(slash + 1)) };
 };
 
 /** generate's progression and key: --leadsheet's (and its K: line), or --chords and --key. */
-function leadsheetOrChords(o: Record<string, unknown>): { chords?: string; key?: MusicalKey } {
-  const sheet = o.leadsheet !== undefined ? readLeadsheet(o.leadsheet as string) : null;
-  const chords = sheet?.chords ?? (o.chords as string | undefined);
-  const key = (o.key as MusicalKey | undefined) ?? (sheet?.key ? keyOption(sheet.key) : undefined);
+function leadsheetOrChords(o: {
+  readonly leadsheet?: string;
+  readonly chords?: string;
+  readonly key?: MusicalKey;
+}): { chords?: string; key?: MusicalKey } {
+  const sheet = o.leadsheet !== undefined ? readLeadsheet(o.leadsheet) : null;
+  const chords = sheet?.chords ?? o.chords;
+  const key = o.key ?? (sheet?.key ? keyOption(sheet.key) : undefined);
   return { ...(chords === undefined ? {} : { chords }), ...(key === undefined ? {} : { key }) };
 }
 
@@ -76,52 +79,74 @@ const program = new Command()
   .showHelpAfterError('(add --help for the options)')
   .exitOverride();
 
-const backendOption = (): Option =>
+const backendOption = () =>
   new Option('--backend <name>', 'TensorFlow.js backend (default: the fastest that starts)').choices(
     BACKEND_ORDER,
   );
 
-const trainerOption = (): Option =>
+const trainerOption = () =>
   new Option(
     '--trainer <name>',
     'ort: onnxruntime runs the gradient graphs (fast); tfjs: TensorFlow.js (the reference)',
   )
     .choices(TRAINERS)
-    .default('ort');
+    .default<TrainerName>('ort');
 
-const threadsOption = (): Option =>
+const threadsOption = () =>
   new Option('--threads <n>', 'ort: threads for the training graph (2 beat 1 here)').argParser(int(1, 64));
-const patienceOption = (): Option =>
+const patienceOption = () =>
   new Option(
     '--patience <n>',
     'stop after n epochs without a better validation loss (the best epoch is bundled either way)',
   ).argParser(int(1));
-const deviceOption = (): Option =>
+const deviceOption = () =>
   new Option('--device <name>', "ort: cpu, or cuda (onnxruntime-node's CUDA provider)")
     .choices(TRAIN_DEVICES)
-    .default('cpu');
+    .default<TrainDevice>('cpu');
+
+/** The flags both trainers share, as commander parses them (its typings infer them from the options). */
+interface TrainFlags {
+  readonly data: string[];
+  readonly out: string;
+  readonly units: number;
+  readonly layers: number;
+  readonly dropout: number;
+  readonly epochs: number;
+  readonly lr: number;
+  readonly batch: number;
+  readonly val: number;
+  readonly seed: number;
+  readonly backend?: BackendName;
+  readonly trainer: TrainerName;
+  readonly threads?: number;
+  readonly device: TrainDevice;
+  readonly patience?: number;
+  readonly licence?: string;
+  readonly resume: boolean;
+  readonly progress: boolean;
+}
 
 /** The options both trainers share, from commander's parsed values. */
-const commonTraining = (o: Record<string, unknown>, sequenceLength: number): CommonTrainOptions => ({
-  data: o.data as string[],
-  out: o.out as string,
-  units: o.units as number,
-  layers: o.layers as number,
-  dropout: o.dropout as number,
-  epochs: o.epochs as number,
-  learningRate: o.lr as number,
-  batchSize: o.batch as number,
+const commonTraining = (o: TrainFlags, sequenceLength: number): CommonTrainOptions => ({
+  data: o.data,
+  out: o.out,
+  units: o.units,
+  layers: o.layers,
+  dropout: o.dropout,
+  epochs: o.epochs,
+  learningRate: o.lr,
+  batchSize: o.batch,
   sequenceLength,
-  validation: o.val as number,
-  seed: o.seed as number,
-  backend: o.backend as BackendName | undefined,
-  trainer: o.trainer as TrainerName,
-  threads: o.threads as number | undefined,
-  device: o.device as TrainDevice,
-  patience: o.patience as number | undefined,
-  ...(o.licence === undefined ? {} : { licence: o.licence as string }),
-  resume: o.resume as boolean,
-  progress: (o.progress as boolean) && Boolean(process.stderr.isTTY),
+  validation: o.val,
+  seed: o.seed,
+  backend: o.backend,
+  trainer: o.trainer,
+  threads: o.threads,
+  device: o.device,
+  patience: o.patience,
+  ...(o.licence === undefined ? {} : { licence: o.licence }),
+  resume: o.resume,
+  progress: o.progress && Boolean(process.stderr.isTTY),
   log,
 });
 
@@ -136,7 +161,7 @@ train
   .option('--out <dir>', 'bundle folder', 'models/jazz')
   .addOption(
     new Option('--profile <name>', 'corpus: full (whole melody, rests) or faithful (the original 18 bars)')
-      .choices(['full', 'faithful'])
+      .choices(['full', 'faithful'] as const)
       .default(JAZZ_DEFAULTS.profile),
   )
   .option('--melody-track <n>', 'file track index of the melody (default: detected)', int(0))
@@ -185,19 +210,19 @@ train
   .addOption(deviceOption())
   .option('--resume', 'continue from the checkpoint in the output folder', false)
   .option('--no-progress', 'no progress bar')
-  .action(async (o: Record<string, unknown>) => {
+  .action(async (o) => {
     const { trainJazz } = await import('../train/jazz.ts');
     await trainJazz({
-      ...commonTraining(o, o.tx as number),
-      profile: o.profile as 'full' | 'faithful',
-      melodyTrack: o.melodyTrack as number | undefined,
-      chordTrack: o.chordTrack as number | undefined,
-      stride: o.stride as number,
-      ...(o.condition === undefined ? {} : { condition: o.condition as boolean }),
-      ...(o.features === undefined ? {} : { features: o.features as FeatureGroup[] }),
-      ...(o.harmonize === undefined ? {} : { harmonize: o.harmonize as string[] }),
-      ...(o.oversample === undefined ? {} : { oversample: o.oversample as Record<string, number> }),
-      ...(o.init === undefined ? {} : { init: o.init as string }),
+      ...commonTraining(o, o.tx),
+      profile: o.profile,
+      melodyTrack: o.melodyTrack,
+      chordTrack: o.chordTrack,
+      stride: o.stride,
+      ...(o.condition === undefined ? {} : { condition: o.condition }),
+      ...(o.features === undefined ? {} : { features: o.features }),
+      ...(o.harmonize === undefined ? {} : { harmonize: o.harmonize }),
+      ...(o.oversample === undefined ? {} : { oversample: o.oversample }),
+      ...(o.init === undefined ? {} : { init: o.init }),
     });
   });
 
@@ -237,49 +262,66 @@ train
   .option('--lr-floor <share>', 'where the cosine decay ends, as a share of --lr', float(0, 1), 0.1)
   .option('--resume', 'continue from the checkpoint in the output folder', false)
   .option('--no-progress', 'no progress bar')
-  .action(async (o: Record<string, unknown>) => {
+  .action(async (o) => {
     const { trainAbc } = await import('../train/abc.ts');
     await trainAbc({
-      ...commonTraining(o, o.seq as number),
-      embedding: o.embedding as number,
-      quantize: o.quantize as boolean,
-      batchesPerEpoch: o.batches as number,
-      wholeTunes: o.wholeTunes as boolean,
-      ...(o.warmup === undefined
-        ? {}
-        : { schedule: { warmup: o.warmup as number, floor: o.lrFloor as number } }),
+      ...commonTraining(o, o.seq),
+      embedding: o.embedding,
+      quantize: o.quantize,
+      batchesPerEpoch: o.batches,
+      wholeTunes: o.wholeTunes,
+      ...(o.warmup === undefined ? {} : { schedule: { warmup: o.warmup, floor: o.lrFloor } }),
     });
   });
 
 const pct = (x: number): string => `${(100 * x).toFixed(1)} %`;
 
 /** `--start`, with `--kind` added as the R: line that follows the X: line. */
-function primingText(o: Record<string, unknown>): string {
-  const start = ((o.start as string | undefined) ?? 'X:1').replace(/\\n/g, '\n');
+function primingText(o: { readonly start?: string; readonly kind?: string }): string {
+  const start = (o.start ?? 'X:1').replace(/\\n/g, '\n');
   if (o.kind === undefined) return start;
-  const kind = (o.kind as string).trim().toLowerCase();
+  const kind = o.kind.trim().toLowerCase();
   if (!/^[a-z][a-z ]*$/.test(kind))
-    throw new UsageError(`--kind ${o.kind as string}: a word or two, letters only (reel, slip jig)`);
+    throw new UsageError(`--kind ${o.kind}: a word or two, letters only (reel, slip jig)`);
   if (!/^X:\s*\d*\s*$/.test(start))
     throw new UsageError('--kind goes with a --start of an X: line only (it writes the R: line after it)');
   return `${start.trim()}\nR:${kind}\n`;
 }
 
+/** The ABC drawing flags shared by generate and eval --generate. */
+interface AbcDrawFlags {
+  readonly tunes?: number;
+  readonly start?: string;
+  readonly kind?: string;
+  readonly seed: number;
+  readonly temperature: number;
+  readonly topK: number;
+  readonly topP: number;
+  readonly maxChars?: number;
+  readonly attempts: number;
+  readonly form: string;
+  readonly bars?: number;
+  readonly guide: boolean;
+  readonly maxCopy: number | 'default';
+  readonly formBias?: number;
+  readonly shortBias?: number;
+}
+
 /** The ABC drawing options shared by generate and eval --generate. */
-function abcDrawOptions(o: Record<string, unknown>) {
+function abcDrawOptions(o: AbcDrawFlags) {
   return {
-    tunes: (o.tunes as number | undefined) ?? 3,
+    tunes: o.tunes ?? 3,
     start: primingText(o),
-    seed: o.seed as number,
-    sampler: { temperature: o.temperature as number, topK: o.topK as number, topP: o.topP as number },
-    maxCharsPerTune: (o.maxChars as number | undefined) ?? 3000,
-    attempts: o.attempts as number,
-    form: o.form as string,
-    bars: o.bars as number | undefined,
-    guide: o.guide as boolean,
+    seed: o.seed,
+    sampler: { temperature: o.temperature, topK: o.topK, topP: o.topP },
+    maxCharsPerTune: o.maxChars ?? 3000,
+    attempts: o.attempts,
+    form: o.form,
+    bars: o.bars,
+    guide: o.guide,
     maxCopy: maxCopyOf(o.maxCopy),
-    ...(o.formBias === undefined ? {} : { formBias: o.formBias as number }),
-    ...(o.shortBias === undefined ? {} : { shortBias: o.shortBias as number }),
+    ...(o.formBias === undefined ? {} : { formBias: o.formBias }),
+    ...(o.shortBias === undefined ? {} : { shortBias: o.shortBias }),
   };
 }
 
@@ -343,11 +385,11 @@ program
     float(0, 20),
   )
   .option('--max-copy <n|off|default>', MAX_COPY_HELP, maxCopyOption, 'default')
-  .action(async (o: Record<string, unknown>) => {
-    const model = o.model as string;
-    const sampler = { temperature: o.temperature as number, topK: o.topK as number, topP: o.topP as number };
+  .action(async (o) => {
+    const model = o.model;
+    const sampler = { temperature: o.temperature, topK: o.topK, topP: o.topP };
     const abc = readManifest(model).kind === 'abc-char';
-    const out = o.out as string | undefined;
+    const out = o.out;
     // the output's name says what it holds: ABC text in a .mid (or a solo in a .abc) helps nobody
     if (out !== undefined && abc && /\.midi?$/i.test(out))
       throw new UsageError(
@@ -362,7 +404,7 @@ program
       const r = await generateAbcFiles({
         model,
         ...abcDrawOptions(o),
-        out: (o.out as string | undefined) ?? 'tunes.abc',
+        out: o.out ?? 'tunes.abc',
       });
       const g = r.generation;
       const changed = g.tunes.reduce((n, t) => n + (t.guide?.changed ?? 0), 0);
@@ -384,21 +426,21 @@ program
     const { generateJazz } = await import('./jazzCommands.ts');
     const r = await generateJazz({
       model,
-      bars: (o.bars as number | undefined) ?? 16,
-      seed: o.seed as number,
+      bars: o.bars ?? 16,
+      seed: o.seed,
       sampler,
       ...leadsheetOrChords(o),
-      range: o.range as { low: number; high: number } | undefined,
-      bpm: o.bpm as number | undefined,
-      ...(o.meter === undefined ? {} : { meter: parseMeterText(o.meter as string) }),
+      range: o.range,
+      bpm: o.bpm,
+      ...(o.meter === undefined ? {} : { meter: parseMeterText(o.meter) }),
       maxCopy: maxCopyOf(o.maxCopy),
-      rhythmGuide: o.guide as boolean,
-      ...(o.formBias === undefined ? {} : { formBias: o.formBias as number }),
-      out: (o.out as string | undefined) ?? 'solo.mid',
+      rhythmGuide: o.guide,
+      ...(o.formBias === undefined ? {} : { formBias: o.formBias }),
+      out: o.out ?? 'solo.mid',
     });
     const s = r.summary;
     process.stdout.write(
-      `wrote ${(o.out as string | undefined) ?? 'solo.mid'}: ${s.bars} bars of ${r.meter.numerator}/${r.meter.denominator} at ${r.bpm} BPM${r.key ? ` in ${keyName(r.key)}` : ''}, ${s.notes} notes, range ${s.low ?? '-'}–${s.high ?? '-'}\n` +
+      `wrote ${o.out ?? 'solo.mid'}: ${s.bars} bars of ${r.meter.numerator}/${r.meter.denominator} at ${r.bpm} BPM${r.key ? ` in ${keyName(r.key)}` : ''}, ${s.notes} notes, range ${s.low ?? '-'}–${s.high ?? '-'}\n` +
         `chord tones ${pct(s.chordToneShare)}, chord or scale tones ${pct(s.chordOrScaleShare)} (training melody: ${pct(r.trainingShare)})\n`,
     );
   });
@@ -456,8 +498,8 @@ program
   )
   .option('--melody-track <n>', 'jazz: file track index of the melody', int(0))
   .option('--chord-track <n>', 'jazz: file track index of the chords', int(0))
-  .action(async (o: Record<string, unknown>) => {
-    const model = o.model as string;
+  .action(async (o) => {
+    const model = o.model;
     const abc = readManifest(model).kind === 'abc-char';
     if (o.generate !== undefined) {
       if (!abc) throw new UsageError('--generate needs an ABC model (--model models/abc)');
@@ -466,12 +508,12 @@ program
       const { formatLine, qualityLines } = await import('../eval/abcQuality.ts');
       const r = await qualityAbc(
         model,
-        { ...abcDrawOptions(o), tunes: o.generate as number, start: 'X:1', maxCharsPerTune: 3000 },
-        o.training as string[] | undefined,
+        { ...abcDrawOptions(o), tunes: o.generate, start: 'X:1', maxCharsPerTune: 3000 },
+        o.training,
       );
-      const how = o.guide ? `form ${o.form as string}, mask on` : 'raw, no mask';
+      const how = o.guide ? `form ${o.form}, mask on` : 'raw, no mask';
       process.stdout.write(
-        `${model}: ${r.quality.tunes} tunes generated (seed ${o.seed as number}, temperature ${o.temperature as number}, ${how}); copies against ${r.training.join(', ') || '(no training file found)'}\n` +
+        `${model}: ${r.quality.tunes} tunes generated (seed ${o.seed}, temperature ${o.temperature}, ${how}); copies against ${r.training.join(', ') || '(no training file found)'}\n` +
           (r.quality.abc2midi
             ? ''
             : '  abc2midi is not installed (apt-get install abcmidi): its figures are left out\n') +
@@ -484,29 +526,29 @@ program
       // a grammar model without --data: judged on what its trainer held out
       const { evaluateGrammar, grammarEvalLines, STANDARD_CHANGES } = await import('../eval/grammarEval.ts');
       const r = await evaluateGrammar(model, {
-        seed: o.seed as number,
+        seed: o.seed,
         sampler: validateSampler({
-          temperature: o.temperature as number,
-          topK: o.topK as number,
-          topP: o.topP as number,
+          temperature: o.temperature,
+          topK: o.topK,
+          topP: o.topP,
         }),
         maxCopy: maxCopyOf(o.maxCopy),
-        rhythmGuide: o.guide as boolean,
-        ...(o.formBias === undefined ? {} : { formBias: o.formBias as number }),
+        rhythmGuide: o.guide,
+        ...(o.formBias === undefined ? {} : { formBias: o.formBias }),
         ...(o.changes === undefined
           ? {}
           : {
-              changes: (o.changes as string[]).flatMap((c) => (c === 'standard' ? STANDARD_CHANGES : [c])),
+              changes: o.changes.flatMap((c) => (c === 'standard' ? STANDARD_CHANGES : [c])),
             }),
       });
       const lines = grammarEvalLines(r);
       process.stdout.write(`${model}:\n${lines.map((l) => `  ${l}`).join('\n')}\n`);
       if (o.record) {
         const command =
-          `improv eval --model ${model} --seed ${o.seed as number} --temperature ${o.temperature as number}` +
-          `${(o.topK as number) ? ` --top-k ${o.topK as number}` : ''}${(o.topP as number) < 1 ? ` --top-p ${o.topP as number}` : ''}` +
+          `improv eval --model ${model} --seed ${o.seed} --temperature ${o.temperature}` +
+          `${o.topK ? ` --top-k ${o.topK}` : ''}${o.topP < 1 ? ` --top-p ${o.topP}` : ''}` +
           `${o.guide ? '' : ' --no-guide'}` +
-          `${o.changes ? ` --changes ${(o.changes as string[]).map((c) => JSON.stringify(c)).join(' ')}` : ''}`;
+          `${o.changes ? ` --changes ${o.changes.map((c) => JSON.stringify(c)).join(' ')}` : ''}`;
         recordEvaluation(model, { command, lines });
         process.stdout.write(`recorded in ${model}/manifest.json (evaluation: ${command})\n`);
       }
@@ -516,7 +558,7 @@ program
       throw new UsageError(
         "required option '--data <file>' not specified (or --generate n for an ABC model)",
       );
-    const data = o.data as string;
+    const data = o.data;
     const r = abc
       ? await (await import('./abcCommands.ts')).evalAbc(model, data)
       : await (
@@ -524,9 +566,9 @@ program
         ).evalJazz({
           model,
           data,
-          profile: oneOf(['full', 'faithful'] as const)(o.profile as string),
-          melodyTrack: o.melodyTrack as number | undefined,
-          chordTrack: o.chordTrack as number | undefined,
+          profile: oneOf(['full', 'faithful'] as const)(o.profile),
+          melodyTrack: o.melodyTrack,
+          chordTrack: o.chordTrack,
         });
     const unit = abc ? 'characters' : 'tokens';
     if (r.scored === 0)
@@ -564,7 +606,7 @@ liveFlags(program.command('live'))
     '--auto',
     'what npm start runs: real ports where a MIDI system exists, else a recorded demo to out/',
   )
-  .action(async (o: Record<string, unknown>) => {
+  .action(async (o) => {
     const options = liveCliOptions(o, log);
     const { runAuto, runLive } = await import('./live.ts');
     await (o.auto ? runAuto(options) : runLive(options));
@@ -585,15 +627,15 @@ program
       'fatal',
     ]),
   )
-  .action(async (o: Record<string, unknown>) => {
-    const file = o.config as string;
+  .action(async (o) => {
+    const file = o.config;
     if (!o.foreground) {
       loadConfig(file); // fail here, in the terminal, rather than in the background
       await detachDaemon(file);
       return;
     }
     const { startDaemon } = await import('../daemon/daemon.ts');
-    const daemon = await startDaemon(file, { logLevel: o.logLevel as string | undefined });
+    const daemon = await startDaemon(file, { logLevel: o.logLevel });
     const stop = (signal: string) => (): void => {
       process.stderr.write(`${JSON.stringify({ level: 30, msg: `${signal}: stopping` })}\n`);
       void daemon.stop().then(() => process.exit(0));
@@ -621,10 +663,10 @@ program
     "channels to silence, e.g. 1,2,10 or all (default: the config's, else all)",
     channelList,
   )
-  .action(async (o: Record<string, unknown>) => {
-    const fromConfig = o.config !== undefined ? panicFromConfig(o.config as string) : null;
-    const out = (o.out as string | undefined) ?? fromConfig?.out ?? SETUP_DEFAULTS.output;
-    const channels = (o.channels as number[] | undefined) ?? fromConfig?.channels ?? ALL_CHANNELS;
+  .action(async (o) => {
+    const fromConfig = o.config !== undefined ? panicFromConfig(o.config) : null;
+    const out = o.out ?? fromConfig?.out ?? SETUP_DEFAULTS.output;
+    const channels = o.channels ?? fromConfig?.channels ?? ALL_CHANNELS;
     const sent = await runPanic({ out, channels });
     process.stdout.write(
       `improv panic: ${sent} messages sent to ${out} on channel(s) ${channels.map((c) => c + 1).join(',')}\n`,
@@ -654,7 +696,7 @@ program
   });
 
 /** The share a char bundle was trained with: what index and quantize need to re-make its split. */
-function trainedShareOption(): Option {
+function trainedShareOption() {
   return new Option('--validation <share>', 'the share the model was trained with')
     .argParser(float(0, 0.9))
     .default(ABC_DEFAULTS.validation);
@@ -667,12 +709,12 @@ program
   )
   .requiredOption('--model <dir>', 'bundle folder (abc-char)')
   .addOption(trainedShareOption())
-  .action(async (o: Record<string, unknown>) => {
+  .action(async (o) => {
     const { indexAbcBundle } = await import('../train/abc.ts');
-    const m = indexAbcBundle(o.model as string, { validation: o.validation as number });
+    const m = indexAbcBundle(o.model, { validation: o.validation });
     const b = m.copyBound;
     process.stdout.write(
-      `${o.model as string}: copy index ${m.training.copyIndex?.file ?? '-'} (${m.training.copyIndex?.tokens ?? 0} characters); default --max-copy ${b?.tokens ?? '-'} (${b?.rule ?? ''}; held-out tunes' longest copies: median ${b?.heldOut.tokens?.median ?? '-'}, max ${b?.heldOut.tokens?.max ?? '-'}); note lengths for ${Object.keys(m.abcLengths ?? {}).length} meters\n`,
+      `${o.model}: copy index ${m.training.copyIndex?.file ?? '-'} (${m.training.copyIndex?.tokens ?? 0} characters); default --max-copy ${b?.tokens ?? '-'} (${b?.rule ?? ''}; held-out tunes' longest copies: median ${b?.heldOut.tokens?.median ?? '-'}, max ${b?.heldOut.tokens?.max ?? '-'}); note lengths for ${Object.keys(m.abcLengths ?? {}).length} meters\n`,
     );
   });
 
@@ -683,12 +725,12 @@ program
   )
   .requiredOption('--model <dir>', 'bundle folder (abc-char)')
   .addOption(trainedShareOption())
-  .action(async (o: Record<string, unknown>) => {
+  .action(async (o) => {
     const { quantizeAbcBundle } = await import('../train/abc.ts');
-    const m = await quantizeAbcBundle(o.model as string, { validation: o.validation as number });
+    const m = await quantizeAbcBundle(o.model, { validation: o.validation });
     const q = m.quantized;
     process.stdout.write(
-      `${o.model as string}: ${q?.model ?? '-'} (${q?.bits ?? 8}-bit, blocks of ${q?.blockSize ?? '-'}): max |Δ| ${q?.maxAbsDiff.toExponential(2) ?? '-'} against fp32; held-out ${q?.bitsPerToken?.toFixed(4) ?? '-'} bits/token against ${q?.fp32BitsPerToken?.toFixed(4) ?? '-'} in fp32\n`,
+      `${o.model}: ${q?.model ?? '-'} (${q?.bits ?? 8}-bit, blocks of ${q?.blockSize ?? '-'}): max |Δ| ${q?.maxAbsDiff.toExponential(2) ?? '-'} against fp32; held-out ${q?.bitsPerToken?.toFixed(4) ?? '-'} bits/token against ${q?.fp32BitsPerToken?.toFixed(4) ?? '-'} in fp32\n`,
     );
   });
 
@@ -699,9 +741,9 @@ program
   )
   .option('--model <dir>', 'bundle folder', 'models/jazz')
   .option('--seed <n>', 'random seed', int(0), 7)
-  .action(async (o: Record<string, unknown>) => {
+  .action(async (o) => {
     const { runDemo } = await import('./demo.ts');
-    await runDemo({ model: o.model as string, seed: o.seed as number, log });
+    await runDemo({ model: o.model, seed: o.seed, log });
   });
 
 try {

@@ -1,5 +1,5 @@
 /** Option parsers for commander that name the option in their error. */
-import { InvalidArgumentError } from 'commander';
+import { InvalidArgumentError } from '@commander-js/extra-typings';
 import { InputFileError } from '../music/errors.ts';
 import { readText } from '../music/files.ts';
 import { SETUP_LIMITS } from '../live/limits.ts';

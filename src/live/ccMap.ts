@@ -6,8 +6,19 @@
  */
 import type { EngineControl, EngineMode } from './engineControl.ts';
 
-export type ControlAction =
-  'temperature' | 'model' | 'length' | 'mutate' | 'panic' | 'mode' | 'endCall' | 'tempo' | 'stop';
+/** The live controls a CC can drive (`--learn`'s choices). */
+export const CONTROL_ACTIONS = [
+  'temperature',
+  'model',
+  'length',
+  'mutate',
+  'panic',
+  'mode',
+  'endCall',
+  'tempo',
+  'stop',
+] as const;
+export type ControlAction = (typeof CONTROL_ACTIONS)[number];
 
 /** Default CC numbers of the live controls. */
 export const DEFAULT_CC_MAP: Readonly<Record<ControlAction, number>> = {

@@ -20,7 +20,7 @@ import { LeftHand } from './leftHand.ts';
 import { Timeline } from './timeline.ts';
 import { ENGINE_MODES, type EngineControl, type EngineMode } from './engineControl.ts';
 
-export { DEFAULT_CC_MAP, TEMPO_CC_BASE, type ControlAction } from './ccMap.ts';
+export { CONTROL_ACTIONS, DEFAULT_CC_MAP, TEMPO_CC_BASE, type ControlAction } from './ccMap.ts';
 export { ENGINE_MODES, type EngineControl, type EngineMode } from './engineControl.ts';
 
 export type EngineState = 'idle' | 'listening' | 'responding';
