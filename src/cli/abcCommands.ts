@@ -18,6 +18,7 @@ import { withBundle } from './bundle.ts';
 import type { FileEval } from './jazzCommands.ts';
 import { againstTraining } from '../eval/againstTraining.ts';
 import { writeSmf } from '../music/smfWriter.ts';
+import type { TimeSignature } from '../music/units.ts';
 
 export interface GenerateAbcOptions {
   readonly model: string;
@@ -86,7 +87,7 @@ export function tempoOf(events: readonly AbcEvent[]): number {
   return bpm >= 20 && bpm <= 400 ? bpm : DEFAULT_BPM;
 }
 
-function meterOf(events: readonly AbcEvent[]): { numerator: number; denominator: number } {
+function meterOf(events: readonly AbcEvent[]): TimeSignature {
   const h = events.find((e) => e.type === 'header' && e.field === 'M');
   const m = h?.type === 'header' ? parseMeter(h.value.split(/\s+/)[0] ?? '') : null;
   return m && m.numerator > 0

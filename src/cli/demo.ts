@@ -5,14 +5,14 @@
  */
 import { nameWithOctave, spell } from '../music/pitch.ts';
 import { TWELFTHS_PER_QUARTER } from '../music/time.ts';
-import type { SoloNote } from '../model/solo.ts';
 import { generateJazz } from './jazzCommands.ts';
 import { renderWav } from './render.ts';
+import type { TypedNote } from '../music/note.ts';
 
 export const DEMO_CHORDS = 'Dm7 G7 Cmaj7 Cmaj7 Cm7 F7 Bbmaj7 Bbmaj7 Ebm7 Ab7 Dbmaj7 Dbmaj7 Dm7 G7 Cmaj7 A7';
 
 /** A text piano roll: one row per pitch, one column per eighth note. */
-export function pianoRoll(notes: readonly SoloNote[], bars: number, barLength: number): string {
+export function pianoRoll(notes: readonly TypedNote[], bars: number, barLength: number): string {
   if (notes.length === 0) return '(no notes)';
   const col = TWELFTHS_PER_QUARTER / 2;
   const width = Math.ceil((bars * barLength) / col);

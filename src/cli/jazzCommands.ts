@@ -18,6 +18,7 @@ import { writeSmf } from '../music/smfWriter.ts';
 import { BundleError } from '../music/errors.ts';
 import { bundleMeter, meterOf } from '../music/conditioning.ts';
 import type { MusicalKey } from '../music/musicalKey.ts';
+import type { TimeSignature } from '../music/units.ts';
 
 export interface GenerateJazzOptions {
   readonly model: string;
@@ -28,7 +29,7 @@ export interface GenerateJazzOptions {
   readonly range?: PitchRange;
   readonly bpm?: number;
   /** The meter to write in (default: the bundle's, from its bar and beat). */
-  readonly meter?: { readonly numerator: number; readonly denominator: number };
+  readonly meter?: TimeSignature;
   /** The key (default: inferred from the progression). */
   readonly key?: MusicalKey;
   /** The copy bound (null: the bundle's default, 0: none). */
@@ -45,7 +46,7 @@ export interface GeneratedJazz {
   readonly summary: SoloSummary;
   readonly bpm: number;
   readonly trainingShare: number;
-  readonly meter: { readonly numerator: number; readonly denominator: number };
+  readonly meter: TimeSignature;
   /** The key the solo was played in (given, or inferred from the progression). */
   readonly key: MusicalKey | null;
 }

@@ -45,11 +45,12 @@ import {
   oneOf,
   readLeadsheet,
 } from './options.ts';
+import type { TimeSignature } from '../music/units.ts';
 
 const log = (line: string): void => void process.stderr.write(`${line}\n`);
 
 /** A checked "n/d" (meterOption) as numbers. */
-const parseMeterText = (s: string): { numerator: number; denominator: number } => {
+const parseMeterText = (s: string): TimeSignature => {
   const slash = s.indexOf('/');
   return { numerator: Number(s.slice(0, slash)), denominator: Number(s.slice(slash + 1)) };
 };

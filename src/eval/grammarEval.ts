@@ -24,16 +24,17 @@ import { LstmSession } from '../model/lstmSession.ts';
 import { NgramBaselines } from './baselines.ts';
 import { scoreMusic } from './grammarScore.ts';
 import { callResponse, type CallResponse, type PairedFigure } from './callResponse.ts';
-import { JazzImproviser, type PlayedNote } from '../model/jazzImproviser.ts';
+import { JazzImproviser } from '../model/jazzImproviser.ts';
 import { chordAnalyzer, type ChordAnalysis } from '../music/chord.ts';
 import { governingChord } from '../music/grammar.ts';
 import { inKey, inKeyOrChord } from '../music/musicalKey.ts';
 import type { Midi } from '../music/pitch.ts';
 import { ONSET_PLACES, RhythmByMeter, type MeterRhythm } from './meterRhythm.ts';
 import { meterName, mod } from '../music/conditioning.ts';
-import { LineForm, type LineFormFigures, type LineNote } from './lineForm.ts';
+import { LineForm, type LineFormFigures } from './lineForm.ts';
 import { parseProgression } from '../music/chordSymbols.ts';
 import type { ChordEvent } from '../music/grammar.ts';
+import type { Note } from '../music/note.ts';
 
 export const RHYTHM_N = 8;
 
@@ -151,7 +152,7 @@ function split(
 
 /** A tune's first four full bars: the call (bars 1–2) with its chords, and the tune's own answer. */
 interface Phrases {
-  readonly call: PlayedNote[];
+  readonly call: Note[];
   /** The tune's second phrase (bars 3–4), its pitches. */
   readonly second: Midi[];
   readonly chords: { readonly onset: number; readonly analysis: ChordAnalysis }[];
@@ -167,7 +168,7 @@ function firstPhrases(c: JazzCorpus): Phrases | null {
   const L = c.barLength;
   const analysisOf = chordAnalyzer();
   const four = c.bars.slice(start, start + 4);
-  const call: PlayedNote[] = [];
+  const call: Note[] = [];
   const second: Midi[] = [];
   four.forEach((b, k) =>
     b.pitches.forEach((p, i) => {
@@ -242,7 +243,7 @@ function heldFigures(lines: readonly JazzCorpus[]): { meters: MeterRhythm[]; for
     const bars = c.bars.filter((b) => b.bar >= 0);
     if (bars.length === 0) continue;
     const onsets: number[] = [];
-    const notes: LineNote[] = [];
+    const notes: Note[] = [];
     bars.forEach((b, i) =>
       b.tokens.forEach((t, j) => {
         if (t.type === 'R') return;

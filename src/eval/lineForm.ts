@@ -9,14 +9,8 @@
  */
 import type { MusicalKey } from '../music/musicalKey.ts';
 import { mod } from '../music/conditioning.ts';
-import type { Midi } from '../music/pitch.ts';
 import type { Twelfths } from '../music/time.ts';
-
-export interface LineNote {
-  readonly start: Twelfths;
-  readonly dur: Twelfths;
-  readonly midi: Midi;
-}
+import type { Note } from '../music/note.ts';
 
 export interface LineFormFigures {
   readonly lines: number;
@@ -36,7 +30,7 @@ export class LineForm {
   private tonic = 0;
 
   /** One line: its notes (start from the line's first bar), its bar length and its key. */
-  add(notes: readonly LineNote[], barLength: Twelfths, key: MusicalKey): void {
+  add(notes: readonly Note[], barLength: Twelfths, key: MusicalKey): void {
     this.lines++;
     const byBar = new Map<number, string[]>();
     for (const n of notes) {
@@ -52,7 +46,7 @@ export class LineForm {
     this.bars += texts.length;
     this.recurring += recurring;
     if (recurring > 0) this.withRecurring++;
-    const last = notes.reduce<LineNote | null>((a, n) => (!a || n.start >= a.start ? n : a), null);
+    const last = notes.reduce<Note | null>((a, n) => (!a || n.start >= a.start ? n : a), null);
     if (last) {
       this.ended++;
       if (mod(last.midi, 12) === key.tonic) this.tonic++;

@@ -15,10 +15,11 @@ import { TWELFTHS_PER_QUARTER, type Twelfths } from '../music/time.ts';
 import { answerSpan, CallCapture, clipTo } from './callCapture.ts';
 import { CcMap, type ControlAction } from './ccMap.ts';
 import type { Clock, Millis } from '../midi/clock.ts';
-import type { Improviser, ImproviserSnapshot, PlayedNote } from '../model/jazzImproviser.ts';
+import type { Improviser, ImproviserSnapshot } from '../model/jazzImproviser.ts';
 import { LeftHand } from './leftHand.ts';
 import { Timeline } from './timeline.ts';
 import { ENGINE_MODES, type EngineControl, type EngineMode } from './engineControl.ts';
+import type { Note } from '../music/note.ts';
 
 export { CONTROL_ACTIONS, DEFAULT_CC_MAP, TEMPO_CC_BASE, type ControlAction } from './ccMap.ts';
 export { ENGINE_MODES, type EngineControl, type EngineMode } from './engineControl.ts';
@@ -114,7 +115,7 @@ export class Engine {
   private busy = false;
   private responseEnd: Millis = 0;
   /** The last call, and the improviser that heard it as it stood before (what MUTATE goes back to). */
-  private lastCall: { notes: PlayedNote[]; by: Improviser; before: ImproviserSnapshot } | null = null;
+  private lastCall: { notes: Note[]; by: Improviser; before: ImproviserSnapshot } | null = null;
   private modelIndex = 0;
   private responseBars: number;
   private progression: readonly (readonly ChordEvent[])[];
@@ -449,7 +450,7 @@ export class Engine {
   async endCall(): Promise<void> {
     if (this.busy || this.state !== 'listening') return;
     const ended = this.clock.now();
-    const notes: PlayedNote[] = this.call.take(ended).map((p) => ({
+    const notes: Note[] = this.call.take(ended).map((p) => ({
       start: this.twelfthsAt(p.start),
       dur: this.twelfthsAt(p.end) - this.twelfthsAt(p.start),
       midi: p.midi,
@@ -476,7 +477,7 @@ export class Engine {
    * Plays the answer to a call, unless a panic, mode change or restart has come since `epoch` (read
    * before the caller's first await on the model): then nothing of it is scheduled.
    */
-  private async answer(notes: readonly PlayedNote[], ended: Millis, epoch: number): Promise<void> {
+  private async answer(notes: readonly Note[], ended: Millis, epoch: number): Promise<void> {
     if (epoch !== this.epoch) return; // it came while the model listened
     const now = this.twelfthsAt(this.clock.now());
     const { from, length } = answerSpan(notes, now, this.responseBars, this.opts.barLength);

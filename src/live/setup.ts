@@ -12,6 +12,7 @@ import { barTwelfths, type Twelfths } from '../music/time.ts';
 import { DEFAULT_CC_MAP, DEFAULT_ENGINE_OPTIONS, ENGINE_MODES } from './engine.ts';
 import { CLOCK_SOURCES, DEFAULT_LIVE_OPTIONS } from './liveSession.ts';
 import { limited } from './limits.ts';
+import type { TimeSignature } from '../music/units.ts';
 
 const midi = z.number().int('expected a MIDI number 0–127').min(0).max(127);
 const channel = z.number().int().min(1, 'expected a channel 1–16').max(16, 'expected a channel 1–16');
@@ -19,7 +20,6 @@ const range = (low: number, high: number) =>
   z.object({ low: midi, high: midi }).strict().default({ low, high });
 
 export const METER = /^(\d{1,2})\/(1|2|4|8|16)$/;
-export type Meter = { readonly numerator: number; readonly denominator: number };
 const METER_MESSAGE = 'expected a meter such as 4/4, 3/4 or 6/8';
 
 const controls = Object.keys(DEFAULT_CC_MAP) as [
@@ -45,7 +45,7 @@ export const setupShape = z
     meter: z
       .string()
       .regex(METER, METER_MESSAGE)
-      .transform((s): Meter => {
+      .transform((s): TimeSignature => {
         const [, n, d] = METER.exec(s) as RegExpExecArray;
         return { numerator: Number(n), denominator: Number(d) };
       })
@@ -164,6 +164,6 @@ export function parseSetup(raw: unknown): LiveSetup {
 }
 
 /** The bar's length in twelfths of a quarter. */
-export function barLength(meter: Meter): Twelfths {
+export function barLength(meter: TimeSignature): Twelfths {
   return barTwelfths(meter.numerator, meter.denominator);
 }

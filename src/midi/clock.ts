@@ -2,7 +2,9 @@
  * Time sources behind one interface: the real clock (performance.now and timers) and a virtual clock
  * that tests advance by hand, firing timers in time order without sleeping.
  */
-export type Millis = number;
+import type { Millis } from '../music/units.ts';
+
+export type { Millis } from '../music/units.ts';
 
 export interface TimerHandle {
   readonly id: number;

@@ -12,9 +12,11 @@ import type { Rng } from '../music/rng.ts';
 import { TWELFTHS_PER_QUARTER, type Twelfths } from '../music/time.ts';
 import { copyStatsOf, rebound, type CopyGuard, type CopyState } from './copyGuard.ts';
 import { drawGuided, primeIds } from './tune.ts';
-import { snapshotOf, type Improviser, type ImproviserSnapshot, type PlayedNote } from './jazzImproviser.ts';
+import { snapshotOf, type Improviser, type ImproviserSnapshot } from './jazzImproviser.ts';
 import type { SamplerOptions } from './sampler.ts';
 import type { LstmSession, SessionState, StepOutput } from './lstmSession.ts';
+import type { TimeSignature } from '../music/units.ts';
+import type { Note } from '../music/note.ts';
 
 const UNIT: Twelfths = 6; // L:1/8
 const NAMES = ['C', '^C', 'D', '^D', 'E', 'F', '^F', 'G', '^G', 'A', '^A', 'B'];
@@ -40,10 +42,10 @@ function noteName(midi: Midi, bar: Map<string, string>): string {
 }
 
 /** Writes a played phrase (twelfths timeline) as an ABC body: notes, rests for gaps, bar lines. */
-export function phraseToAbc(notes: readonly PlayedNote[], barLength: Twelfths): string {
+export function phraseToAbc(notes: readonly Note[], barLength: Twelfths): string {
   const sorted = [...notes]
     .sort((a, b) => a.start - b.start || b.midi - a.midi)
-    .filter((n, i, a) => i === 0 || n.start !== (a[i - 1] as PlayedNote).start);
+    .filter((n, i, a) => i === 0 || n.start !== (a[i - 1] as Note).start);
   const snap = (t: number): Twelfths => Math.round(t / 3) * 3;
   let out = '';
   let t = snap(sorted[0]?.start ?? 0);
@@ -105,7 +107,7 @@ export class AbcImproviser implements Improviser {
     private readonly session: LstmSession,
     private readonly rng: Rng,
     public sampler: SamplerOptions,
-    meter: { numerator: number; denominator: number } = { numerator: 4, denominator: 4 },
+    meter: TimeSignature = { numerator: 4, denominator: 4 },
     maxCopy: number | null = null,
   ) {
     // a whole-tune model learnt headers in one house style (music/abc/clean.ts): no title, K: spelled out
@@ -196,7 +198,7 @@ export class AbcImproviser implements Improviser {
   }
 
   async listen(
-    notes: readonly PlayedNote[],
+    notes: readonly Note[],
     _chordAt: (t: Twelfths) => ChordAnalysis,
     barLength: Twelfths,
   ): Promise<{ tokens: number; outOfVocabulary: number }> {

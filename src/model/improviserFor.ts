@@ -7,13 +7,14 @@ import { AbcImproviser } from './abcImproviser.ts';
 import { JazzImproviser, type Improviser } from './jazzImproviser.ts';
 import type { SamplerOptions } from './sampler.ts';
 import type { LstmSession } from './lstmSession.ts';
+import type { TimeSignature } from '../music/units.ts';
 
 export function improviserFor(
   session: LstmSession,
   rng: Rng,
   sampler: SamplerOptions,
   range: PitchRange,
-  meter: { numerator: number; denominator: number },
+  meter: TimeSignature,
   maxCopy: number | null = null,
   /** The key a grammar model plays in (null: heard from the chords and calls); an ABC tune has its own K:. */
   key: MusicalKey | null = null,

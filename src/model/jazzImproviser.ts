@@ -31,6 +31,7 @@ import { copyStatsOf, rebound, type CopyGuard, type CopyState } from './copyGuar
 import { sample, type SamplerOptions } from './sampler.ts';
 import type { LstmSession, SessionState, StepOutput } from './lstmSession.ts';
 import type { AbcState } from './abcImproviser.ts';
+import type { Note, TypedNote } from '../music/note.ts';
 
 /**
  * The grammar line's biases, measured with `improv eval --model models/folk` (the held-out tunes'
@@ -51,13 +52,6 @@ export const DEFAULT_BEAT_CHORD_BIAS = 0.5;
 interface Ending {
   readonly to: Twelfths;
   readonly tonic: number;
-}
-
-/** A note as played, on the twelfths timeline (not yet quantized). */
-export interface PlayedNote {
-  readonly start: number;
-  readonly dur: number;
-  readonly midi: Midi;
 }
 
 export interface ImproviserState {
@@ -105,7 +99,7 @@ const snap = (t: number): Twelfths => quantizeTicks(Math.max(0, Math.round(t * 4
 
 /** Encodes a played phrase (monophonic: the top note of simultaneous ones) as grammar tokens, with rests for the gaps. */
 export function encodePhrase(
-  notes: readonly PlayedNote[],
+  notes: readonly Note[],
   chordAt: (t: Twelfths) => ChordAnalysis,
   prev: Midi | null,
   barLength: Twelfths,
@@ -177,7 +171,7 @@ export interface Improviser {
   /** Goes back to a snapshot this improviser took (one of another kind is refused). */
   restore(state: ImproviserSnapshot): void;
   listen(
-    notes: readonly PlayedNote[],
+    notes: readonly Note[],
     chordAt: (t: Twelfths) => ChordAnalysis,
     barLength: Twelfths,
   ): Promise<{ tokens: number; outOfVocabulary: number }>;
@@ -191,7 +185,7 @@ export interface Improviser {
     to: Twelfths,
     chordAt: (t: Twelfths) => ChordAnalysis,
     cadence?: boolean,
-  ): Promise<{ notes: { start: Twelfths; dur: Twelfths; midi: Midi; type: NoteType }[]; end: Twelfths }>;
+  ): Promise<{ notes: TypedNote[]; end: Twelfths }>;
 }
 
 /**
@@ -524,7 +518,7 @@ export class JazzImproviser implements Improviser {
 
   /** Primes the state with a played phrase; tokens outside the vocabulary are counted and skipped. */
   async listen(
-    notes: readonly PlayedNote[],
+    notes: readonly Note[],
     chordAt: (t: Twelfths) => ChordAnalysis,
     barLength: Twelfths,
   ): Promise<{ tokens: number; outOfVocabulary: number }> {

@@ -3,7 +3,7 @@
  * unlike the original, which re-seeded every bar) and decode them against the chord sounding at each
  * note's start. Output is a list of timed notes on the 1/12-quarter grid.
  */
-import { chordAnalyzer, type NoteType } from '../music/chord.ts';
+import { chordAnalyzer } from '../music/chord.ts';
 import type { PitchRange } from '../music/decode.ts';
 import { governingChord, type ChordEvent } from '../music/grammar.ts';
 import type { MusicalKey } from '../music/musicalKey.ts';
@@ -15,14 +15,7 @@ import { JazzImproviser } from './jazzImproviser.ts';
 
 export { parseVocabulary } from './jazzImproviser.ts';
 import type { LstmSession } from './lstmSession.ts';
-
-export interface SoloNote {
-  readonly start: Twelfths;
-  readonly dur: Twelfths;
-  readonly midi: Midi;
-  /** The type the token asked for (what the note is against its chord). */
-  readonly type: NoteType;
-}
+import type { TypedNote } from '../music/note.ts';
 
 export interface PlacedChord {
   readonly start: Twelfths;
@@ -55,7 +48,7 @@ export interface SoloOptions {
 }
 
 export interface Solo {
-  readonly notes: readonly SoloNote[];
+  readonly notes: readonly TypedNote[];
   readonly chords: readonly PlacedChord[];
   readonly tokens: readonly string[];
   /** Notes whose token type could not be met inside its interval bracket. */

@@ -31,6 +31,7 @@ import type { ChordAnalysis, NoteType } from './chord.ts';
 import { modeSteps, type MusicalKey } from './musicalKey.ts';
 import { pitchClass, type Midi } from './pitch.ts';
 import { barTwelfths, TWELFTHS_PER_QUARTER, type Twelfths } from './time.ts';
+import type { TimeSignature } from './units.ts';
 
 /** Bar and beat length; a pickup bar's notes are placed at the end of their bar (negative times). */
 export interface Meter {
@@ -51,10 +52,7 @@ export function meterOf(numerator: number, denominator: number): Meter {
  * (6/8, 9/8), else the beat is the denominator (a quarter: /4, an eighth: /8, a half: /2).
  * @example bundleMeter(36, 12) // => { numerator: 3, denominator: 4 }
  */
-export function bundleMeter(
-  barLength: number,
-  beat: number | undefined,
-): { numerator: number; denominator: number } {
+export function bundleMeter(barLength: number, beat: number | undefined): TimeSignature {
   const Q = TWELFTHS_PER_QUARTER;
   if (beat === (3 * Q) / 2 && barLength % (Q / 2) === 0)
     return { numerator: barLength / (Q / 2), denominator: 8 };

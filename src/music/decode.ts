@@ -19,12 +19,13 @@
  *   within a tone of the bracket, else the nearest chord tone (counted as a fallback). Chord tones stay
  *   chord tones. Without a key (the seed's profile) nothing changes.
  */
-import { classifyNote, type ChordAnalysis, type NoteType } from './chord.ts';
+import { classifyNote, type ChordAnalysis } from './chord.ts';
 import { governingChord, type GrammarToken } from './grammar.ts';
 import { inKeyOrChord, type MusicalKey } from './musicalKey.ts';
 import { intervalSemitones, type Midi } from './pitch.ts';
 import type { Rng } from './rng.ts';
 import type { Twelfths } from './time.ts';
+import type { TypedNote } from './note.ts';
 
 export interface PitchRange {
   readonly low: Midi;
@@ -176,12 +177,9 @@ export function chordToneNear(chord: ChordAnalysis, center: number): Midi {
   return best;
 }
 
-export interface DecodedNote {
-  readonly start: Twelfths;
-  readonly dur: Twelfths;
-  readonly midi: Midi;
-  /** What the note is against the chord sounding at its start. */
-  readonly type: NoteType;
+/** A decoded note: its type is what it is against the chord sounding at its start. */
+export interface DecodedNote extends TypedNote {
+  /** The token's type and bracket had no pitch in range: the nearest chord tone was taken instead. */
   readonly fallback: boolean;
 }
 

@@ -9,14 +9,9 @@
  * the share of beats whose inferred chord has the written chord's root and third.
  */
 import { modeSteps, type MusicalKey } from './musicalKey.ts';
-import type { Midi } from './pitch.ts';
 import type { Twelfths } from './time.ts';
-
-export interface MelodyNote {
-  readonly start: Twelfths;
-  readonly dur: Twelfths;
-  readonly midi: Midi;
-}
+import type { TimeSignature } from './units.ts';
+import type { Note } from './note.ts';
 
 export interface Segment {
   readonly start: Twelfths;
@@ -76,7 +71,7 @@ function candidates(key: MusicalKey): Candidate[] {
  * chord before them (at a segment's start).
  */
 export function harmonize(
-  notes: readonly MelodyNote[],
+  notes: readonly Note[],
   segments: readonly Segment[],
   key: MusicalKey,
 ): InferredChord[] {
@@ -84,7 +79,7 @@ export function harmonize(
   // a key signature names a major key and its relative minor alike (K:Bb for a tune in G minor):
   // a tune that ends on the relative's tonic is taken in the relative
   const relative = relativeOf(key);
-  const lastNote = notes.reduce<MelodyNote | null>((a, n) => (!a || n.start >= a.start ? n : a), null);
+  const lastNote = notes.reduce<Note | null>((a, n) => (!a || n.start >= a.start ? n : a), null);
   const home =
     relative && lastNote && mod12(lastNote.midi) === relative.tonic && relative.tonic !== key.tonic
       ? relative
@@ -100,7 +95,7 @@ function relativeOf(key: MusicalKey): MusicalKey | null {
 }
 
 function bestPath(
-  notes: readonly MelodyNote[],
+  notes: readonly Note[],
   segments: readonly Segment[],
   key: MusicalKey,
 ): { chords: InferredChord[]; score: number } {
@@ -170,10 +165,7 @@ function bestPath(
  * Where a meter's chords change: a bar in triple and compound meters (3/4, 6/8, 9/8), half a bar
  * where it has two strong beats (4/4, 2/2, 2/4 with eighths), for bars from `start` to `end`.
  */
-export function chordSegments(
-  bars: readonly Segment[],
-  meter: { readonly numerator: number; readonly denominator: number },
-): Segment[] {
+export function chordSegments(bars: readonly Segment[], meter: TimeSignature): Segment[] {
   const halves = meter.numerator % 2 === 0 && !(meter.denominator === 8 && meter.numerator % 3 === 0);
   return bars.flatMap((b) => {
     if (!halves || b.end - b.start < 12) return [b];

@@ -5,8 +5,9 @@
  */
 import { Interval } from 'tonal';
 
-/** A MIDI note number, 0–127. */
-export type Midi = number;
+import type { Midi } from './units.ts';
+
+export type { Midi } from './units.ts';
 
 /** Letter index C D E F G A B = 0..6. */
 export type Letter = 0 | 1 | 2 | 3 | 4 | 5 | 6;

@@ -2,9 +2,9 @@
 import { readFileSync } from 'node:fs';
 import { parseMidi, type MidiData } from 'midi-file';
 import { InputFileError, ioReason } from './errors.ts';
-import type { Midi } from './pitch.ts';
+import type { Midi, Ticks, TimeSignature } from './units.ts';
 
-export type Ticks = number;
+export type { Ticks } from './units.ts';
 
 export interface RawNote {
   readonly on: Ticks;
@@ -27,7 +27,7 @@ export interface SmfSong {
   readonly ticksPerQuarter: number;
   readonly tracks: readonly SmfTrack[];
   /** Beats per bar and the beat's note value, from the first time signature (4/4 if none). */
-  readonly meter: { readonly numerator: number; readonly denominator: number };
+  readonly meter: TimeSignature;
   /** Microseconds per quarter note of the first tempo event (500000 = 120 BPM if none). */
   readonly microsecondsPerQuarter: number;
 }

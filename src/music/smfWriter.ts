@@ -7,12 +7,11 @@ import { OutputFileError } from './errors.ts';
 import { writeFileAtomicSync } from './files.ts';
 import type { MidiData, MidiEvent } from 'midi-file';
 import { smfBytes } from './smfBytes.ts';
+import type { Note } from './note.ts';
+import type { Quarters, TimeSignature } from './units.ts';
 
-export interface SmfNote {
-  /** Start and length in quarter notes. */
-  readonly start: number;
-  readonly dur: number;
-  readonly midi: number;
+/** A note as the file gets it: start and length in quarter notes, and its velocity. */
+export interface SmfNote extends Note<Quarters> {
   readonly velocity: number;
 }
 
@@ -26,7 +25,7 @@ export interface SmfPart {
 
 export interface SmfDocument {
   readonly bpm: number;
-  readonly meter: { readonly numerator: number; readonly denominator: number };
+  readonly meter: TimeSignature;
   readonly title: string;
   readonly parts: readonly SmfPart[];
 }

@@ -2,19 +2,9 @@
  * Musical time in integer twelfths of a quarter note (deepjazz-grammar.md §2.3): the union of the
  * sixteenth and the eighth-triplet grids, exact in integers, no floating-point drift.
  */
-import type { Ticks } from './smf.ts';
+import { TWELFTHS_PER_QUARTER, type Ticks, type Twelfths } from './units.ts';
 
-/** Twelfths of a quarter note. */
-export type Twelfths = number;
-/** Quarter notes (beats in 4/4). */
-export type Quarters = number;
-
-export const TWELFTHS_PER_QUARTER = 12;
-
-/** A bar of `numerator`/`denominator` in twelfths of a quarter: the one bar-length formula. */
-export function barTwelfths(numerator: number, denominator: number): Twelfths {
-  return Math.round((numerator * 4 * TWELFTHS_PER_QUARTER) / denominator);
-}
+export { barTwelfths, TWELFTHS_PER_QUARTER, type Quarters, type Twelfths } from './units.ts';
 
 /**
  * Snaps ticks to the nearest point of the 1/4 ∪ 1/3 quarter grid, ties to the lower point (§2.3, P78).

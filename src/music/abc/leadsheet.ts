@@ -15,11 +15,12 @@ import { meterOf } from '../conditioning.ts';
 import { InputFileError } from '../errors.ts';
 import { analyzeChordEvent, encodeBar, type ChordEvent, type MelodyElement } from '../grammar.ts';
 import { addPitchWeight, inferKey, parseKeyName, type MusicalKey } from '../musicalKey.ts';
-import { chordSegments, harmonize, type MelodyNote } from '../harmonize.ts';
+import { chordSegments, harmonize } from '../harmonize.ts';
 import type { Midi } from '../pitch.ts';
 import { TWELFTHS_PER_QUARTER } from '../time.ts';
 import { parseMeter } from './key.ts';
 import { readAbc, type AbcEvent } from './reader.ts';
+import type { Note } from '../note.ts';
 
 export interface LeadSheetStats {
   readonly tunes: number;
@@ -36,7 +37,7 @@ export interface LeadSheetStats {
 type BarEvent = Extract<AbcEvent, { type: 'bar' }>;
 
 /** A melody's pitch classes weighted by length (for the key it is in). */
-function pitchWeights(notes: readonly MelodyNote[]): number[] {
+function pitchWeights(notes: readonly Note[]): number[] {
   const w = new Array<number>(12).fill(0);
   for (const n of notes) addPitchWeight(w, n.midi, n.dur);
   return w;

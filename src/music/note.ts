@@ -1,0 +1,28 @@
+/**
+ * The one note: a pitch that starts and lasts, on a timeline in twelfths of a quarter unless said
+ * otherwise (`Note<Quarters>` for the SMF writer). The engine's calls and answers, the decoder's
+ * lines, the harmonizer's melodies, the judges' lines and the file writer all take it; the formats at
+ * the edges (a MIDI file's on/off ticks, the live capture's on/off milliseconds, abc2midi's output)
+ * are converted where they are read.
+ */
+import type { NoteType } from './chord.ts';
+import type { Midi, Twelfths } from './units.ts';
+
+/** Whose note it is: the player's call, the improviser's answer, or a chord's voice. */
+export type NoteRole = 'call' | 'answer' | 'chord';
+
+export interface Note<T extends number = Twelfths> {
+  readonly start: T;
+  readonly dur: T;
+  readonly midi: Midi;
+  /** 1–127; absent: the writer's or the port's default. */
+  readonly velocity?: number;
+  /** 0–15; absent: the part's or the port's own. */
+  readonly channel?: number;
+  readonly role?: NoteRole;
+}
+
+/** A note with the type its grammar token asked for (what it is against the chord at its start). */
+export interface TypedNote extends Note {
+  readonly type: NoteType;
+}
