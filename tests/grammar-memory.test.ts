@@ -23,6 +23,7 @@ import { featureGroups, meterList, readLeadsheet } from '../src/cli/options.ts';
 import { chordSegments, harmonize } from '../src/music/harmonize.ts';
 import { LstmSession } from '../src/model/lstmSession.ts';
 import { JazzImproviser } from '../src/model/jazzImproviser.ts';
+import { improviserFor } from '../src/model/improviserFor.ts';
 import { selectBackend } from '../src/train/backend.ts';
 import { trainJazz } from '../src/train/jazz.ts';
 import { tempDir } from './helpers.ts';
@@ -362,4 +363,41 @@ describe('an answer that says something', () => {
       await session.dispose();
     }
   }, 120_000);
+});
+
+describe('a new improviser', () => {
+  it.each(['models/folk', 'models/abc'])(
+    '%s: starts from a fresh state on a session another improviser played (as after a reload)',
+    async (bundle) => {
+      const session = await LstmSession.load(bundle);
+      try {
+        const em = analyzeChord(voiceChord('Em'));
+        const make = () =>
+          improviserFor(
+            session,
+            createRng(3),
+            { temperature: 1, topK: 0, topP: 1 },
+            { low: 55, high: 84 },
+            { numerator: 4, denominator: 4 },
+            null,
+          );
+        const line = async () =>
+          (await make().play(0, 4 * 48, () => em, true)).notes.map((n) => [n.start, n.dur, n.midi]);
+        const fresh = await line();
+        // another improviser hears a call and answers: the session's state is now its conversation's
+        const other = make();
+        await other.listen(
+          [64, 67, 71, 66].map((midi, i) => ({ start: i * 12, dur: 12, midi })),
+          () => em,
+          48,
+        );
+        await other.play(48, 96, () => em, true);
+        // a new one on that session plays what a new one on a fresh session played
+        expect(await line()).toEqual(fresh);
+      } finally {
+        await session.dispose();
+      }
+    },
+    120_000,
+  );
 });

@@ -85,10 +85,7 @@ export function pairedTest(
   const order = Array.from({ length: n }, (_, i) => i);
   let atLeast = 0;
   for (let k = 0; k < permutations; k++) {
-    for (let i = n - 1; i > 0; i--) {
-      const j = rng.int(i + 1);
-      [order[i], order[j]] = [order[j] as number, order[i] as number];
-    }
+    rng.shuffle(order);
     let mean = 0;
     for (let i = 0; i < n; i++) mean += cell(i, order[i] as number);
     if (mean / n >= own - 1e-12) atLeast++;

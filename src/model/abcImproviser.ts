@@ -118,6 +118,7 @@ export class AbcImproviser implements Improviser {
     this.guide = this.newGuide();
     this.allowed = new Uint8Array(session.vocabulary.length);
     this.setMaxCopy(maxCopy);
+    this.session.reset(); // a new improviser starts the conversation (JazzImproviser's constructor says why)
   }
 
   setMaxCopy(maxCopy: number | null): void {

@@ -297,6 +297,9 @@ export class JazzImproviser implements Improviser {
       this.keepsSounding = false;
     }
     this.setMaxCopy(maxCopy);
+    // a new improviser starts the conversation: the session may hold another's state (a reload's
+    // improvisers come to the sessions the old engine played), and this one knows none of it
+    this.session.reset();
   }
 
   /** The tokens that, drawn at `at`, end where the grid lets the next element start (markers: 1, judged by what they play). */

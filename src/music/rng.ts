@@ -10,6 +10,8 @@ export interface Rng {
   pick<T>(items: readonly T[]): T;
   /** Fair coin. */
   coin(): boolean;
+  /** Shuffles `items` in place (Fisher–Yates, from the end: one int(i + 1) a place) and returns it. */
+  shuffle<T>(items: T[]): T[];
 }
 
 /** Creates a deterministic RNG from a seed. @example createRng(7).int(10) // => same value every run */
@@ -25,5 +27,12 @@ export function createRng(seed: number | string): Rng {
       return items[int(items.length)] as T;
     },
     coin: () => next() < 0.5,
+    shuffle<T>(items: T[]): T[] {
+      for (let i = items.length - 1; i > 0; i--) {
+        const j = int(i + 1);
+        [items[i], items[j]] = [items[j] as T, items[i] as T];
+      }
+      return items;
+    },
   };
 }

@@ -104,10 +104,7 @@ export function holdOut(
   if (corpora.length < 2 || share <= 0) return { mode: 'tail', heldOut: new Set() };
   const order = corpora.map((_, i) => i);
   const rng = createRng(`${seed}:held-out tunes`);
-  for (let i = order.length - 1; i > 0; i--) {
-    const j = rng.int(i + 1);
-    [order[i], order[j]] = [order[j] as number, order[i] as number];
-  }
+  rng.shuffle(order);
   const n = Math.min(corpora.length - 1, Math.max(1, Math.round(corpora.length * share)));
   return { mode: 'tunes', heldOut: new Set(order.slice(0, n)) };
 }

@@ -132,13 +132,7 @@ export function streamBatches(
   rng: Rng | null,
 ): Window[][] {
   const order = streams.flatMap((s, i) => (s.length > 0 ? [i] : []));
-  const shuffle = <T>(xs: T[]): void => {
-    if (!rng) return;
-    for (let i = xs.length - 1; i > 0; i--) {
-      const j = rng.int(i + 1);
-      [xs[i], xs[j]] = [xs[j] as T, xs[i] as T];
-    }
-  };
+  const shuffle = <T>(xs: T[]): void => void rng?.shuffle(xs);
   shuffle(order);
   const size = (i: number): number => (streams[i] as readonly number[]).length;
   const batches: Window[][] = [];
@@ -735,11 +729,7 @@ export async function trainLm(opts: TrainOptions): Promise<TrainResult> {
       if (opts.randomBatches) {
         order = randomWindows(opts.train, len, opts.randomBatches * batchSize, rng);
       } else {
-        order = [...windows];
-        for (let i = order.length - 1; i > 0; i--) {
-          const j = rng.int(i + 1);
-          [order[i], order[j]] = [order[j] as Window, order[i] as Window];
-        }
+        order = rng.shuffle([...windows]);
       }
       batches = [];
       for (let b = 0; b < order.length; b += batchSize) batches.push(order.slice(b, b + batchSize));

@@ -74,10 +74,7 @@ export function splitValidation(
 ): { train: string[]; validation: string[] } {
   const n = tunes.length >= 2 ? Math.max(1, Math.round(tunes.length * share)) : 0;
   const order = tunes.map((_, i) => i);
-  for (let i = order.length - 1; i > 0; i--) {
-    const j = rng.int(i + 1);
-    [order[i], order[j]] = [order[j] as number, order[i] as number];
-  }
+  rng.shuffle(order);
   const held = new Set(order.slice(0, n));
   return { train: tunes.filter((_, i) => !held.has(i)), validation: tunes.filter((_, i) => held.has(i)) };
 }
