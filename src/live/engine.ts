@@ -519,4 +519,9 @@ export class Engine {
   get idle(): boolean {
     return !this.busy && this.state !== 'listening' && this.clock.now() >= this.responseEnd;
   }
+
+  /** Whether a generation (the model's steps for a line or an answer) is in flight now. */
+  get generating(): boolean {
+    return this.busy;
+  }
 }
