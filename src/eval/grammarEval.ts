@@ -128,6 +128,27 @@ function typeShares(tokens: readonly GrammarToken[]): { chordTones: number; chor
   };
 }
 
+/** Generated notes counted by their type against the chord at their start (fallbacks included). */
+class TypeTally {
+  notes = 0;
+  private chordTones = 0;
+  private chordOrScale = 0;
+
+  add(notes: Iterable<{ readonly type: string }>): void {
+    for (const n of notes) {
+      this.notes++;
+      if (n.type === 'C') this.chordTones++;
+      if (n.type === 'C' || n.type === 'S') this.chordOrScale++;
+    }
+  }
+
+  /** The shares of chord tones, and of chord or scale tones (0 without notes). */
+  get shares(): { chordTones: number; chordOrScale: number } {
+    const n = this.notes || 1;
+    return { chordTones: this.chordTones / n, chordOrScale: this.chordOrScale / n };
+  }
+}
+
 /** The trainer's split: held-out corpora (or tails, `file@bar`) and the training ones. */
 function split(
   corpora: readonly JazzCorpus[],
@@ -288,32 +309,24 @@ async function overChanges(
   tokens: GrammarToken[][];
 }> {
   const tokens: GrammarToken[][] = [];
-  let notes = 0;
+  const tally = new TypeTally();
   let bars = 0;
-  let chordTones = 0;
-  let chordOrScale = 0;
   for (const [p, text] of changes.entries()) {
     const progression = parseProgression(text, CHANGES_BAR);
     for (let k = 0; k < CHANGES_SEEDS; k++) {
       const solo = await play(progression, createRng(`${seed}:changes ${p}:${k}`));
       tokens.push(solo.tokens.map(parseToken));
       bars += progression.length * 2;
-      for (const n of solo.notes) {
-        notes++;
-        if (n.type === 'C') chordTones++;
-        if (n.type === 'C' || n.type === 'S') chordOrScale++;
-      }
+      tally.add(solo.notes);
     }
   }
-  const share = (k: number): number => (notes ? k / notes : 0);
   return {
     figures: {
       progressions: changes.length,
       lines: tokens.length,
-      notes,
-      notesPerBar: bars ? notes / bars : 0,
-      chordTones: share(chordTones),
-      chordOrScale: share(chordOrScale),
+      notes: tally.notes,
+      notesPerBar: bars ? tally.notes / bars : 0,
+      ...tally.shares,
     },
     tokens,
   };
@@ -403,9 +416,7 @@ export async function evaluateGrammar(
         held[count <= held.length ? Math.floor((i * held.length) / count) : i % held.length] as JazzCorpus,
     );
     const generated: GrammarToken[][] = [];
-    let notes = 0;
-    let chordTones = 0;
-    let chordOrScale = 0;
+    const tally = new TypeTally();
     let keyOrChord = 0;
     const generatedMeters = new RhythmByMeter();
     const generatedForm = new LineForm();
@@ -434,12 +445,8 @@ export async function evaluateGrammar(
       );
       generatedForm.add(solo.notes, c.barLength, c.key);
       // each note as it sounds against the chord at its start (what the decoder found, fallbacks included)
-      for (const n of solo.notes) {
-        notes++;
-        if (n.type === 'C') chordTones++;
-        if (n.type === 'C' || n.type === 'S') chordOrScale++;
-        if (n.type === 'C' || inKey(n.midi, c.key)) keyOrChord++;
-      }
+      tally.add(solo.notes);
+      for (const n of solo.notes) if (n.type === 'C' || inKey(n.midi, c.key)) keyOrChord++;
     }
     const otherChanges = opts.changes?.length
       ? await overChanges(
@@ -476,10 +483,9 @@ export async function evaluateGrammar(
       bigramSmoothing: base.bigramSmoothing,
       generated: {
         lines: generated.length,
-        notes,
-        chordTones: notes ? chordTones / notes : 0,
-        chordOrScale: notes ? chordOrScale / notes : 0,
-        keyOrChord: notes ? keyOrChord / notes : 0,
+        notes: tally.notes,
+        ...tally.shares,
+        keyOrChord: tally.notes ? keyOrChord / tally.notes : 0,
         rhythmCopied: copiedShare(generated, known),
         longestCopy: longestCopy(generated),
         maxCopy: copyLimitFor(manifest, opts.maxCopy ?? null),
