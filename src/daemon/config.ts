@@ -7,9 +7,9 @@ import { extname } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { refineSetup, setupShape, type LiveSetup } from '../live/setup.ts';
-import { firstIssue, ioReason } from '../music/errors.ts';
+import { firstIssue, ioReason, UserError } from '../music/errors.ts';
 
-export class ConfigError extends Error {
+export class ConfigError extends UserError {
   override readonly name = 'ConfigError';
   constructor(
     readonly file: string,

@@ -8,6 +8,7 @@
  */
 import { createRequire } from 'node:module';
 import type { Clock, Millis } from './clock.ts';
+import { UserError } from '../music/errors.ts';
 
 /** The calls of abletonlink-addon's class that we use (the package has no types). */
 export interface LinkBinding {
@@ -26,7 +27,7 @@ export interface LinkBinding {
   stop(): void;
 }
 
-export class LinkUnavailableError extends Error {
+export class LinkUnavailableError extends UserError {
   constructor(why: string) {
     super(
       `--clock link: Ableton Link is unavailable here (${why}). It comes from the optional dependency ` +

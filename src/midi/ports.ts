@@ -14,6 +14,7 @@ import JZZ from 'jzz';
 import { encodeMessage, MidiStreamParser, type MidiMessage } from './messages.ts';
 import { FileSink, FileSource } from './filePorts.ts';
 import type { Clock } from './clock.ts';
+import { UserError } from '../music/errors.ts';
 
 export type Backend = 'virtual' | 'easymidi' | 'jzz' | 'file';
 export interface PortSpec {
@@ -39,7 +40,7 @@ export interface MidiInPort {
   available?(): boolean;
 }
 
-export class PortError extends Error {
+export class PortError extends UserError {
   override readonly name = 'PortError';
 }
 

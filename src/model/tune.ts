@@ -18,8 +18,9 @@ import type { Rng } from '../music/rng.ts';
 import { copyGuardFor, copyStatsOf, type CopyGuard } from './copyGuard.ts';
 import { sample, sampleMasked, type MaskedDraw, type SamplerOptions } from './sampler.ts';
 import type { LstmSession, StepOutput } from './lstmSession.ts';
+import { UserError } from '../music/errors.ts';
 
-export class PrimingError extends Error {
+export class PrimingError extends UserError {
   override readonly name = 'PrimingError';
 }
 

@@ -5,8 +5,9 @@
 import { Chord, Note } from 'tonal';
 import type { ChordEvent } from './grammar.ts';
 import type { Twelfths } from './time.ts';
+import { UserError } from './errors.ts';
 
-export class ChordSymbolError extends Error {
+export class ChordSymbolError extends UserError {
   override readonly name = 'ChordSymbolError';
 }
 

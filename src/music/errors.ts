@@ -1,7 +1,14 @@
 import type { ZodError } from 'zod';
 
+/**
+ * An error that is the input's, the setup's or the machine's, not the program's: the command line
+ * reports it in one line and exits 2 (cli/errors.ts). A class says so by extending this, wherever it
+ * lives, so the command line knows the trainers' and the model's errors without loading them.
+ */
+export class UserError extends Error {}
+
 /** A problem with an input file: names the file and what is wrong with it. */
-export class InputFileError extends Error {
+export class InputFileError extends UserError {
   override readonly name = 'InputFileError';
   constructor(
     readonly file: string,
@@ -12,7 +19,7 @@ export class InputFileError extends Error {
 }
 
 /** A model bundle that does not match what the code expects: names the field. */
-export class BundleError extends Error {
+export class BundleError extends UserError {
   override readonly name = 'BundleError';
   constructor(
     readonly file: string,
@@ -24,7 +31,7 @@ export class BundleError extends Error {
 }
 
 /** A file that cannot be written where the user asked (a folder, a missing folder, no permission). */
-export class OutputFileError extends Error {
+export class OutputFileError extends UserError {
   override readonly name = 'OutputFileError';
   constructor(
     readonly file: string,

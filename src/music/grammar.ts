@@ -5,6 +5,7 @@
 import { analyzeChord, classifyNote, type ChordAnalysis } from './chord.ts';
 import { intervalBetween, intervalName, spell, type Midi } from './pitch.ts';
 import { formatQuarters, parseQuarters, type Twelfths } from './time.ts';
+import { UserError } from './errors.ts';
 
 export type TokenType = 'C' | 'S' | 'A' | 'X' | 'R';
 
@@ -28,7 +29,7 @@ export interface MelodyElement {
   readonly midi: Midi | null;
 }
 
-export class TokenFormatError extends Error {
+export class TokenFormatError extends UserError {
   override readonly name = 'TokenFormatError';
 }
 

@@ -16,6 +16,7 @@ import { conditionWidth, extractWeights, oneHotBatch, type LstmLmSpec } from './
 import { buildOnnx, ONNX_IO, readOnnxWeights } from './onnxGraph.ts';
 import { CONDITION_INPUT } from './ortGraph.ts';
 import { buildQuantizedOnnx, QUANT_BITS, QUANT_BLOCK } from './onnxQuant.ts';
+import { UserError } from '../music/errors.ts';
 
 /**
  * The graph files are named by their content (`model-<sha256 12>.onnx`, `….int4.onnx`), so a new
@@ -66,7 +67,7 @@ export async function bitsPerToken(
 }
 export const FIDELITY_TOLERANCE = 1e-4;
 
-export class FidelityError extends Error {
+export class FidelityError extends UserError {
   override readonly name = 'FidelityError';
 }
 

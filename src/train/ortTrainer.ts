@@ -24,9 +24,10 @@ import {
 
 /** Where the training graph runs: the CPU, or an NVIDIA GPU through onnxruntime's CUDA provider. */
 import { TRAIN_DEVICES, type TrainDevice } from './defaults.ts';
+import { UserError } from '../music/errors.ts';
 export { TRAIN_DEVICES, type TrainDevice };
 
-export class DeviceError extends Error {
+export class DeviceError extends UserError {
   override readonly name = 'DeviceError';
 }
 

@@ -4,7 +4,7 @@
  */
 import { z } from 'zod';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { firstIssue, ioReason } from '../music/errors.ts';
+import { firstIssue, ioReason, UserError } from '../music/errors.ts';
 import { writeFileAtomicSync } from '../music/files.ts';
 import { crashPoint } from './crashPoint.ts';
 import { join } from 'node:path';
@@ -318,11 +318,11 @@ function writeCheckpoint(
 
 /** A checkpoint --resume cannot go on from: names the file and why. */
 /** The loss turned NaN or infinite and no earlier epoch can stand for the run. */
-export class TrainingDivergedError extends Error {
+export class TrainingDivergedError extends UserError {
   override readonly name = 'TrainingDivergedError';
 }
 
-export class CheckpointError extends Error {
+export class CheckpointError extends UserError {
   override readonly name = 'CheckpointError';
   constructor(
     readonly file: string,

@@ -10,6 +10,7 @@
  * closes; nothing but its end may follow.
  */
 import type { AbcEvent } from './reader.ts';
+import { UserError } from '../errors.ts';
 
 export interface FormPart {
   /** The part's letter in the form string. */
@@ -24,7 +25,7 @@ export interface FormSpec {
   readonly barsPerPart: number;
 }
 
-export class FormError extends Error {
+export class FormError extends UserError {
   override readonly name = 'FormError';
 }
 
