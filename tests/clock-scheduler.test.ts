@@ -105,7 +105,7 @@ describe('scheduled sends (the event queue and the live session)', () => {
         [205, 63],
         [1200, 65],
       ] as const)
-        emit({ kind: 'note', time: start + at, dur: 100, note, velocity: 90, type: 'C' });
+        emit({ kind: 'note', start: start + at, dur: 100, midi: note, velocity: 90, type: 'C' });
       await h.run(1500);
       const ons = h.out.filter((o) => o.message.type === 'noteon');
       expect(ons.map((o) => [o.time - start, o.message.type === 'noteon' ? o.message.note : 0])).toEqual([

@@ -205,8 +205,8 @@ describe('follow the left hand', () => {
     const cMajor = analyzeChord([48, 52, 55]);
     const fSharpMajor = analyzeChord([42, 46, 49]);
     // share of notes that have, against `chord`, the type their token asked for
-    const fits = (notes: { note: number; type: string }[], chord: ReturnType<typeof analyzeChord>): number =>
-      notes.filter((n) => classifyNote(n.note, chord) === n.type).length / Math.max(notes.length, 1);
+    const fits = (notes: { midi: number; type: string }[], chord: ReturnType<typeof analyzeChord>): number =>
+      notes.filter((n) => classifyNote(n.midi, chord) === n.type).length / Math.max(notes.length, 1);
     // play on under each chord until five notes have come (bounded by events, not by how fast the
     // model's lines happen to move: a line of long notes takes longer to reach five)
     const playUntil = async (count: () => number, from: number): Promise<void> => {
@@ -214,15 +214,15 @@ describe('follow the left hand', () => {
       for (let i = 0; i < 60 && count() <= 4; i++) await h.run(500);
     };
     for (const n of [48, 52, 55]) await h.send([0x90, n, 80]);
-    await playUntil(() => h.live.played.filter((p) => p.time > 1500).length, 4000);
+    await playUntil(() => h.live.played.filter((p) => p.start > 1500).length, 4000);
     for (const n of [48, 52, 55]) await h.send([0x80, n, 0]);
     for (const n of [42, 46, 49]) await h.send([0x90, n, 80]);
     const switched = h.clock.now();
     // what was generated after the change
-    await playUntil(() => h.live.played.filter((p) => p.time > switched + 2000).length, 4000);
+    await playUntil(() => h.live.played.filter((p) => p.start > switched + 2000).length, 4000);
     const played = h.live.played;
-    const underC = played.filter((p) => p.time > 1500 && p.time < switched);
-    const underFs = played.filter((p) => p.time > switched + 2000);
+    const underC = played.filter((p) => p.start > 1500 && p.start < switched);
+    const underFs = played.filter((p) => p.start > switched + 2000);
     await h.close();
     expect(underC.length).toBeGreaterThan(4);
     expect(underFs.length).toBeGreaterThan(4);

@@ -8,7 +8,7 @@
  * - follow: like solo, but notes below the split point are read as the current chord.
  * Output times are exact milliseconds on the engine's clock; generation runs ahead of them.
  */
-import { chordAnalyzer, type ChordAnalysis, type NoteType } from '../music/chord.ts';
+import { chordAnalyzer, type ChordAnalysis } from '../music/chord.ts';
 import { governingChord, type ChordEvent } from '../music/grammar.ts';
 import type { Midi } from '../music/pitch.ts';
 import { TWELFTHS_PER_QUARTER, type Twelfths } from '../music/time.ts';
@@ -19,7 +19,7 @@ import type { Improviser, ImproviserSnapshot } from '../model/jazzImproviser.ts'
 import { LeftHand } from './leftHand.ts';
 import { Timeline } from './timeline.ts';
 import { ENGINE_MODES, type EngineControl, type EngineMode } from './engineControl.ts';
-import type { Note } from '../music/note.ts';
+import type { Note, TypedNote } from '../music/note.ts';
 
 export { CONTROL_ACTIONS, DEFAULT_CC_MAP, TEMPO_CC_BASE, type ControlAction } from './ccMap.ts';
 export { ENGINE_MODES, type EngineControl, type EngineMode } from './engineControl.ts';
@@ -35,15 +35,8 @@ export type EngineInput =
   | { readonly type: 'cc'; readonly controller: number; readonly value: number };
 
 export type EngineOutput =
-  | {
-      readonly kind: 'note';
-      readonly time: Millis;
-      readonly dur: Millis;
-      readonly note: Midi;
-      readonly velocity: number;
-      /** What the note is against the chord it was decoded against. */
-      readonly type: NoteType;
-    }
+  /** An answer's note, in the clock's milliseconds; its type is what it is against the chord it was decoded against. */
+  | ({ readonly kind: 'note'; readonly velocity: number } & TypedNote<Millis>)
   | { readonly kind: 'state'; readonly state: EngineState }
   /** Drop everything scheduled and release what sounds (panic, stop, a new call over an answer). */
   | { readonly kind: 'cancel' }
@@ -431,16 +424,17 @@ export class Engine {
     }
   }
 
-  private sendNotes(notes: readonly { start: Twelfths; dur: Twelfths; midi: Midi; type: NoteType }[]): void {
+  private sendNotes(notes: readonly TypedNote[]): void {
     for (const n of notes) {
-      const time = this.msAt(n.start);
+      const start = this.msAt(n.start);
       this.emit({
         kind: 'note',
-        time,
-        dur: this.msAt(n.start + n.dur) - time,
-        note: n.midi,
+        start,
+        dur: this.msAt(n.start + n.dur) - start,
+        midi: n.midi,
         velocity: this.opts.velocity,
         type: n.type,
+        role: 'answer',
       });
       this.stats.notesOut++;
     }

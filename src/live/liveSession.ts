@@ -4,6 +4,8 @@
  * and errors always release what sounds. Generation runs in the lookahead fill, ahead of the window.
  */
 import type { Clock, Millis, TimerHandle } from '../midi/clock.ts';
+import type { NoteType } from '../music/chord.ts';
+import type { Midi } from '../music/units.ts';
 import { Engine, type EngineOutput, type EngineState } from './engine.ts';
 import type { LinkReading, LinkTransport } from '../midi/link.ts';
 import { ControlSurface } from './controls.ts';
@@ -101,7 +103,7 @@ export class LiveSession {
   private inputLost = false;
   private lastProbe: Millis = -Infinity;
   /** The most recent notes the engine scheduled (a ring of PLAYED_KEPT entries, reused in place). */
-  private readonly playedRing: { time: Millis; note: number; type: string }[] = [];
+  private readonly playedRing: PlayedEntry[] = [];
   private playedNext = 0;
 
   constructor(
@@ -167,7 +169,7 @@ export class LiveSession {
   }
 
   /** The most recent notes the engine scheduled, with their type against the chord they were decoded against; oldest first. */
-  get played(): readonly { time: Millis; note: number; type: string }[] {
+  get played(): readonly Readonly<PlayedEntry>[] {
     const ring = this.playedRing;
     return ring.length < PLAYED_KEPT
       ? [...ring]
@@ -335,15 +337,15 @@ export class LiveSession {
     switch (o.kind) {
       case 'note': {
         const ch = this.opts.outChannel;
-        const time = o.time + this.opts.offset;
-        this.remember(time, o.note, o.type);
+        const time = o.start + this.opts.offset;
+        this.remember(time, o.midi, o.type);
         if (this.feed.listening)
-          this.feed.publish({ t: 'note', who: 'answer', note: o.note, at: time, dur: o.dur, type: o.type });
-        this.sender.schedule(time, { type: 'noteon', channel: ch, note: o.note, velocity: o.velocity });
+          this.feed.publish({ t: 'note', who: 'answer', note: o.midi, at: time, dur: o.dur, type: o.type });
+        this.sender.schedule(time, { type: 'noteon', channel: ch, note: o.midi, velocity: o.velocity });
         this.sender.schedule(time + Math.max(1, o.dur - 1), {
           type: 'noteoff',
           channel: ch,
-          note: o.note,
+          note: o.midi,
           velocity: 0,
         });
         this.sender.arm();
@@ -377,12 +379,12 @@ export class LiveSession {
     }
   }
 
-  private remember(time: Millis, note: number, type: string): void {
-    if (this.playedRing.length < PLAYED_KEPT) this.playedRing.push({ time, note, type });
+  private remember(start: Millis, midi: Midi, type: NoteType): void {
+    if (this.playedRing.length < PLAYED_KEPT) this.playedRing.push({ start, midi, type });
     else {
-      const entry = this.playedRing[this.playedNext] as { time: Millis; note: number; type: string };
-      entry.time = time;
-      entry.note = note;
+      const entry = this.playedRing[this.playedNext] as PlayedEntry;
+      entry.start = start;
+      entry.midi = midi;
       entry.type = type;
       this.playedNext = (this.playedNext + 1) % PLAYED_KEPT;
     }
@@ -418,6 +420,13 @@ export class LiveSession {
   get state(): EngineState {
     return this.engine.currentState;
   }
+}
+
+/** One of the engine's recent notes as `played` keeps it (reused in place: hence mutable). */
+interface PlayedEntry {
+  start: Millis;
+  midi: Midi;
+  type: NoteType;
 }
 
 /** How many of the engine's recent notes `played` keeps. */

@@ -23,6 +23,6 @@ export interface Note<T extends number = Twelfths> {
 }
 
 /** A note with the type its grammar token asked for (what it is against the chord at its start). */
-export interface TypedNote extends Note {
+export interface TypedNote<T extends number = Twelfths> extends Note<T> {
   readonly type: NoteType;
 }
