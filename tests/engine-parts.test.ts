@@ -68,7 +68,7 @@ describe("the player's call (CallCapture)", () => {
     c.press(60, 0);
     expect(c.over(3999, beats, 1.5, 8)).toBe(false);
     expect(c.over(4000, beats, 1.5, 8)).toBe(true);
-    expect(c.take(4000)).toEqual([{ start: 0, end: 4000, midi: 60 }]);
+    expect(c.take(4000)).toEqual([{ start: 0, dur: 4000, midi: 60, role: 'call' }]);
     expect(c.empty).toBe(true);
   });
 
@@ -79,7 +79,7 @@ describe("the player's call (CallCapture)", () => {
     c.press(62, 200);
     c.release(62, 300);
     c.release(62, 400);
-    expect(c.take(500)).toEqual([{ start: 200, end: 300, midi: 62 }]);
+    expect(c.take(500)).toEqual([{ start: 200, dur: 100, midi: 62, role: 'call' }]);
   });
 });
 

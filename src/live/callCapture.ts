@@ -7,12 +7,10 @@
 import type { Midi } from '../music/pitch.ts';
 import { TWELFTHS_PER_QUARTER, type Twelfths } from '../music/time.ts';
 import type { Millis } from '../midi/clock.ts';
+import type { Note } from '../music/note.ts';
 
-export interface CapturedNote {
-  readonly start: Millis;
-  readonly end: Millis;
-  readonly midi: Midi;
-}
+/** A note of the call as it was played, in the clock's milliseconds. */
+type CapturedNote = Note<Millis> & { readonly role: 'call' };
 
 export class CallCapture {
   private readonly held = new Map<Midi, Millis>();
@@ -34,7 +32,7 @@ export class CallCapture {
     const start = this.held.get(note);
     if (start === undefined) return;
     this.held.delete(note);
-    this.phrase.push({ start, end: now, midi: note });
+    this.phrase.push({ start, dur: now - start, midi: note, role: 'call' });
     this.lastActivity = now;
   }
 
@@ -51,7 +49,7 @@ export class CallCapture {
 
   /** Ends the call at `now`: every note, those still held ending now; the capture starts empty again. */
   take(now: Millis): CapturedNote[] {
-    for (const [midi, start] of this.held) this.phrase.push({ start, end: now, midi });
+    for (const [midi, start] of this.held) this.phrase.push({ start, dur: now - start, midi, role: 'call' });
     const notes = this.phrase;
     this.clear();
     return notes;

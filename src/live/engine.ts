@@ -446,8 +446,9 @@ export class Engine {
     const ended = this.clock.now();
     const notes: Note[] = this.call.take(ended).map((p) => ({
       start: this.twelfthsAt(p.start),
-      dur: this.twelfthsAt(p.end) - this.twelfthsAt(p.start),
+      dur: this.twelfthsAt(p.start + p.dur) - this.twelfthsAt(p.start),
       midi: p.midi,
+      role: 'call',
     }));
     if (notes.length === 0) {
       this.setState('idle');

@@ -1,9 +1,10 @@
 /**
  * The one note: a pitch that starts and lasts, on a timeline in twelfths of a quarter unless said
- * otherwise (`Note<Quarters>` for the SMF writer). The engine's calls and answers, the decoder's
- * lines, the harmonizer's melodies, the judges' lines and the file writer all take it; the formats at
- * the edges (a MIDI file's on/off ticks, the live capture's on/off milliseconds, abc2midi's output)
- * are converted where they are read.
+ * otherwise (`Note<Millis>` for the player's call as captured and the engine's answer as scheduled,
+ * `Note<Quarters>` for the SMF writer). The live engine, the decoder's lines, the harmonizer's
+ * melodies, the judges' lines and the file writer all take it; the formats at the edges (a MIDI
+ * file's on/off ticks, the MIDI messages' `note`, the stage page's frames, abc2midi's output) are
+ * converted where they are read or written.
  */
 import type { NoteType } from './chord.ts';
 import type { Midi, Twelfths } from './units.ts';
