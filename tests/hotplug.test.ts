@@ -28,7 +28,7 @@ describe('hot-plug', () => {
       log: (l) => lines.push(l),
     });
     const live = rig.live;
-    const run = (ms: number): Promise<void> => advance(clock, ms, () => live.engine.generating);
+    const run = (ms: number): Promise<void> => advance(clock, ms, () => live.engine.whenSettled());
     live.start();
     await run(3000);
     const beforeLoss = received.length;
@@ -75,7 +75,7 @@ describe('hot-plug of the input', () => {
     });
     const live = rig.live;
     live.start();
-    const run = (ms: number): Promise<void> => advance(clock, ms, () => live.engine.generating);
+    const run = (ms: number): Promise<void> => advance(clock, ms, () => live.engine.whenSettled());
     await run(600);
     expect(live.inputState).toBe('open');
     plugged = false;

@@ -379,7 +379,7 @@ describe('bad input', () => {
       parser.push(bytes).forEach((m) => listeners.forEach((cb) => cb(m)));
     deliver(Array.from({ length: 5000 }, () => rng.int(256)));
     for (let i = 0; i < 1000; i++) deliver([0x90, 40 + (i % 40), 100, 0x80, 40 + (i % 40), 0]);
-    await advance(clock, 4000, () => live.engine.generating);
+    await advance(clock, 4000, () => live.engine.whenSettled());
     await rig.close();
     expect(parser.dropped).toBeGreaterThan(0);
     expect(live.stats.droppedIn).toBeGreaterThan(800);

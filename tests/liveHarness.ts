@@ -54,7 +54,7 @@ export async function liveHarness(
       toKeys(bytes);
       await realPause(1);
     },
-    run: (ms) => advance(clock, ms, () => session.engine.generating),
+    run: (ms) => advance(clock, ms, () => session.engine.whenSettled()),
     /** [note, start ms (relative to now), duration ms] */
     async play(notes) {
       const events = notes.flatMap(([note, start, dur]) => [
@@ -105,21 +105,15 @@ export const noteOns = (out: readonly { time: number; message: MidiMessage }[]) 
 
 /**
  * Advances a virtual clock in 25 ms steps, letting async work (ORT runs) settle between them. With
- * `generating`, each step also waits (by turns of the event loop, bounded) until the generation in
- * flight has ended, so a line takes no virtual time however slowly this machine runs the model: what
- * a test sees does not depend on the machine's load. Without it, a loaded machine's slower ORT runs
- * ended later in virtual time, and a tempo change or a chord change met them at another place.
+ * `settled` (the engine's whenSettled), each step also waits until the generation in flight has ended,
+ * so a line takes no virtual time however slowly this machine runs the model: what a test sees does
+ * not depend on the machine's load. Without it, a loaded machine's slower ORT runs ended later in
+ * virtual time, and a tempo change or a chord change met them at another place.
  */
-export async function advance(clock: VirtualClock, ms: number, generating?: () => boolean): Promise<void> {
+export async function advance(clock: VirtualClock, ms: number, settled?: () => Promise<void>): Promise<void> {
   for (let t = 0; t < ms; t += 25) {
     clock.advance(Math.min(25, ms - t));
     await realPause(1);
-    let turns = 0;
-    for (; generating?.(); turns++) {
-      // a generation that waits on the virtual clock itself would never end here: say so
-      if (turns === 1_000_000)
-        throw new Error('liveHarness: a generation is still in flight after 1,000,000 turns');
-      await new Promise(setImmediate);
-    }
+    await settled?.();
   }
 }

@@ -354,6 +354,11 @@ export class Engine {
     this.retired = true;
     this.stopped = true;
     this.epoch++;
+    return this.whenSettled();
+  }
+
+  /** Resolves once the generation in flight (the model's steps for a line or an answer), if any, has ended. */
+  whenSettled(): Promise<void> {
     return this.busy ? new Promise((r) => this.settled.push(r)) : Promise.resolve();
   }
 
@@ -513,10 +518,5 @@ export class Engine {
 
   get idle(): boolean {
     return !this.busy && this.state !== 'listening' && this.clock.now() >= this.responseEnd;
-  }
-
-  /** Whether a generation (the model's steps for a line or an answer) is in flight now. */
-  get generating(): boolean {
-    return this.busy;
   }
 }
