@@ -119,15 +119,6 @@ function copiedShare(lines: readonly (readonly GrammarToken[])[], known: Readonl
   return total ? found / total : 0;
 }
 
-function typeShares(tokens: readonly GrammarToken[]): { chordTones: number; chordOrScale: number } {
-  const notes = tokens.filter((t) => t.type !== 'R');
-  const n = Math.max(notes.length, 1);
-  return {
-    chordTones: notes.filter((t) => t.type === 'C').length / n,
-    chordOrScale: notes.filter((t) => t.type === 'C' || t.type === 'S').length / n,
-  };
-}
-
 /** Generated notes counted by their type against the chord at their start (fallbacks included). */
 class TypeTally {
   notes = 0;
@@ -147,6 +138,13 @@ class TypeTally {
     const n = this.notes || 1;
     return { chordTones: this.chordTones / n, chordOrScale: this.chordOrScale / n };
   }
+}
+
+/** A melody's notes (its tokens but the rests) counted as TypeTally counts generated ones. */
+function typeShares(tokens: readonly GrammarToken[]): { chordTones: number; chordOrScale: number } {
+  const tally = new TypeTally();
+  tally.add(tokens.filter((t) => t.type !== 'R'));
+  return tally.shares;
 }
 
 /** The trainer's split: held-out corpora (or tails, `file@bar`) and the training ones. */
@@ -230,7 +228,6 @@ async function answerCall(
   });
   improviser.rhythmGuide = opts.rhythmGuide ?? true;
   if (opts.formBias !== undefined) improviser.formBias = opts.formBias;
-  improviser.reset();
   const chordAt = (t: number): ChordAnalysis => governingChord(ph.chords, t).analysis;
   await improviser.listen(ph.call, chordAt, ph.barLength);
   const { notes } = await improviser.play(2 * ph.barLength, 4 * ph.barLength, chordAt, true);

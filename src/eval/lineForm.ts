@@ -10,7 +10,7 @@
 import type { MusicalKey } from '../music/musicalKey.ts';
 import { mod } from '../music/conditioning.ts';
 import type { Twelfths } from '../music/time.ts';
-import type { Note } from '../music/note.ts';
+import { lastNote, type Note } from '../music/note.ts';
 
 export interface LineFormFigures {
   readonly lines: number;
@@ -46,7 +46,7 @@ export class LineForm {
     this.bars += texts.length;
     this.recurring += recurring;
     if (recurring > 0) this.withRecurring++;
-    const last = notes.reduce<Note | null>((a, n) => (!a || n.start >= a.start ? n : a), null);
+    const last = lastNote(notes);
     if (last) {
       this.ended++;
       if (mod(last.midi, 12) === key.tonic) this.tonic++;

@@ -95,8 +95,7 @@ export async function generateSolo(session: LstmSession, opts: SoloOptions): Pro
   if (opts.formBias !== undefined) improviser.formBias = opts.formBias;
   if (opts.cadenceBias !== undefined) improviser.cadenceBias = opts.cadenceBias;
   if (opts.beatChordBias !== undefined) improviser.beatChordBias = opts.beatChordBias;
-  improviser.reset();
-  improviser.setKey(opts.key ?? null);
+  improviser.setKey(opts.key ?? null); // a new improviser starts from a fresh state
   const end = opts.bars * opts.barLength;
   const played = await improviser.play(0, end, (t) => governingChord(placed, t).analysis, true);
   const notes = played.notes.map((n) => ({

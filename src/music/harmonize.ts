@@ -11,7 +11,7 @@
 import { modeSteps, type MusicalKey } from './musicalKey.ts';
 import type { Twelfths } from './time.ts';
 import type { TimeSignature } from './units.ts';
-import type { Note } from './note.ts';
+import { lastNote, type Note } from './note.ts';
 
 export interface Segment {
   readonly start: Twelfths;
@@ -79,11 +79,9 @@ export function harmonize(
   // a key signature names a major key and its relative minor alike (K:Bb for a tune in G minor):
   // a tune that ends on the relative's tonic is taken in the relative
   const relative = relativeOf(key);
-  const lastNote = notes.reduce<Note | null>((a, n) => (!a || n.start >= a.start ? n : a), null);
+  const last = lastNote(notes);
   const home =
-    relative && lastNote && mod12(lastNote.midi) === relative.tonic && relative.tonic !== key.tonic
-      ? relative
-      : key;
+    relative && last && mod12(last.midi) === relative.tonic && relative.tonic !== key.tonic ? relative : key;
   return bestPath(notes, segments, home).chords;
 }
 

@@ -27,3 +27,8 @@ export interface Note<T extends number = Twelfths> {
 export interface TypedNote<T extends number = Twelfths> extends Note<T> {
   readonly type: NoteType;
 }
+
+/** The note that starts last (of those starting together, the later in order): where a line ends. */
+export function lastNote<N extends Note<number>>(notes: readonly N[]): N | null {
+  return notes.reduce<N | null>((a, n) => (!a || n.start >= a.start ? n : a), null);
+}
